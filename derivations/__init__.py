@@ -1,0 +1,16 @@
+"""The catalog: every documented formula, declared once."""
+
+from __future__ import annotations
+
+from derivations.activations import ACTIVATIONS
+from derivations.losses import LOSSES
+from derivations.model import Derivation
+
+CATALOG: dict[str, Derivation] = {d.name: d for d in (*ACTIVATIONS, *LOSSES)}
+
+
+def get(name: str) -> Derivation:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise KeyError(f"unknown derivation {name!r}; valid: {', '.join(CATALOG)}") from None

@@ -1,0 +1,109 @@
+"""Activations and softmax, as the notes state them (CLAIMS.md A1-A5)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations.model import Derivation, Input, Interval, Kink, Param, Region, Source
+
+ALPHA = sp.Symbol("alpha", real=True)
+
+SATURATION = Region("saturation", low=20.0, bound=1e3)
+KINK = Region("kink", bound=5.0, kink_fraction=0.5)
+
+sigmoid = Derivation(
+    name="sigmoid",
+    title="logistic sigmoid",
+    source=Source(
+        seed="004_f140c67d6cd45aad.txt",
+        section="sigmoid函数 / 导数",
+        quote="取值[0,1],导数取值[0,0.25]; 导数 :a′=a(1−a)",
+        claims=("A1",),
+    ),
+    structure="elementwise",
+    inputs=(Input("z"),),
+    forward=lambda z: 1 / (1 + sp.exp(-z)),
+    stated=lambda z, out: out * (1 - out),
+    regions=(Region("typical"), SATURATION),
+)
+
+tanh = Derivation(
+    name="tanh",
+    title="hyperbolic tangent",
+    source=Source(
+        seed="002_45e9eb678900eba1.txt",
+        section="tanh 函数",
+        quote="导数:a′=1−a²",
+        claims=("A2",),
+    ),
+    structure="elementwise",
+    inputs=(Input("z"),),
+    forward=lambda z: (sp.exp(z) - sp.exp(-z)) / (sp.exp(z) + sp.exp(-z)),
+    stated=lambda z, out: 1 - out**2,
+    regions=(Region("typical"), SATURATION),
+)
+
+relu = Derivation(
+    name="relu",
+    title="rectified linear unit",
+    source=Source(
+        seed="002_45e9eb678900eba1.txt",
+        section="Relu 函数",
+        quote="a=max(0,z) 导数大于0时1,小于0时0。",
+        claims=("A3",),
+    ),
+    structure="elementwise",
+    inputs=(Input("z"),),
+    forward=lambda z: sp.Max(0, z),
+    # The notes give 1 for z>0 and 0 for z<0 and say nothing at z=0: the kink below
+    # records the subgradient set there instead of inventing a value.
+    stated=lambda z, out: sp.Piecewise((1, z > 0), (0, z < 0)),
+    kinks=(Kink(0.0, sp.Integer(0), sp.Integer(1)),),
+    regions=(Region("typical"), KINK),
+)
+
+leaky_relu = Derivation(
+    name="leaky_relu",
+    title="leaky ReLU with slope alpha",
+    source=Source(
+        seed="002_45e9eb678900eba1.txt",
+        section="Leaky Relu 函数",
+        quote="ReLU的前半段设为αz而非0,通常α=0.01 a=max(αz,z); 保证在z<0的时候,梯度仍然不为0",
+        claims=("A4",),
+    ),
+    structure="elementwise",
+    inputs=(Input("z"),),
+    params=(Param("alpha", 0.01, Interval(1e-6, 0.999), samples=(0.01, 0.1, 0.2, 0.5)),),
+    forward=lambda z, alpha: sp.Max(alpha * z, z),
+    # "the first half of ReLU becomes alpha*z": slope alpha for z<0, 1 for z>0.
+    stated=lambda z, out, alpha: sp.Piecewise((1, z > 0), (alpha, z < 0)),
+    kinks=(Kink(0.0, ALPHA, sp.Integer(1)),),
+    regions=(Region("typical"), KINK, Region("slope-not-0.01", param_samples=True)),
+    notes="The notes plot alpha=0.1 and recommend 0.01; the slope is a parameter here.",
+)
+
+
+def _softmax(z: list[sp.Expr]) -> list[sp.Expr]:
+    total = sum(sp.exp(zj) for zj in z)
+    return [sp.exp(zi) / total for zi in z]
+
+
+softmax = Derivation(
+    name="softmax",
+    title="softmax over the last axis",
+    source=Source(
+        seed="004_f140c67d6cd45aad.txt",
+        section="softmax",
+        quote="ŷ_i=e^{z_i}/∑_j e^{z_j}; 当i=j的时候 p_i(1−p_i); 当i不等于j的时候 −p_i p_j",
+        claims=("A5",),
+    ),
+    structure="row",
+    inputs=(Input("z"),),
+    forward=_softmax,
+    stated=lambda z, out: [
+        [out[i] * (1 - out[i]) if i == j else -out[i] * out[j] for j in range(len(z))] for i in range(len(z))
+    ],
+    regions=(Region("typical"), Region("large-logits", low=100.0, bound=1e3)),
+)
+
+ACTIVATIONS = (sigmoid, tanh, relu, leaky_relu, softmax)
