@@ -1,0 +1,71 @@
+"""SymPy expressions of a derivation at a concrete row length, built once and cached."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import sympy as sp
+
+from derivations.model import Derivation, Simplex, as_list, row_symbols
+
+
+@dataclass(frozen=True)
+class RowSymbols:
+    """Everything symbolic about one derivation at row length n (1 for elementwise ops).
+
+    Jacobians are flattened row-major: entry i*n + j is d out_i / d x_j.
+    """
+
+    n: int
+    inputs: dict[str, list[sp.Symbol]]
+    params: dict[str, sp.Symbol]
+    out: list[sp.Symbol]
+    forward: list[sp.Expr]
+    true_jacobian: list[sp.Expr]  # differentiated by SymPy, domain constraints applied
+    stated_jacobian: list[sp.Expr]  # as the document writes it, outputs substituted
+    stated_in_out: list[sp.Expr]  # as the document writes it, outputs left as symbols
+    raw_true_jacobian: list[sp.Expr]  # no constraint substituted: what backends compute
+
+    @property
+    def m(self) -> int:
+        return len(self.forward)
+
+
+def _stated_matrix(d: Derivation, value: object, m: int, n: int) -> list[sp.Expr]:
+    if d.structure == "elementwise":
+        return [sp.sympify(value)]
+    rows = value if isinstance(value, list) else [value]
+    if m == 1 and not isinstance(rows[0], list):
+        return [sp.sympify(e) for e in rows]
+    return [sp.sympify(e) for row in rows for e in row]
+
+
+@functools.cache
+def build(d: Derivation, n: int) -> RowSymbols:
+    if d.structure == "elementwise":
+        n = 1
+        inputs = {i.name: [sp.Symbol(i.name, real=True)] for i in d.inputs}
+        args = [syms[0] for syms in inputs.values()]
+    else:
+        inputs = {i.name: row_symbols(i.name + "_", n) for i in d.inputs}
+        args = list(inputs.values())
+    params = {p.name: sp.Symbol(p.name, real=True) for p in d.params}
+    forward = as_list(d.forward(*args, **params))
+    m = len(forward)
+    out = [sp.Symbol("out", real=True)] if m == 1 else row_symbols("out_", m)
+    out_arg: object = out[0] if (d.structure == "elementwise" or d.reduces) else out
+    x = inputs[d.wrt.name]
+    raw_true = [sp.diff(f, xj) for f in forward for xj in x]
+    stated_in_out = _stated_matrix(d, d.stated(*args, out_arg, **params), m, n)
+    to_forward = dict(zip(out, forward, strict=True))
+    stated = [e.subs(to_forward) for e in stated_in_out]
+
+    constraint: dict[sp.Symbol, sp.Expr] = {}
+    for inp in d.inputs:
+        if isinstance(inp.domain, Simplex):
+            syms = inputs[inp.name]
+            constraint[syms[-1]] = 1 - sum(syms[:-1])
+    true = [e.subs(constraint) for e in raw_true]
+    stated = [e.subs(constraint) for e in stated]
+    return RowSymbols(n, inputs, params, out, forward, true, stated, stated_in_out, raw_true)
