@@ -1,0 +1,200 @@
+"""The exact reference: SymPy expressions evaluated in mpmath until the digits settle."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+import sympy as sp
+from mpmath import iv
+
+from derivations.model import Derivation
+from harness.symbols import RowSymbols, build
+
+MAX_DIGITS = 2000  # saturated logs need ~|z|/2.3 digits: |z| = 1e3 needs ~450
+Fn = Callable[..., Sequence[object]]
+# Values are computed in interval arithmetic: the enclosure's width is a proof of how many
+# digits are right, where comparing two precisions is fooled by 1 - 1e-209 rounding to 1 at both.
+INTERVAL = {name: getattr(iv, name) for name in ("exp", "log", "sqrt", "sin", "cos", "mpf", "pi", "e")}
+
+
+class ReferenceError(RuntimeError):
+    """The exact value could not be pinned down within MAX_DIGITS."""
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """mpmath evaluators of one derivation at one row length."""
+
+    n: int
+    m: int
+    n_inputs: int  # number of scalar input entries per unit (all inputs, targets included)
+    forward: Fn  # (inputs, params) -> m outputs
+    vjp: Fn  # (inputs, cotangent, params) -> n entries
+    forward_iv: Fn  # the same two in interval arithmetic
+    vjp_iv: Fn
+    stated_vjp: Fn  # (inputs, outputs, cotangent, params) -> n entries, written in outputs
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Exact forward and VJP rounded to float64, and their sensitivities for tolerances.
+
+    A sensitivity is sum |d value / d v| * |v| over the quantities an implementation rounds:
+    every input entry, each term of the cotangent sum, and, for derivatives the document
+    writes in the outputs (sigmoid' = a(1-a)), the forward outputs too.
+    """
+
+    forward: np.ndarray
+    vjp: np.ndarray
+    forward_sensitivity: np.ndarray
+    vjp_sensitivity: np.ndarray
+    digits: int
+
+
+def _smooth_part(expr: sp.Expr) -> sp.Expr:
+    """Drop point masses at kinks: the comparison treats kinks by their subgradient sets."""
+    expr = sp.sympify(expr).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
+    return expr.rewrite(sp.Piecewise) if expr.has(sp.Heaviside) else expr
+
+
+@functools.cache
+def compile_row(d: Derivation, n: int) -> Compiled:
+    rs: RowSymbols = build(d, n)
+    n = rs.n
+    inputs = [s for syms in rs.inputs.values() for s in syms]
+    cot = list(sp.symbols(f"c0:{rs.m}", real=True))
+    params = list(rs.params.values())
+    vjp = [sum(cot[i] * rs.raw_true_jacobian[i * n + j] for i in range(rs.m)) for j in range(n)]
+    stated = [sum(cot[i] * rs.stated_in_out[i * n + j] for i in range(rs.m)) for j in range(n)]
+
+    def lam(signature: list[sp.Symbol], exprs: list[sp.Expr], interval: bool = False) -> Fn:
+        modules = [INTERVAL, "mpmath"] if interval else "mpmath"
+        return sp.lambdify(signature, [_smooth_part(e) for e in exprs], modules=modules, cse=n > 1)
+
+    return Compiled(
+        n=n,
+        m=rs.m,
+        n_inputs=len(inputs),
+        forward=lam([*inputs, *params], rs.forward),
+        vjp=lam([*inputs, *cot, *params], vjp),
+        forward_iv=lam([*inputs, *params], rs.forward, interval=True),
+        vjp_iv=lam([*inputs, *cot, *params], vjp, interval=True),
+        stated_vjp=lam([*inputs, *rs.out, *cot, *params], stated),
+    )
+
+
+def _at(fn: Fn, args: Sequence[object], dps: int) -> list[object] | None:
+    """Values at `dps` digits, or None where cancellation left a 0/0 or a log of 0."""
+    with mpmath.workdps(dps):
+        try:
+            values = [mpmath.mpf(v) for v in fn(*[mpmath.mpf(a) for a in args])]
+        except (ZeroDivisionError, ValueError, TypeError):
+            return None
+    return values if all(mpmath.isfinite(v) for v in values) else None
+
+
+def _sensitivity(fn: Fn, args: list[object], positions: Sequence[int], dps: int) -> list[object]:
+    """sum_k |d fn / d args[k]| * |args[k]| by a relative forward difference at `dps` digits.
+
+    Only a magnitude for the tolerance is needed, so a third of the digits is plenty.
+    """
+    base = _at(fn, args, dps)
+    if base is None:
+        return []
+    total = [mpmath.mpf(0)] * len(base)
+    with mpmath.workdps(dps):
+        rel = mpmath.mpf(10) ** (-(dps // 3))
+        for k in positions:
+            a = mpmath.mpf(args[k])
+            if a == 0:
+                continue
+            moved = list(args)
+            moved[k] = a * (1 + rel)
+            values = _at(fn, moved, dps)
+            if values is None:
+                continue
+            total = [t + abs(v - b) / rel for t, v, b in zip(total, values, base, strict=True)]
+    return total
+
+
+def _enclosure(fn: Fn, args: Sequence[object], dps: int) -> list[object] | None:
+    """Interval enclosures at `dps` digits, or None where one is unbounded or undefined."""
+    iv.dps = dps
+    try:
+        values = [v if isinstance(v, iv.mpf) else iv.mpf(v) for v in fn(*[iv.mpf(a) for a in args])]
+    except (ZeroDivisionError, ValueError, TypeError):
+        return None
+    return values if all(mpmath.isfinite(v.a) and mpmath.isfinite(v.b) for v in values) else None
+
+
+def _settled(
+    fn_iv: Fn, fn: Fn, args: list[object], sens_positions: Sequence[int], digits: int
+) -> tuple[list[object], list[object], int]:
+    """Raise the precision until every enclosure is narrower than 10^-digits of the value,
+    or of its sensitivity for values that are (nearly) zero."""
+    dps = digits + 10
+    tol = mpmath.mpf(10) ** (-digits)
+    while dps <= MAX_DIGITS:
+        enclosures = _enclosure(fn_iv, args, dps)
+        if enclosures is not None:
+            with mpmath.workdps(dps):
+                mids = [mpmath.mpf(v.mid) for v in enclosures]
+                widths = [mpmath.mpf(v.delta) for v in enclosures]
+                if all(w <= tol * abs(m) for w, m in zip(widths, mids, strict=True)):
+                    return mids, _sensitivity(fn, args, sens_positions, dps), dps
+                scale = _sensitivity(fn, args, sens_positions, dps)
+                if scale and all(w <= tol * (abs(m) + s) for w, m, s in zip(widths, mids, scale, strict=True)):
+                    return mids, scale, dps
+        dps *= 2
+    raise ReferenceError(f"value did not settle to {digits} digits within {MAX_DIGITS} digits")
+
+
+def _units(d: Derivation, arr: np.ndarray) -> np.ndarray:
+    """View an input as (units, n): one scalar per unit for elementwise ops, one row otherwise."""
+    return arr.reshape(-1, 1) if d.structure == "elementwise" else arr.reshape(-1, arr.shape[-1])
+
+
+def evaluate(
+    d: Derivation,
+    arrays: dict[str, np.ndarray],
+    params: dict[str, float],
+    cotangent: np.ndarray,
+    *,
+    digits: int,
+) -> Reference:
+    """Exact forward and VJP (w.r.t. the differentiable input) at float64-held values."""
+    x = np.asarray(arrays[d.wrt.name], dtype=np.float64)
+    c = compile_row(d, 1 if d.structure == "elementwise" else x.shape[-1])
+    units = [_units(d, np.asarray(arrays[i.name], dtype=np.float64)) for i in d.inputs]
+    cot_units = np.asarray(cotangent, dtype=np.float64).reshape(units[0].shape[0], -1)
+    pvals = [params[p.name] for p in d.params]
+    inputs_at = range(c.n_inputs)
+    fwd, vjp, fsens, vsens = [], [], [], []
+    worst = 0
+    for k in range(units[0].shape[0]):
+        base: list[object] = [float(v) for u in units for v in u[k]]
+        cot = [float(v) for v in cot_units[k]]
+        f, f_sens, dps_f = _settled(c.forward_iv, c.forward, [*base, *pvals], inputs_at, digits)
+        g, g_sens, dps_g = _settled(
+            c.vjp_iv, c.vjp, [*base, *cot, *pvals], [*inputs_at, *range(c.n_inputs, c.n_inputs + c.m)], digits
+        )
+        dps = max(dps_f, dps_g)
+        out_at = range(c.n_inputs, c.n_inputs + c.m)
+        reuse = _sensitivity(c.stated_vjp, [*base, *f, *cot, *pvals], out_at, dps)
+        worst = max(worst, dps)
+        fwd.append([float(v) for v in f])
+        vjp.append([float(v) for v in g])
+        fsens.append([float(v) for v in f_sens])
+        vsens.append([float(a + b) for a, b in zip(g_sens, reuse or [0] * len(g_sens), strict=True)])
+    out_shape = x.shape[:-1] if d.reduces else x.shape
+    return Reference(
+        forward=np.array(fwd, dtype=np.float64).reshape(out_shape),
+        vjp=np.array(vjp, dtype=np.float64).reshape(x.shape),
+        forward_sensitivity=np.array(fsens, dtype=np.float64).reshape(out_shape),
+        vjp_sensitivity=np.array(vsens, dtype=np.float64).reshape(x.shape),
+        digits=worst,
+    )
