@@ -1,0 +1,20 @@
+"""Backends by name: a table, not an if/elif chain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from harness.backends.base import Backend, Target
+from harness.backends.numpy_ref import NumpyBackend
+from harness.backends.torch_backend import TorchBackend
+
+BACKENDS: dict[str, Callable[[], Backend]] = {
+    "numpy": NumpyBackend,
+    "torch": TorchBackend,
+}
+# Not an implementation: finite differences of the NumPy reference judged against the exact
+# values, which shows how far the finite-difference oracle itself can be trusted.
+FD_ORACLE = "fd"
+NAMES = (*BACKENDS, FD_ORACLE)
+
+__all__ = ["BACKENDS", "FD_ORACLE", "NAMES", "Backend", "NumpyBackend", "Target", "TorchBackend"]

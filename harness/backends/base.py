@@ -1,0 +1,53 @@
+"""The one protocol every implementation under test is reached through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from derivations.model import Derivation
+
+Arrays = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Target:
+    device: str
+    dtype: str
+
+    def __str__(self) -> str:
+        return f"{self.device}-{self.dtype}"
+
+
+class Backend(Protocol):
+    """Forward value and vector-Jacobian product of a derivation at a concrete input.
+
+    Inputs arrive as float64 arrays whose values are exactly representable in the target
+    dtype; results come back as float64 arrays holding the backend's own values. Every op
+    must accept extra leading (batch) axes, which is how checks batch their evaluations.
+    """
+
+    name: str
+
+    def targets(self) -> list[Target]: ...
+
+    def unavailable(self, target: Target) -> str | None:
+        """Why this target cannot run here (no CUDA device, ...), or None."""
+        ...
+
+    def provides(self, derivation: Derivation) -> bool: ...
+
+    def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray: ...
+
+    def vjp(
+        self,
+        d: Derivation,
+        arrays: Arrays,
+        params: dict[str, float],
+        cotangent: np.ndarray,
+        target: Target,
+    ) -> np.ndarray:
+        """The gradient with respect to the derivation's differentiable input."""
+        ...

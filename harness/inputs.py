@@ -1,0 +1,135 @@
+"""Hypothesis strategies drawn from each derivation's declared domain and named regions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from derivations.model import Derivation, Interval, Param, Region, Simplex
+
+# Every derivation also visits this shape region: batch > 1 with a non-square (B, n) layout.
+BATCHED = Region("batch-nonsquare")
+MAX_SIDE = 6
+
+
+@dataclass(frozen=True)
+class Example:
+    """One concrete input: float64 arrays, parameter values, the region and shape tags."""
+
+    arrays: dict[str, np.ndarray]
+    params: dict[str, float]
+    region: str
+    tags: tuple[str, ...]
+
+
+def regions_of(d: Derivation) -> tuple[Region, ...]:
+    return (*d.regions, BATCHED)
+
+
+def region_named(d: Derivation, name: str) -> Region:
+    for r in regions_of(d):
+        if r.name == name:
+            return r
+    raise KeyError(f"{d.name} has no region {name!r}; valid: {', '.join(r.name for r in regions_of(d))}")
+
+
+def _shapes(d: Derivation, region: Region) -> st.SearchStrategy[tuple[int, ...]]:
+    row = st.integers(2 if region is BATCHED else 1, d.max_row if d.structure == "row" else MAX_SIDE)
+    if region is BATCHED:
+        return st.tuples(st.integers(2, 4), row).filter(lambda s: s[0] != s[1])
+    leading = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4)
+    return st.tuples(leading, row).map(lambda t: (*t[0], t[1]))
+
+
+def _magnitudes(region: Region, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    if region.low > 0:
+        mags = hnp.arrays(np.float64, shape, elements=st.floats(region.low, region.bound))
+        signs = hnp.arrays(np.float64, shape, elements=st.sampled_from([-1.0, 1.0]))
+        return st.tuples(mags, signs).map(lambda t: t[0] * t[1])
+    return hnp.arrays(np.float64, shape, elements=st.floats(-region.bound, region.bound))
+
+
+def _with_kinks(
+    d: Derivation, region: Region, values: st.SearchStrategy[np.ndarray], shape: tuple[int, ...]
+) -> st.SearchStrategy[np.ndarray]:
+    if not (d.kinks and region.kink_fraction > 0):
+        return values
+    mask = hnp.arrays(np.bool_, shape, elements=st.booleans())
+    kink = d.kinks[0].at
+    return st.tuples(values, mask).map(lambda t: np.where(t[1], kink, t[0]))
+
+
+def _target(domain: Interval | Simplex, region: Region, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    if isinstance(domain, Simplex):
+        weights = hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0))
+        hot = st.integers(0, shape[-1] - 1)
+
+        def normalise(t: tuple[np.ndarray, int]) -> np.ndarray:
+            w, k = t
+            w = w.copy()
+            w[..., k] += 1e-3  # keeps every row's sum positive; one-hot rows arise from zeros
+            return w / w.sum(axis=-1, keepdims=True)
+
+        return st.tuples(weights, hot).map(normalise)
+    lo, hi = max(domain.lo, -region.bound), min(domain.hi, region.bound)
+    return hnp.arrays(np.float64, shape, elements=st.floats(lo, hi))
+
+
+def _param(p: Param, region: Region) -> st.SearchStrategy[float]:
+    if region.param_samples:
+        others = [v for v in p.samples if v != p.default]
+        return st.sampled_from(others) | st.floats(p.domain.lo, p.domain.hi)
+    return st.just(p.default)
+
+
+def _tags(shape: tuple[int, ...]) -> tuple[str, ...]:
+    tags = []
+    if len(shape) >= 2 and int(np.prod(shape[:-1])) > 1:
+        tags.append("batch>1")
+    if len(shape) >= 2 and shape[-1] != shape[-2]:
+        tags.append("non-square")
+    return tuple(tags)
+
+
+def inputs_for(d: Derivation, *, region: str | None = None) -> st.SearchStrategy[Example]:
+    """Examples for `d` in the named region (the first declared one when None)."""
+    reg = region_named(d, region) if region else d.regions[0]
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Example:
+        shape = draw(_shapes(d, reg))
+        arrays: dict[str, np.ndarray] = {}
+        for inp in d.inputs:
+            if inp.differentiable:
+                arrays[inp.name] = draw(_with_kinks(d, reg, _magnitudes(reg, shape), shape))
+            else:
+                arrays[inp.name] = draw(_target(inp.domain, reg, shape))
+        params = {p.name: draw(_param(p, reg)) for p in d.params}
+        return Example(arrays, params, reg.name, _tags(shape))
+
+    return build()
+
+
+def draw_examples(strategy: st.SearchStrategy[Example], count: int, seed: int) -> list[Example]:
+    """`count` examples (fewer if the space is smaller), the same ones for the same seed."""
+    collected: list[Example] = []
+
+    @settings(
+        max_examples=count,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @hypothesis_seed(seed)
+    @given(strategy)
+    def collect(example: Example) -> None:
+        collected.append(example)
+
+    collect()
+    return collected
