@@ -1,0 +1,203 @@
+"""gradproof's command line: `verify` runs the catalog and writes reports, `list` prints it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from derivations import CATALOG
+from derivations.model import Derivation
+from harness import checks, report, symbolic
+from harness.backends import BACKENDS, FD_ORACLE, NAMES
+from harness.dtypes import FORMATS
+from harness.inputs import Example
+from harness.runner import PROFILES, Runner, RunOptions, derivation_record, examples_for
+
+DEVICES = ("cpu", "cuda")
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line, exit status 2."""
+
+
+def _names(values: Sequence[str] | None, valid: Sequence[str], what: str) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    names = tuple(n.strip() for v in values for n in v.split(",") if n.strip())
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        raise UsageError(f"unknown {what} {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
+    return names
+
+
+def _parse_array(text: str) -> np.ndarray:
+    rows = [[float(v) for v in row.split(",") if v.strip()] for row in text.split(";")]
+    if len({len(r) for r in rows}) != 1:
+        raise ValueError("rows of different lengths")
+    arr = np.array(rows, dtype=np.float64)
+    return arr[0] if len(rows) == 1 else arr
+
+
+def _user_example(d: Derivation, at: Sequence[str], params: Sequence[str]) -> Example:
+    arrays: dict[str, np.ndarray] = {}
+    for item in at:
+        name, _, values = item.partition("=")
+        if not values:
+            raise UsageError(f"--at takes NAME=v1,v2;v3,v4, not {item!r}")
+        if name not in {i.name for i in d.inputs}:
+            raise UsageError(f"{d.name} has no input {name!r}; inputs: {', '.join(i.name for i in d.inputs)}")
+        try:
+            arrays[name] = _parse_array(values)
+        except ValueError as exc:
+            raise UsageError(f"--at {name}: {exc}") from None
+    parsed: dict[str, float] = d.param_defaults()
+    for item in params:
+        name, _, value = item.partition("=")
+        try:
+            parsed[name] = float(value)
+        except ValueError:
+            raise UsageError(f"--param takes NAME=number, not {item!r}") from None
+    shapes = {a.shape for a in arrays.values()}
+    if len(shapes) > 1:
+        raise UsageError(f"{d.name}: inputs must share one shape, got {sorted(shapes)}")
+    problem = d.check_domain(arrays, parsed)
+    if problem:
+        raise UsageError(problem)
+    return Example(arrays, parsed, "user", ())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gradproof", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    verify = sub.add_parser("verify", help="check every derivation x backend x dtype; write reports")
+    verify.add_argument("--only", action="append", help="derivations, comma separated")
+    verify.add_argument("--backend", action="append", help=f"backends: {', '.join(NAMES)}")
+    verify.add_argument("--dtype", action="append", help=f"dtypes: {', '.join(FORMATS)}")
+    verify.add_argument("--device", action="append", help="devices: cpu, cuda")
+    verify.add_argument("--check", action="append", help=f"checks: {', '.join(checks.KINDS)}")
+    verify.add_argument("--seed", type=int, default=0, help="seed for inputs and directions (default 0)")
+    verify.add_argument("--profile", choices=tuple(PROFILES), default="default", help="examples per region")
+    verify.add_argument("--report-dir", type=Path, help="where report.json goes (default ./reports)")
+    verify.add_argument(
+        "--at", action="append", default=[], metavar="NAME=v1,v2;v3,v4", help="check at this input only"
+    )
+    verify.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter for --at")
+    verify.add_argument("--quiet", action="store_true", help="no progress lines")
+    show = sub.add_parser("list", help="print the catalog")
+    show.add_argument("--json", action="store_true", help="as JSON")
+    return parser
+
+
+def _report_dir(given: Path | None) -> Path:
+    if given is None:
+        default = Path("reports")
+        default.mkdir(exist_ok=True)
+        return default
+    if not given.is_dir():
+        raise UsageError(f"report directory {str(given)!r} does not exist")
+    return given
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.json:
+        rows = [
+            {
+                "name": d.name,
+                "title": d.title,
+                "structure": d.structure,
+                "claims": list(d.source.claims),
+                "seed": d.source.seed,
+            }
+            for d in CATALOG.values()
+        ]
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        return 0
+    for d in CATALOG.values():
+        inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in d.inputs)
+        params = "".join(f", {p.name}={p.default:g}" for p in d.params)
+        print(f"{d.name:24} {d.structure:11} ({inputs}{params})  {'/'.join(d.source.claims)}  {d.title}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    only = _names(args.only, tuple(CATALOG), "derivation") or tuple(CATALOG)
+    backend_names = _names(args.backend, NAMES, "backend") or NAMES
+    options = RunOptions(
+        seed=args.seed,
+        profile=args.profile,
+        dtypes=_names(args.dtype, tuple(FORMATS), "dtype"),
+        devices=_names(args.device, DEVICES, "device"),
+        kinds=_names(args.check, checks.KINDS, "check") or checks.KINDS,
+        fd_oracle=FD_ORACLE in backend_names,
+    )
+    directory = _report_dir(args.report_dir)
+    user_example = None
+    if args.at:
+        if len(only) != 1:
+            raise UsageError("--at needs exactly one derivation in --only")
+        user_example = _user_example(CATALOG[only[0]], args.at, args.param)
+    elif args.param:
+        raise UsageError("--param goes with --at")
+
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
+    reference = BACKENDS["numpy"]()
+    runner = Runner(backends, reference, options)
+    start = time.perf_counter()
+    derivations, records = [], []
+    for k, name in enumerate(only, 1):
+        d = CATALOG[name]
+        t0 = time.perf_counter()
+        say(f"[{k}/{len(only)}] {name}: deciding the stated derivative symbolically ...")
+        verdict = symbolic.decide(d, seed=options.seed)
+        examples = [user_example] if user_example else examples_for(d, options)
+        say(f"[{k}/{len(only)}] {name}: {verdict.status}; checking {len(examples)} inputs ...")
+        found = runner.run_derivation(d, examples)
+        derivations.append(derivation_record(d, examples, verdict))
+        records += found
+        counts = report.summary(found)
+        say(
+            f"[{k}/{len(only)}] {name}: {counts['pass']} pass, {counts['fail']} fail, "
+            f"{counts['error']} error, {counts['skip']} skip ({time.perf_counter() - t0:.1f} s)"
+        )
+    data = report.build(
+        derivations, records, seed=options.seed, profile=options.profile, seconds=time.perf_counter() - start
+    )
+    path = report.write_json(data, directory)
+    _print_summary(data, path)
+    return 1 if data["summary"]["fail"] or data["summary"]["error"] else 0  # type: ignore[index]
+
+
+def _print_summary(data: dict[str, object], path: Path) -> None:
+    s = data["summary"]
+    assert isinstance(s, dict)
+    for rec in data["checks"]:  # type: ignore[attr-defined]
+        if rec["verdict"] in ("fail", "error"):
+            print(f"{rec['verdict'].upper()} {rec['id']}: {rec['message']}")
+            print(f"  reproduce: {rec['reproduce']}")
+    for d in data["derivations"]:  # type: ignore[attr-defined]
+        if d["symbolic"]["status"] == "refuted":
+            print(f"REFUTED {d['name']}: {d['symbolic']['detail']}; corrected: {d['symbolic']['corrected']}")
+    counts = f"{s['pass']} passed, {s['fail']} failed, {s['error']} errors, {s['skip']} skipped"
+    print(f"{counts} in {data['seconds']} s; report: {path}")
+
+
+COMMANDS = {"verify": cmd_verify, "list": cmd_list}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"gradproof: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gradproof: interrupted; no report written", file=sys.stderr)
+        return 130

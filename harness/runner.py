@@ -1,0 +1,321 @@
+"""Plans and runs every derivation x backend x device x dtype x check, gathering plain records."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from derivations.model import Derivation
+from harness import checks, compare, exact, symbolic
+from harness.backends.base import Backend, Target
+from harness.dtypes import get_format, reference_digits
+from harness.inputs import Example, draw_examples, inputs_for, regions_of
+
+PROFILES = {"quick": 2, "default": 6, "thorough": 40}  # examples per region
+
+
+@dataclass
+class Accumulator:
+    """The worst of one check over all its examples."""
+
+    worst: compare.Measurement | None = None
+    worst_example: int = -1
+    examples: int = 0
+    conventions: dict[str, set[float]] = field(default_factory=dict)
+    error: str | None = None
+
+    def add(self, outcome: checks.Outcome, example: int) -> None:
+        self.examples += 1
+        m = outcome.measurement
+        if self.worst is None or m.usage > self.worst.usage or (m.nonfinite and not self.worst.nonfinite):
+            self.worst, self.worst_example = m, example
+        for key, values in outcome.conventions.items():
+            self.conventions.setdefault(key, set()).update(values)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    seed: int = 0
+    profile: str = "default"
+    dtypes: tuple[str, ...] | None = None
+    devices: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] = checks.KINDS
+    fd_oracle: bool = True
+
+
+def _seed(*parts: object) -> int:
+    return zlib.crc32(":".join(map(str, parts)).encode())
+
+
+def examples_for(d: Derivation, options: RunOptions) -> list[Example]:
+    count = PROFILES[options.profile]
+    found: list[Example] = []
+    for region in regions_of(d):
+        found += draw_examples(inputs_for(d, region=region.name), count, _seed(options.seed, d.name, region.name))
+    return found
+
+
+def reproduce_command(d: Derivation, backend: str, target: Target, kind: str, options: RunOptions) -> str:
+    return (
+        f"gradproof verify --only {d.name} --backend {backend} --device {target.device} "
+        f"--dtype {target.dtype} --check {kind} --seed {options.seed} --profile {options.profile}"
+    )
+
+
+def _input_summary(ex: Example) -> dict[str, object]:
+    return {
+        "arrays": {k: v.tolist() for k, v in ex.arrays.items()},
+        "params": ex.params,
+        "region": ex.region,
+    }
+
+
+def _number(value: float) -> float | str:
+    """JSON has no inf or nan: keep them as text."""
+    return value if np.isfinite(value) else str(value)
+
+
+def _record(
+    d: Derivation,
+    backend: str,
+    target: Target,
+    kind: str,
+    verdict: str,
+    *,
+    acc: Accumulator | None = None,
+    message: str = "",
+    tolerance_model: str = "",
+    examples: Sequence[Example] = (),
+    options: RunOptions,
+    seconds: float = 0.0,
+) -> dict[str, object]:
+    rec: dict[str, object] = {
+        "id": f"{d.name}-{backend}-{target.device}-{target.dtype}-{kind}",
+        "derivation": d.name,
+        "backend": backend,
+        "device": target.device,
+        "dtype": target.dtype,
+        "check": kind,
+        "verdict": verdict,
+        "message": message,
+        "examples": 0,
+        "max_abs_error": None,
+        "max_rel_error": None,
+        "max_ulp_error": None,
+        "tolerance": None,
+        "tolerance_usage": None,
+        "tolerance_model": tolerance_model,
+        "conventions": {},
+        "seconds": round(seconds, 4),
+        "reproduce": reproduce_command(d, backend, target, kind, options),
+    }
+    if acc is not None and acc.worst is not None:
+        m = acc.worst
+        rec.update(
+            examples=acc.examples,
+            max_abs_error=_number(m.abs_error),
+            max_rel_error=_number(m.rel_error),
+            max_ulp_error=_number(m.ulp_error),
+            tolerance=_number(m.tolerance),
+            tolerance_usage=_number(m.usage),
+            conventions={k: sorted(v) for k, v in acc.conventions.items()},
+        )
+        if verdict in ("fail", "error") and acc.worst_example >= 0:
+            rec["failure"] = {
+                "input": _input_summary(examples[acc.worst_example]),
+                "worst_index": list(m.index),
+                "expected": _number(m.expected),
+                "actual": _number(m.actual),
+                "tolerance": _number(m.tolerance),
+            }
+    return rec
+
+
+class Runner:
+    """Runs checks for a set of backends and reports each finished group to `on_progress`."""
+
+    def __init__(
+        self,
+        backends: Sequence[Backend],
+        reference_backend: Backend,
+        options: RunOptions,
+        on_progress: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        self.backends = backends
+        self.reference_backend = reference_backend
+        self.options = options
+        self.on_progress = on_progress
+
+    def _targets(self, backend: Backend) -> list[Target]:
+        o = self.options
+        return [
+            t
+            for t in backend.targets()
+            if (o.dtypes is None or t.dtype in o.dtypes) and (o.devices is None or t.device in o.devices)
+        ]
+
+    def _case(
+        self, d: Derivation, ex: Example, index: int, dtype: str, cache: dict[tuple[int, str], checks.Case]
+    ) -> checks.Case:
+        key = (index, dtype)
+        if key not in cache:
+            fmt = get_format(dtype)
+            arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
+            x = arrays[d.wrt.name]
+            out_shape = x.shape[:-1] if d.reduces else x.shape
+            seed = _seed(self.options.seed, d.name, index, dtype)
+            cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
+            ref = exact.evaluate(d, arrays, ex.params, cot, digits=reference_digits(fmt))
+            row = 1 if d.structure == "elementwise" else x.shape[-1]
+            cache[key] = checks.Case(d, arrays, ex.params, cot, ref, fmt, compare.roundings(d, row), seed)
+        return cache[key]
+
+    def run_derivation(self, d: Derivation, examples: list[Example]) -> list[dict[str, object]]:
+        cache: dict[tuple[int, str], checks.Case] = {}
+        records: list[dict[str, object]] = []
+        groups: list[tuple[str, Target, Callable[[checks.Case, Target], checks.Outcome], str]] = []
+        for backend in self.backends:
+            if not backend.provides(d):
+                continue
+            for target in self._targets(backend):
+                for kind in self.options.kinds:
+                    groups.append((backend.name, target, _bind(backend, kind), kind))
+                skip = backend.unavailable(target)
+                if skip:
+                    groups = [g for g in groups if not (g[0] == backend.name and g[1] == target)]
+                    for kind in self.options.kinds:
+                        records.append(
+                            _record(d, backend.name, target, kind, "skip", message=skip, options=self.options)
+                        )
+        fd_target = Target("cpu", "float64")
+        o = self.options
+        if o.fd_oracle and (o.dtypes is None or "float64" in o.dtypes) and (o.devices is None or "cpu" in o.devices):
+            ref_backend = self.reference_backend
+            groups.append(("fd", fd_target, lambda case, t: checks.fd_oracle(ref_backend, case, t), "vjp"))
+        for name, target, run, kind in groups:
+            records.append(self._run_group(d, examples, cache, name, target, run, kind))
+        return records
+
+    def _run_group(
+        self,
+        d: Derivation,
+        examples: list[Example],
+        cache: dict[tuple[int, str], checks.Case],
+        name: str,
+        target: Target,
+        run: Callable[[checks.Case, Target], checks.Outcome],
+        kind: str,
+    ) -> dict[str, object]:
+        start = time.perf_counter()
+        fmt = get_format(target.dtype)
+        if kind in checks.FD_KINDS and target.dtype not in ("float32", "float64"):
+            return _record(
+                d,
+                name,
+                target,
+                kind,
+                "skip",
+                message="finite differences need float32 or float64",
+                options=self.options,
+            )
+        acc = Accumulator()
+        model = ""
+        for i, ex in enumerate(examples):
+            try:
+                case = self._case(d, ex, i, target.dtype, cache)
+                model = compare.model_text(d, 1 if d.structure == "elementwise" else case.x.shape[-1], fmt)
+                outcome = run(case, target)
+            except exact.ReferenceError as exc:
+                acc.error = f"exact reference: {exc}"
+            except Exception as exc:  # a backend that raises is that check's error, not the run's
+                acc.error = f"{type(exc).__name__}: {exc}"
+            if acc.error:
+                acc.worst_example = i
+                rec = _record(
+                    d,
+                    name,
+                    target,
+                    kind,
+                    "error",
+                    acc=acc,
+                    message=acc.error,
+                    tolerance_model=model,
+                    examples=examples,
+                    options=self.options,
+                    seconds=time.perf_counter() - start,
+                )
+                rec.setdefault("failure", {"input": _input_summary(ex)})
+                return rec
+            acc.add(outcome, i)
+            if outcome.measurement.nonfinite:
+                msg = f"non-finite value where the exact value is finite (at {list(outcome.measurement.index)})"
+                return _record(
+                    d,
+                    name,
+                    target,
+                    kind,
+                    "error",
+                    acc=acc,
+                    message=msg,
+                    tolerance_model=model,
+                    examples=examples,
+                    options=self.options,
+                    seconds=time.perf_counter() - start,
+                )
+        worst = acc.worst
+        verdict = "pass" if worst is None or worst.usage <= 1.0 else "fail"
+        msg = ""
+        if worst is not None and verdict == "fail":
+            msg = (
+                f"{d.name} {kind} on {name}/{target}: entry {list(worst.index)} expected {worst.expected:.17g}, "
+                f"got {worst.actual:.17g} (error {worst.abs_error:.3g}, {worst.ulp_error:.3g} ULP; "
+                f"tolerance {worst.tolerance:.3g})"
+            )
+        return _record(
+            d,
+            name,
+            target,
+            kind,
+            verdict,
+            acc=acc,
+            message=msg,
+            tolerance_model=model,
+            examples=examples,
+            options=self.options,
+            seconds=time.perf_counter() - start,
+        )
+
+
+def _bind(backend: Backend, kind: str) -> Callable[[checks.Case, Target], checks.Outcome]:
+    fn = checks.RUNNERS[kind]
+    return lambda case, target: fn(backend, case, target)
+
+
+def derivation_record(d: Derivation, examples: list[Example], verdict: symbolic.Verdict) -> dict[str, object]:
+    regions = Counter(ex.region for ex in examples)
+    for ex in examples:
+        regions.update(ex.tags)
+    return {
+        "name": d.name,
+        "title": d.title,
+        "structure": d.structure,
+        "source": {
+            "seed": d.source.seed,
+            "section": d.source.section,
+            "quote": d.source.quote,
+            "claims": list(d.source.claims),
+        },
+        "inputs": [
+            {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable} for i in d.inputs
+        ],
+        "params": [{"name": p.name, "default": p.default, "domain": p.domain.describe()} for p in d.params],
+        "kinks": [{"at": k.at, "subgradient": [str(k.lo), str(k.hi)]} for k in d.kinks],
+        "notes": d.notes,
+        "symbolic": verdict.as_dict(),
+        "regions": dict(regions),
+    }
