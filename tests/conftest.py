@@ -1,0 +1,29 @@
+"""Shared options: --thorough selects the deep runs; CUDA tests skip with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--thorough", action="store_true", help="run the thorough profile and many-seed tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    thorough = config.getoption("--thorough")
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    except ImportError:
+        cuda = False
+    for item in items:
+        if "thorough" in item.keywords and not thorough:
+            item.add_marker(pytest.mark.skip(reason="thorough profile: run with --thorough"))
+        if "cuda" in item.keywords and not cuda:
+            item.add_marker(pytest.mark.skip(reason="no CUDA device"))
+
+
+@pytest.fixture(scope="session")
+def profile(request: pytest.FixtureRequest) -> str:
+    return "thorough" if request.config.getoption("--thorough") else "quick"

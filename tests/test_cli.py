@@ -1,0 +1,148 @@
+"""The command line: reports, exit statuses, one-line errors, and runs that survive a bad backend."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness import cli
+from harness.backends import numpy_ref
+from harness.backends.numpy_ref import NumpyBackend, Op
+
+REQUIRED = {
+    "derivation",
+    "backend",
+    "device",
+    "dtype",
+    "verdict",
+    "max_abs_error",
+    "max_ulp_error",
+    "tolerance",
+    "reproduce",
+}
+
+
+def _verify(tmp_path: Path, *args: str) -> tuple[int, dict[str, object]]:
+    status = cli.main(["verify", "--quiet", "--profile", "quick", "--report-dir", str(tmp_path), *args])
+    return status, json.loads((tmp_path / "report.json").read_text())
+
+
+def test_verify_writes_a_record_per_check_and_per_derivation(tmp_path: Path) -> None:
+    status, report = _verify(
+        tmp_path, "--only", "sigmoid,softmax", "--backend", "numpy,torch,fd", "--dtype", "float32,float64"
+    )
+    assert status == 0
+    checks = report["checks"]
+    assert isinstance(checks, list) and checks
+    assert all(REQUIRED <= set(c) for c in checks)
+    assert {c["derivation"] for c in checks} == {"sigmoid", "softmax"}
+    assert {c["backend"] for c in checks} == {"numpy", "torch", "fd"}
+    assert {c["verdict"] for c in checks} <= {"pass", "skip"}
+    skipped = [c for c in checks if c["verdict"] == "skip"]
+    assert skipped and all(c["device"] == "cuda" and c["message"] == "no CUDA device" for c in skipped)
+    derivations = {d["name"]: d for d in report["derivations"]}  # type: ignore[union-attr]
+    assert derivations["softmax"]["symbolic"]["status"] == "proved"
+    assert derivations["softmax"]["source"]["claims"] == ["A5"]
+    assert derivations["softmax"]["regions"]["large-logits"] > 0
+    assert report["summary"]["fail"] == 0  # type: ignore[index]
+
+
+def test_failing_check_exits_1_and_keeps_what_reproduces_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ops = dict(numpy_ref.OPS)
+    ops["sigmoid"] = Op(numpy_ref.sigmoid, lambda z, c: c * numpy_ref.sigmoid(z) * (1 + numpy_ref.sigmoid(z)))
+    monkeypatch.setitem(cli.BACKENDS, "numpy", lambda: NumpyBackend("numpy", ops))
+    status, report = _verify(tmp_path, "--only", "sigmoid", "--backend", "numpy", "--dtype", "float64")
+    assert status == 1
+    failed = [c for c in report["checks"] if c["verdict"] == "fail"]  # type: ignore[union-attr]
+    assert {c["check"] for c in failed} == {"vjp", "projection", "jacobian"}
+    for c in failed:
+        assert c["failure"]["input"]["arrays"]["z"] and "expected" in c["failure"]
+        assert "--only sigmoid --backend numpy" in c["reproduce"]
+    assert "FAIL sigmoid-numpy-cpu-float64-vjp" in capsys.readouterr().out
+
+
+class _Exploding(NumpyBackend):
+    def vjp(self, d, arrays, params, cotangent, target):  # type: ignore[no-untyped-def]
+        if d.name == "tanh":
+            raise RuntimeError("kernel launch failed")
+        return super().vjp(d, arrays, params, cotangent, target)
+
+    def forward(self, d, arrays, params, target):  # type: ignore[no-untyped-def]
+        out = super().forward(d, arrays, params, target)
+        return np.full_like(out, np.nan) if d.name == "relu" else out
+
+
+def test_a_raising_or_nan_backend_is_an_error_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(cli.BACKENDS, "numpy", lambda: _Exploding())
+    status, report = _verify(
+        tmp_path, "--only", "tanh,relu,sigmoid", "--backend", "numpy", "--dtype", "float64", "--check", "forward,vjp"
+    )
+    assert status == 1
+    by_id = {c["id"]: c for c in report["checks"]}  # type: ignore[union-attr]
+    assert by_id["tanh-numpy-cpu-float64-vjp"]["verdict"] == "error"
+    assert "RuntimeError: kernel launch failed" in by_id["tanh-numpy-cpu-float64-vjp"]["message"]
+    assert by_id["relu-numpy-cpu-float64-forward"]["verdict"] == "error"
+    assert "non-finite" in by_id["relu-numpy-cpu-float64-forward"]["message"]
+    assert by_id["sigmoid-numpy-cpu-float64-vjp"]["verdict"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["verify", "--only", "sigmod"], "unknown derivation 'sigmod'; valid: sigmoid, tanh"),
+        (["verify", "--backend", "jax"], "unknown backend 'jax'; valid: numpy, torch, fd"),
+        (["verify", "--dtype", "float8"], "unknown dtype 'float8'"),
+        (["verify", "--report-dir", "/nonexistent/reports"], "report directory '/nonexistent/reports' does not exist"),
+        (
+            ["verify", "--only", "softmax_cross_entropy", "--at", "z=1,2", "--at", "y=0.5,0.6"],
+            "input 'y' outside its domain",
+        ),
+        (["verify", "--only", "leaky_relu", "--at", "z=1,2", "--param", "alpha=3"], "parameter 'alpha' outside"),
+        (["verify", "--at", "z=1"], "--at needs exactly one derivation"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_verify_at_a_given_input(tmp_path: Path) -> None:
+    status, report = _verify(
+        tmp_path,
+        "--only",
+        "leaky_relu",
+        "--backend",
+        "torch",
+        "--dtype",
+        "float64",
+        "--at",
+        "z=-1,0,2;3,-4,0",
+        "--param",
+        "alpha=0.2",
+    )
+    assert status == 0
+    vjp = next(c for c in report["checks"] if c["check"] == "vjp" and c["device"] == "cpu")  # type: ignore[union-attr]
+    assert vjp["examples"] == 1 and vjp["conventions"] == {"leaky_relu'(0)": [0.2]}
+
+
+def test_list_prints_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "softmax_cross_entropy" in out and "alpha=0.01" in out and "A5" in out
+
+
+def test_module_entry_point_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "list", "--json"], capture_output=True, text=True, check=True
+    )
+    assert {row["name"] for row in json.loads(done.stdout)} >= {"sigmoid", "binary_cross_entropy"}
