@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -140,7 +140,7 @@ class Derivation:
     def param_defaults(self) -> dict[str, float]:
         return {p.name: p.default for p in self.params}
 
-    def check_domain(self, arrays: dict[str, object], params: dict[str, float]) -> str | None:
+    def check_domain(self, arrays: Mapping[str, object], params: Mapping[str, float]) -> str | None:
         """The reason an input lies outside the declared domain, or None when it is inside."""
         for inp in self.inputs:
             if inp.name not in arrays:

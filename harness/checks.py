@@ -90,16 +90,18 @@ def _fd_forward(backend: Backend, case: Case, target: Target) -> finite_diff.For
     return f
 
 
-def _forward_noise(backend: Backend, case: Case, target: Target) -> np.ndarray:
+def _forward_noise(case: Case) -> finite_diff.Noise:
     """How noisy the backend's forward is: the model's bound, or its observed error when worse.
 
     A forward less accurate than the model is the forward check's finding; here it only
     widens the finite differences so that the backward is judged against what it can be.
     """
-    ref = case.reference
-    model = _forward_tolerance(case)
-    observed = np.abs(backend.forward(case.d, case.arrays, case.params, target) - ref.forward)
-    return np.maximum(model, np.where(np.isfinite(observed), observed, 0.0))
+
+    def noise(at_x: np.ndarray) -> np.ndarray:
+        observed = np.abs(at_x - case.reference.forward)
+        return np.maximum(_forward_tolerance(case), np.where(np.isfinite(observed), observed, 0.0))
+
+    return noise
 
 
 def projection(backend: Backend, case: Case, target: Target) -> Outcome:
@@ -117,7 +119,7 @@ def projection(backend: Backend, case: Case, target: Target) -> Outcome:
         case.x,
         u,
         h=h,
-        forward_noise=_forward_noise(backend, case, target),
+        forward_noise=_forward_noise(case),
         relative_noise=case.rho * case.fmt.unit_roundoff,
         round_input=case.fmt.round,
     )
@@ -133,30 +135,57 @@ def projection(backend: Backend, case: Case, target: Target) -> Outcome:
     return Outcome(compare.measure(rhs, lhs, tol, case.fmt), {})
 
 
+def _compressed_jacobian(case: Case, values: np.ndarray) -> np.ndarray:
+    """Scatter per-colour results (C, *shape) into the entries of the structured Jacobian.
+
+    Elementwise: J[i, i] for every entry i. Row op: J[r, i, j] for each row r, output i, input j.
+    """
+    if case.d.structure == "elementwise":
+        return values[0]  # (*shape): the diagonal
+    out_width = 1 if case.d.reduces else case.x.shape[-1]
+    lead = case.x.shape[:-1]
+    # values[j] holds, for each row, d out_i / d x_j in its last axis (i), or one value.
+    v = values.reshape(values.shape[0], *lead, out_width)
+    return np.moveaxis(v, 0, -1)  # (*lead, out_width, n)
+
+
 def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
-    """The whole Jacobian: finite differences along every input entry against the backward
-    applied to every output basis cotangent, each side in stacked calls."""
+    """Every Jacobian entry the derivation's structure allows: finite differences along one
+    direction per colour (all entries of an elementwise op together, column j of every row
+    together) against the backward applied to the matching output colours, each side in
+    one stacked call. Entries outside the structure are the projection check's business."""
     h = finite_diff.step_for(target.dtype)
     mask = _smooth_mask(case, h)
-    directions = finite_diff.basis(case.x.shape, mask)
+    directions = finite_diff.colours(case.x.shape, case.d.structure) * mask
     est = finite_diff.directional(
         _fd_forward(backend, case, target),
         case.x,
         directions,
         h=h,
-        forward_noise=_forward_noise(backend, case, target),
+        forward_noise=_forward_noise(case),
         relative_noise=case.rho * case.fmt.unit_roundoff,
         round_input=case.fmt.round,
     )
-    n_in = case.x.size
+    j_fd = _compressed_jacobian(case, est.value)
+    j_err = _compressed_jacobian(case, est.error)
     out_shape = case.reference.forward.shape
-    j_fd = est.value.reshape(n_in, -1).T  # (outputs, inputs)
-    j_err = est.error.reshape(n_in, -1).T
-    cot = finite_diff.basis(out_shape)
-    m_out = cot.shape[0]
-    batch = _stacked(case.arrays, case.d.wrt.name, np.broadcast_to(case.x, (m_out, *case.x.shape)).copy())
-    j_bk = np.asarray(backend.vjp(case.d, batch, case.params, cot, target)).reshape(m_out, n_in)
-    j_bk = j_bk * mask.reshape(1, -1)  # entries at kinks belong to the subgradient check
+    # Random scales, not ones: a backward that ignores its cotangent must not pass here.
+    rng = np.random.default_rng(case.rng_seed)
+    scale = case.fmt.round(rng.choice([-1.0, 1.0], out_shape) * rng.uniform(0.5, 2.0, out_shape))
+    if case.d.structure == "elementwise" or case.d.reduces:
+        cot = scale[None]
+    else:
+        cot = finite_diff.colours(out_shape, "row") * scale[None]
+    batch = _stacked(case.arrays, case.d.wrt.name, np.broadcast_to(case.x, (cot.shape[0], *case.x.shape)).copy())
+    grads = np.asarray(backend.vjp(case.d, batch, case.params, cot, target)) * mask
+    if case.d.structure == "elementwise":
+        j_bk = grads[0] / scale
+    elif case.d.reduces:
+        j_bk = (grads[0] / scale[..., None])[..., None, :]
+    else:
+        # grads[i] = scale_i(row) * d out_i / d x: divide each colour by its row's scale.
+        per_colour = np.moveaxis(scale, -1, 0)[..., None]  # (outputs, *lead, 1)
+        j_bk = np.moveaxis(grads / per_colour, 0, -2)  # (*lead, outputs, n)
     tol = (
         FD_SAFETY * j_err + case.rho * case.fmt.unit_roundoff * (np.abs(j_fd) + np.abs(j_bk)) + case.rho * case.fmt.tiny
     )
@@ -177,7 +206,7 @@ def fd_oracle(reference_backend: Backend, case: Case, target: Target) -> Outcome
         case.x,
         finite_diff.basis(case.x.shape, mask),
         h=h,
-        forward_noise=_forward_noise(reference_backend, case, target),
+        forward_noise=_forward_noise(case),
         relative_noise=case.rho * case.fmt.unit_roundoff,
         round_input=case.fmt.round,
     )

@@ -34,7 +34,9 @@ class Format:
     def round(self, values: np.ndarray) -> np.ndarray:
         """Round float64 values to this format (returned as float64, exactly)."""
         arr = np.asarray(values, dtype=np.float64)
-        if self.name in ("float64", "float32", "float16"):
+        if self.name == "float64":
+            return arr
+        if self.name in ("float32", "float16"):
             return arr.astype(self.name).astype(np.float64)
         import torch
 

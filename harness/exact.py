@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -15,7 +16,7 @@ from derivations.model import Derivation
 from harness.symbols import RowSymbols, build
 
 MAX_DIGITS = 2000  # saturated logs need ~|z|/2.3 digits: |z| = 1e3 needs ~450
-Fn = Callable[..., Sequence[object]]
+Fn = Callable[..., Sequence[Any]]
 # Values are computed in interval arithmetic: the enclosure's width is a proof of how many
 # digits are right, where comparing two precisions is fooled by 1 - 1e-209 rounding to 1 at both.
 INTERVAL = {name: getattr(iv, name) for name in ("exp", "log", "sqrt", "sin", "cos", "mpf", "pi", "e")}
@@ -87,7 +88,7 @@ def compile_row(d: Derivation, n: int) -> Compiled:
     )
 
 
-def _at(fn: Fn, args: Sequence[object], dps: int) -> list[object] | None:
+def _at(fn: Fn, args: Sequence[Any], dps: int) -> list[Any] | None:
     """Values at `dps` digits, or None where cancellation left a 0/0 or a log of 0."""
     with mpmath.workdps(dps):
         try:
@@ -97,7 +98,7 @@ def _at(fn: Fn, args: Sequence[object], dps: int) -> list[object] | None:
     return values if all(mpmath.isfinite(v) for v in values) else None
 
 
-def _sensitivity(fn: Fn, args: list[object], positions: Sequence[int], dps: int) -> list[object]:
+def _sensitivity(fn: Fn, args: list[Any], positions: Sequence[int], dps: int) -> list[Any]:
     """sum_k |d fn / d args[k]| * |args[k]| by a relative forward difference at `dps` digits.
 
     Only a magnitude for the tolerance is needed, so a third of the digits is plenty.
@@ -121,7 +122,7 @@ def _sensitivity(fn: Fn, args: list[object], positions: Sequence[int], dps: int)
     return total
 
 
-def _enclosure(fn: Fn, args: Sequence[object], dps: int) -> list[object] | None:
+def _enclosure(fn: Fn, args: Sequence[Any], dps: int) -> list[Any] | None:
     """Interval enclosures at `dps` digits, or None where one is unbounded or undefined."""
     iv.dps = dps
     try:
@@ -132,8 +133,8 @@ def _enclosure(fn: Fn, args: Sequence[object], dps: int) -> list[object] | None:
 
 
 def _settled(
-    fn_iv: Fn, fn: Fn, args: list[object], sens_positions: Sequence[int], digits: int
-) -> tuple[list[object], list[object], int]:
+    fn_iv: Fn, fn: Fn, args: list[Any], sens_positions: Sequence[int], digits: int
+) -> tuple[list[Any], list[Any], int]:
     """Raise the precision until every enclosure is narrower than 10^-digits of the value,
     or of its sensitivity for values that are (nearly) zero."""
     dps = digits + 10
@@ -176,7 +177,7 @@ def evaluate(
     fwd, vjp, fsens, vsens = [], [], [], []
     worst = 0
     for k in range(units[0].shape[0]):
-        base: list[object] = [float(v) for u in units for v in u[k]]
+        base: list[Any] = [float(v) for u in units for v in u[k]]
         cot = [float(v) for v in cot_units[k]]
         f, f_sens, dps_f = _settled(c.forward_iv, c.forward, [*base, *pvals], inputs_at, digits)
         g, g_sens, dps_g = _settled(

@@ -20,6 +20,7 @@ NOISE_GAIN = (64 * 4 + 20 * 2 + 1) / 45
 MAX_BATCH_ELEMENTS = 1 << 23  # elements per stacked call, to bound memory
 
 Forward = Callable[[np.ndarray], np.ndarray]  # (K, *x.shape) -> (K, *out.shape)
+Noise = Callable[[np.ndarray], np.ndarray]  # the forward at x -> its absolute noise
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Estimate:
     value: np.ndarray  # (D, *out.shape)
     truncation: np.ndarray  # |R2 - R1|: distance between the last two extrapolations
     rounding: np.ndarray  # NOISE_GAIN * eps_f / h for the forward's own noise eps_f
+    center: np.ndarray  # the forward at x itself, evaluated in the same stacked call
 
     @property
     def error(self) -> np.ndarray:
@@ -48,25 +50,31 @@ def directional(
     directions: np.ndarray,
     *,
     h: float,
-    forward_noise: np.ndarray | float = 0.0,
+    forward_noise: Noise | float = 0.0,
     relative_noise: float = 0.0,
     round_input: Callable[[np.ndarray], np.ndarray] = lambda a: a,
 ) -> Estimate:
     """Estimate J(x) @ u for each u in `directions` (shape (D, *x.shape)).
 
-    The forward's noise is `forward_noise` (absolute, at x) plus `relative_noise` times the
-    largest value met on the stencil, where values can be far larger than at x.
+    The forward's noise is `forward_noise` (absolute, at x; a function of the forward's value
+    at x when given one) plus `relative_noise` times the largest value met on the stencil,
+    where values can be far larger than at x.
     """
     d = directions.shape[0]
     per_direction = 6 * max(1, x.size)
     chunk = max(1, MAX_BATCH_ELEMENTS // per_direction)
     values, truncs, peaks = [], [], []
+    center: np.ndarray | None = None
+    steps = np.array([h, -h, h / 2, -h / 2, h / 4, -h / 4])
     for start in range(0, d, chunk):
         u = directions[start : start + chunk]
-        steps = np.array([h, -h, h / 2, -h / 2, h / 4, -h / 4])
         shifted = x[None, None] + steps.reshape(1, 6, *([1] * x.ndim)) * u[:, None]
         shifted = round_input(shifted).reshape(-1, *x.shape)
+        if center is None:  # x itself rides along with the first chunk
+            shifted = np.concatenate([shifted, x[None]])
         f = np.asarray(forward(shifted), dtype=np.float64)
+        if center is None:
+            center, f = f[-1], f[:-1]
         f = f.reshape(u.shape[0], 6, *f.shape[1:])
         d1 = (f[:, 0] - f[:, 1]) / (2 * h)
         d2 = (f[:, 2] - f[:, 3]) / h
@@ -77,9 +85,23 @@ def directional(
         truncs.append(np.abs(r2 - r1))
         peaks.append(np.max(np.abs(f), axis=1))
     value = np.concatenate(values)
-    noise = np.asarray(forward_noise, dtype=np.float64) + relative_noise * np.concatenate(peaks)
+    assert center is not None
+    at_x = forward_noise(center) if callable(forward_noise) else forward_noise
+    noise = np.asarray(at_x, dtype=np.float64) + relative_noise * np.concatenate(peaks)
     rounding = NOISE_GAIN * np.broadcast_to(noise, value.shape) / h
-    return Estimate(value, np.concatenate(truncs), rounding.copy())
+    return Estimate(value, np.concatenate(truncs), rounding.copy(), center)
+
+
+def colours(shape: tuple[int, ...], structure: str) -> np.ndarray:
+    """Directions that together recover every Jacobian entry the structure allows.
+
+    Entries that no output shares get one colour (Curtis-Powell-Reid): all entries of an
+    elementwise op at once, column j of every row of a row op at once. Returns (C, *shape).
+    """
+    if structure == "elementwise":
+        return np.ones((1, *shape))
+    n = shape[-1]
+    return np.broadcast_to(np.eye(n).reshape(n, *([1] * (len(shape) - 1)), n), (n, *shape)).copy()
 
 
 def basis(shape: tuple[int, ...], mask: np.ndarray | None = None) -> np.ndarray:

@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import mpmath
 import sympy as sp
@@ -110,8 +110,8 @@ def _proved(d: Derivation, rs: RowSymbols) -> bool:
     return True
 
 
-def _sample_point(d: Derivation, rs: RowSymbols, rng: random.Random) -> dict[sp.Symbol, object]:
-    point: dict[sp.Symbol, object] = {}
+def _sample_point(d: Derivation, rs: RowSymbols, rng: random.Random) -> dict[sp.Symbol, Any]:
+    point: dict[sp.Symbol, Any] = {}
     for inp in d.inputs:
         syms = rs.inputs[inp.name]
         if isinstance(inp.domain, Simplex):

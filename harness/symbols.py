@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
@@ -32,7 +33,7 @@ class RowSymbols:
         return len(self.forward)
 
 
-def _stated_matrix(d: Derivation, value: object, m: int, n: int) -> list[sp.Expr]:
+def _stated_matrix(d: Derivation, value: Any, m: int, n: int) -> list[sp.Expr]:
     if d.structure == "elementwise":
         return [sp.sympify(value)]
     rows = value if isinstance(value, list) else [value]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class TorchBackend:
     def provides(self, derivation: Derivation) -> bool:
         return derivation.name in self.ops
 
-    def _tensors(self, d: Derivation, arrays: Arrays, target: Target, grad: bool) -> list[object]:
+    def _tensors(self, d: Derivation, arrays: Arrays, target: Target, grad: bool) -> list[Any]:
         import torch
 
         dtype = getattr(torch, target.dtype)
