@@ -9,13 +9,13 @@ import numpy as np
 from derivations.model import Derivation
 from harness import compare, finite_diff
 from harness.backends.base import Arrays, Backend, Target
+from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.dtypes import Format
 from harness.exact import Reference
 
 KINDS = ("forward", "vjp", "projection", "jacobian")
 PROJECTION_DIRECTIONS = 4
 FD_SAFETY = 4.0  # the FD error estimate is trusted to within this factor
-KINK_MARGIN = 8.0  # entries within this many steps of a kink are left to the subgradient check
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,9 @@ def vjp(backend: Backend, case: Case, target: Target) -> Outcome:
 
 
 def _smooth_mask(case: Case, h: float) -> np.ndarray:
-    mask = np.ones(case.x.shape)
-    for k in case.d.kinks:
-        mask[np.abs(case.x - k.at) <= KINK_MARGIN * h] = 0.0
-    return mask
+    """1 where finite differences can see the derivative, 0 next to kinks (left to the
+    subgradient sets of the VJP check)."""
+    return finite_diff.smooth(case.x, [k.at for k in case.d.kinks], h).astype(np.float64)
 
 
 def _fd_forward(backend: Backend, case: Case, target: Target) -> finite_diff.Forward:
@@ -135,20 +134,6 @@ def projection(backend: Backend, case: Case, target: Target) -> Outcome:
     return Outcome(compare.measure(rhs, lhs, tol, case.fmt), {})
 
 
-def _compressed_jacobian(case: Case, values: np.ndarray) -> np.ndarray:
-    """Scatter per-colour results (C, *shape) into the entries of the structured Jacobian.
-
-    Elementwise: J[i, i] for every entry i. Row op: J[r, i, j] for each row r, output i, input j.
-    """
-    if case.d.structure == "elementwise":
-        return values[0]  # (*shape): the diagonal
-    out_width = 1 if case.d.reduces else case.x.shape[-1]
-    lead = case.x.shape[:-1]
-    # values[j] holds, for each row, d out_i / d x_j in its last axis (i), or one value.
-    v = values.reshape(values.shape[0], *lead, out_width)
-    return np.moveaxis(v, 0, -1)  # (*lead, out_width, n)
-
-
 def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     """Every Jacobian entry the derivation's structure allows: finite differences along one
     direction per colour (all entries of an elementwise op together, column j of every row
@@ -166,8 +151,8 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
         relative_noise=case.rho * case.fmt.unit_roundoff,
         round_input=case.fmt.round,
     )
-    j_fd = _compressed_jacobian(case, est.value)
-    j_err = _compressed_jacobian(case, est.error)
+    j_fd = finite_diff.uncolour(est.value, case.x.shape, case.d.structure, case.d.reduces)
+    j_err = finite_diff.uncolour(est.error, case.x.shape, case.d.structure, case.d.reduces)
     out_shape = case.reference.forward.shape
     # Random scales, not ones: a backward that ignores its cotangent must not pass here.
     rng = np.random.default_rng(case.rng_seed)
@@ -196,25 +181,17 @@ RUNNERS = {"forward": forward, "vjp": vjp, "projection": projection, "jacobian":
 FD_KINDS = ("projection", "jacobian")
 
 
-def fd_oracle(reference_backend: Backend, case: Case, target: Target) -> Outcome:
-    """Finite differences as an oracle of their own: the VJP they give for the NumPy
-    reference's float64 forward against the exact VJP, within their own error estimate."""
-    h = finite_diff.step_for(target.dtype)
-    mask = _smooth_mask(case, h)
-    est = finite_diff.directional(
-        _fd_forward(reference_backend, case, target),
-        case.x,
-        finite_diff.basis(case.x.shape, mask),
-        h=h,
+def fd_oracle(fd: FiniteDifferenceBackend, case: Case, target: Target) -> Outcome:
+    """Finite differences as an oracle of their own: the VJP they estimate for a backend's
+    forward against the exact VJP, within their own error estimate."""
+    est = fd.estimate(
+        case.d,
+        case.arrays,
+        case.params,
+        case.cotangent,
+        target,
         forward_noise=_forward_noise(case),
         relative_noise=case.rho * case.fmt.unit_roundoff,
-        round_input=case.fmt.round,
     )
-    n_in = case.x.size
-    c = case.cotangent.reshape(1, -1)
-    got = (c @ est.value.reshape(n_in, -1).T).reshape(case.x.shape)
-    err = (np.abs(c) @ est.error.reshape(n_in, -1).T).reshape(case.x.shape)
-    ref = case.reference
-    exact = np.where(mask > 0, ref.vjp, 0.0)
-    tol = FD_SAFETY * err + _vjp_tolerance(case)
-    return Outcome(compare.measure(got, exact, tol, case.fmt), {})
+    tol = FD_SAFETY * est.error + _vjp_tolerance(case)
+    return Outcome(compare.measure(est.value, case.reference.vjp, tol, case.fmt), {})

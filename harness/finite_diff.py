@@ -7,7 +7,7 @@ receives an array with an extra leading axis, never one Python call per element.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,7 @@ STEPS = {"float64": 2.0**-8, "float32": 2.0**-4}
 # (64 D(h/4) - 20 D(h/2) + D(h)) / 45 amplifies forward noise eps by (64*4 + 20*2 + 1)/45 / h.
 NOISE_GAIN = (64 * 4 + 20 * 2 + 1) / 45
 MAX_BATCH_ELEMENTS = 1 << 23  # elements per stacked call, to bound memory
+KINK_MARGIN = 8.0  # steps: a stencil closer than this to a kink straddles it
 
 Forward = Callable[[np.ndarray], np.ndarray]  # (K, *x.shape) -> (K, *out.shape)
 Noise = Callable[[np.ndarray], np.ndarray]  # the forward at x -> its absolute noise
@@ -102,6 +103,24 @@ def colours(shape: tuple[int, ...], structure: str) -> np.ndarray:
         return np.ones((1, *shape))
     n = shape[-1]
     return np.broadcast_to(np.eye(n).reshape(n, *([1] * (len(shape) - 1)), n), (n, *shape)).copy()
+
+
+def smooth(x: np.ndarray, kinks: Sequence[float], h: float) -> np.ndarray:
+    """True where a stencil of step h (directions up to KINK_MARGIN long) stays off every kink."""
+    away = np.ones(x.shape, dtype=bool)
+    for at in kinks:
+        away &= np.abs(x - at) > KINK_MARGIN * h
+    return away
+
+
+def uncolour(values: np.ndarray, x_shape: tuple[int, ...], structure: str, reduces: bool) -> np.ndarray:
+    """Per-colour results (C, *out.shape) as Jacobian entries: the diagonal (*x.shape) of an
+    elementwise op, J[..., i, j] = d out_i / d x_j of a row op (*lead, outputs, n)."""
+    if structure == "elementwise":
+        return values[0]
+    out_width = 1 if reduces else x_shape[-1]
+    v = values.reshape(values.shape[0], *x_shape[:-1], out_width)
+    return np.moveaxis(v, 0, -1)
 
 
 def basis(shape: tuple[int, ...], mask: np.ndarray | None = None) -> np.ndarray:

@@ -13,7 +13,9 @@ import numpy as np
 from derivations.model import Derivation
 from harness import checks, compare, exact, symbolic
 from harness.backends.base import Backend, Target
-from harness.dtypes import get_format, reference_digits
+from harness.backends.exact_backend import ExactBackend
+from harness.backends.finite_differences import FiniteDifferenceBackend
+from harness.dtypes import get_format
 from harness.inputs import Example, draw_examples, inputs_for, regions_of
 
 PROFILES = {"quick": 2, "default": 6, "thorough": 40}  # examples per region
@@ -148,6 +150,7 @@ class Runner:
     ) -> None:
         self.backends = backends
         self.reference_backend = reference_backend
+        self.exact = ExactBackend()
         self.options = options
         self.on_progress = on_progress
 
@@ -170,7 +173,7 @@ class Runner:
             out_shape = x.shape[:-1] if d.reduces else x.shape
             seed = _seed(self.options.seed, d.name, index, dtype)
             cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
-            ref = exact.evaluate(d, arrays, ex.params, cot, digits=reference_digits(fmt))
+            ref = self.exact.reference(d, arrays, ex.params, cot, dtype)
             row = 1 if d.structure == "elementwise" else x.shape[-1]
             cache[key] = checks.Case(d, arrays, ex.params, cot, ref, fmt, compare.roundings(d, row), seed)
         return cache[key]
@@ -195,8 +198,8 @@ class Runner:
         fd_target = Target("cpu", "float64")
         o = self.options
         if o.fd_oracle and (o.dtypes is None or "float64" in o.dtypes) and (o.devices is None or "cpu" in o.devices):
-            ref_backend = self.reference_backend
-            groups.append(("fd", fd_target, lambda case, t: checks.fd_oracle(ref_backend, case, t), "vjp"))
+            fd = FiniteDifferenceBackend(self.reference_backend)
+            groups.append((fd.name, fd_target, lambda case, t: checks.fd_oracle(fd, case, t), "vjp"))
         for name, target, run, kind in groups:
             records.append(self._run_group(d, examples, cache, name, target, run, kind))
         return records

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.backends.base import Backend, Target
+from harness.backends.exact_backend import ExactBackend
+from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
 from harness.backends.torch_backend import TorchBackend
 
@@ -17,4 +19,14 @@ BACKENDS: dict[str, Callable[[], Backend]] = {
 FD_ORACLE = "fd"
 NAMES = (*BACKENDS, FD_ORACLE)
 
-__all__ = ["BACKENDS", "FD_ORACLE", "NAMES", "Backend", "NumpyBackend", "Target", "TorchBackend"]
+__all__ = [
+    "BACKENDS",
+    "FD_ORACLE",
+    "NAMES",
+    "Backend",
+    "ExactBackend",
+    "FiniteDifferenceBackend",
+    "NumpyBackend",
+    "Target",
+    "TorchBackend",
+]

@@ -50,3 +50,21 @@ def test_miss_probability_matches_sampling() -> None:
     p1 = finite_diff.miss_probability(ratio, 1)
     assert abs(missed - p1**k) < 0.01
     assert finite_diff.miss_probability(0.01, 4) < finite_diff.miss_probability(0.1, 4) < p1
+
+
+def test_fd_backend_follows_the_protocol_and_knows_its_limits() -> None:
+    from derivations import CATALOG
+    from harness.backends import ExactBackend, FiniteDifferenceBackend, NumpyBackend, Target
+
+    target = Target("cpu", "float64")
+    fd = FiniteDifferenceBackend(NumpyBackend())
+    assert {t.dtype for t in fd.targets()} == {"float32", "float64"}
+    d = CATALOG["softmax"]
+    z = np.array([[0.3, -1.2, 2.0], [1.0, 1.0, -0.5]])
+    c = np.array([[1.0, -2.0, 0.5], [0.1, 0.2, 0.3]])
+    exact_vjp = ExactBackend().vjp(d, {"z": z}, {}, c, target)
+    est = fd.estimate(d, {"z": z}, {}, c, target)
+    assert np.all(np.abs(est.value - exact_vjp) <= est.error + 1e-15)
+    relu = CATALOG["relu"]
+    near_kink = fd.estimate(relu, {"z": np.array([1e-5, 2.0])}, {}, np.ones(2), target)
+    assert np.isinf(near_kink.error[0]) and np.isfinite(near_kink.error[1])

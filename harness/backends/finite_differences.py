@@ -1,0 +1,94 @@
+"""Finite differences of any backend's forward, offered as a backend whose VJP is estimated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from derivations.model import Derivation
+from harness import finite_diff
+from harness.backends.base import Arrays, Backend, Target
+from harness.dtypes import get_format
+
+
+@dataclass(frozen=True)
+class VJPEstimate:
+    value: np.ndarray
+    error: np.ndarray  # the estimate's own bound; inf next to kinks
+
+
+class FiniteDifferenceBackend:
+    """The VJP of `of`'s forward by central differences with Richardson extrapolation.
+
+    One direction per colour of the derivation's structure (all entries of an elementwise op
+    at once, column j of every row of a row op at once), evaluated in one stacked call.
+    """
+
+    def __init__(self, of: Backend, name: str = "fd") -> None:
+        self.of = of
+        self.name = name
+
+    def targets(self) -> list[Target]:
+        return [t for t in self.of.targets() if t.dtype in finite_diff.STEPS]
+
+    def unavailable(self, target: Target) -> str | None:
+        return self.of.unavailable(target)
+
+    def provides(self, derivation: Derivation) -> bool:
+        return self.of.provides(derivation)
+
+    def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
+        return self.of.forward(d, arrays, params, target)
+
+    def vjp(
+        self,
+        d: Derivation,
+        arrays: Arrays,
+        params: dict[str, float],
+        cotangent: np.ndarray,
+        target: Target,
+    ) -> np.ndarray:
+        return self.estimate(d, arrays, params, cotangent, target).value
+
+    def estimate(
+        self,
+        d: Derivation,
+        arrays: Arrays,
+        params: dict[str, float],
+        cotangent: np.ndarray,
+        target: Target,
+        *,
+        forward_noise: finite_diff.Noise | float = 0.0,
+        relative_noise: float | None = None,
+    ) -> VJPEstimate:
+        fmt = get_format(target.dtype)
+        h = finite_diff.step_for(target.dtype)
+        x = np.asarray(arrays[d.wrt.name], dtype=np.float64)
+        smooth = finite_diff.smooth(x, [k.at for k in d.kinks], h)
+
+        def forward(x_batch: np.ndarray) -> np.ndarray:
+            k = x_batch.shape[0]
+            batch = {n: np.broadcast_to(a, (k, *np.shape(a))).copy() for n, a in arrays.items() if n != d.wrt.name}
+            batch[d.wrt.name] = x_batch
+            return self.of.forward(d, batch, params, target)
+
+        est = finite_diff.directional(
+            forward,
+            x,
+            finite_diff.colours(x.shape, d.structure) * smooth,
+            h=h,
+            forward_noise=forward_noise,
+            relative_noise=8 * fmt.unit_roundoff if relative_noise is None else relative_noise,
+            round_input=fmt.round,
+        )
+        jac = finite_diff.uncolour(est.value, x.shape, d.structure, d.reduces)
+        err = finite_diff.uncolour(est.error, x.shape, d.structure, d.reduces)
+        c = np.asarray(cotangent, dtype=np.float64)
+        if d.structure == "elementwise":
+            value, error = c * jac, np.abs(c) * err
+        else:
+            weights = c[..., None] if d.reduces else c
+            value = np.einsum("...i,...ij->...j", weights, jac)
+            error = np.einsum("...i,...ij->...j", np.abs(weights), err)
+        return VJPEstimate(value, np.where(smooth, error, np.inf))
