@@ -133,17 +133,18 @@ def basis(shape: tuple[int, ...], mask: np.ndarray | None = None) -> np.ndarray:
 
 
 def miss_probability(ratio: float, directions: int) -> float:
-    """Chance that `directions` Gaussian directions all miss a rank-one Jacobian error.
+    """Chance that `directions` independent Gaussian pairs (u, v) all miss a rank-one error.
 
-    With cotangent v and direction u both Gaussian, v^T E u for E = s a b^T is s*(v.a)(u.b);
-    a check misses when |v^T E u| stays under the tolerance t for every u. `ratio` is t / s
-    (tolerance over the error's size). Higher-rank errors are missed less often.
+    For a Jacobian error E = s a b^T (unit a, b), v^T E u = s (v.a)(u.b) is s times a product
+    of two independent standard normals, whose density is K0(|t|)/pi. A pair misses when
+    |v^T E u| stays under the tolerance t; `ratio` is t / s. Pairs are independent, so the
+    chances multiply. Errors of higher rank are missed less often.
     """
     from math import erf, sqrt
 
+    # P(|g1 g2| < r) = E_g1[erf(r / (|g1| sqrt 2))], integrated over the half-normal density.
     grid = np.linspace(1e-6, 8.0, 4000)
     density = np.exp(-(grid**2) / 2) * sqrt(2 / math.pi)
-    miss_given_g = np.array([erf(ratio / (g * sqrt(2))) for g in grid]) ** directions
-    integrand = density * miss_given_g
-    area = float(np.sum((integrand[1:] + integrand[:-1]) * np.diff(grid)) / 2)
-    return min(max(area, 0.0), 1.0)
+    integrand = density * np.array([erf(ratio / (g * sqrt(2))) for g in grid])
+    one = float(np.sum((integrand[1:] + integrand[:-1]) * np.diff(grid)) / 2)
+    return min(max(one, 0.0), 1.0) ** directions

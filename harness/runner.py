@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from derivations.model import Derivation
-from harness import checks, compare, exact, symbolic
+from harness import checks, compare, exact, finite_diff, symbolic
 from harness.backends.base import Backend, Target
 from harness.backends.exact_backend import ExactBackend
 from harness.backends.finite_differences import FiniteDifferenceBackend
@@ -116,6 +116,10 @@ def _record(
         "seconds": round(seconds, 4),
         "reproduce": reproduce_command(d, backend, target, kind, options),
     }
+    if kind == "projection":
+        # Chance that one input's random directions all miss a rank-one Jacobian error ten
+        # times the tolerance; independent inputs multiply it.
+        rec["miss_probability"] = finite_diff.miss_probability(0.1, checks.PROJECTION_DIRECTIONS)
     if acc is not None and acc.worst is not None:
         m = acc.worst
         rec.update(
