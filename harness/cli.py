@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -72,9 +73,14 @@ def _user_example(d: Derivation, at: Sequence[str], params: Sequence[str]) -> Ex
     return Example(arrays, parsed, "user", ())
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gradproof", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="gradproof", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     verify = sub.add_parser("verify", help="check every derivation x backend x dtype; write reports")
     verify.add_argument("--only", action="append", help="derivations, comma separated")
     verify.add_argument("--backend", action="append", help=f"backends: {', '.join(NAMES)}")
@@ -145,33 +151,57 @@ def cmd_verify(args: argparse.Namespace) -> int:
     elif args.param:
         raise UsageError("--param goes with --at")
 
-    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    say, live = _progress(args.quiet)
     backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
-    reference = BACKENDS["numpy"]()
-    runner = Runner(backends, reference, options)
+    runner = Runner(backends, BACKENDS["numpy"](), options, on_progress=live)
     start = time.perf_counter()
-    derivations, records = [], []
-    for k, name in enumerate(only, 1):
-        d = CATALOG[name]
-        t0 = time.perf_counter()
-        say(f"[{k}/{len(only)}] {name}: deciding the stated derivative symbolically ...")
-        verdict = symbolic.decide(d, seed=options.seed)
-        examples = [user_example] if user_example else examples_for(d, options)
-        say(f"[{k}/{len(only)}] {name}: {verdict.status}; checking {len(examples)} inputs ...")
-        found = runner.run_derivation(d, examples)
-        derivations.append(derivation_record(d, examples, verdict))
-        records += found
-        counts = report.summary(found)
-        say(
-            f"[{k}/{len(only)}] {name}: {counts['pass']} pass, {counts['fail']} fail, "
-            f"{counts['error']} error, {counts['skip']} skip ({time.perf_counter() - t0:.1f} s)"
-        )
-    data = report.build(
-        derivations, records, seed=options.seed, profile=options.profile, seconds=time.perf_counter() - start
-    )
+    derivations: list[dict[str, object]] = []
+    records: list[dict[str, object]] = []
+    interrupted = False
+    try:
+        for k, name in enumerate(only, 1):
+            d = CATALOG[name]
+            t0 = time.perf_counter()
+            live(f"[{k}/{len(only)}] {name}: deciding the stated derivative symbolically")
+            verdict = symbolic.decide(d, seed=options.seed)
+            examples = [user_example] if user_example else examples_for(d, options)
+            found = runner.run_derivation(d, examples)
+            derivations.append(derivation_record(d, examples, verdict))
+            records += found
+            c = report.summary(found)
+            say(
+                f"[{k}/{len(only)}] {name}: {verdict.status}; {len(examples)} inputs; {c['pass']} pass, "
+                f"{c['fail']} fail, {c['error']} error, {c['skip']} skip ({time.perf_counter() - t0:.1f} s)"
+            )
+    except KeyboardInterrupt:
+        interrupted = True  # keep what was gathered; the report says the run was cut short
+    seconds = time.perf_counter() - start
+    data = report.build(derivations, records, seed=options.seed, profile=options.profile, seconds=seconds)
+    data["interrupted"] = interrupted
     path = report.write_json(data, directory)
     _print_summary(data, path)
+    if interrupted:
+        print(f"gradproof: interrupted after {len(derivations)} of {len(only)} derivations", file=sys.stderr)
+        return 130
     return 1 if data["summary"]["fail"] or data["summary"]["error"] else 0  # type: ignore[index]
+
+
+def _progress(quiet: bool) -> tuple[Callable[[str], None], Callable[[str], None]]:
+    """`say` prints a finished line; `live` shows where a long run is: one rewritten line on
+    a terminal, nothing elsewhere, so that logs keep only the finished lines."""
+    if quiet:
+        return (lambda line: None), (lambda line: None)
+    tty = sys.stderr.isatty()
+    clear = "\r\033[K" if tty else ""
+
+    def say(line: str) -> None:
+        print(clear + line, file=sys.stderr, flush=True)
+
+    def live(line: str) -> None:
+        if tty:
+            print(clear + line[:150], end="", file=sys.stderr, flush=True)
+
+    return say, live
 
 
 def _print_summary(data: dict[str, object], path: Path) -> None:
@@ -192,12 +222,12 @@ COMMANDS = {"verify": cmd_verify, "list": cmd_list}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"gradproof: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("gradproof: interrupted; no report written", file=sys.stderr)
+        print("gradproof: interrupted", file=sys.stderr)
         return 130

@@ -204,7 +204,8 @@ class Runner:
         if o.fd_oracle and (o.dtypes is None or "float64" in o.dtypes) and (o.devices is None or "cpu" in o.devices):
             fd = FiniteDifferenceBackend(self.reference_backend)
             groups.append((fd.name, fd_target, lambda case, t: checks.fd_oracle(fd, case, t), "vjp"))
-        for name, target, run, kind in groups:
+        for k, (name, target, run, kind) in enumerate(groups, 1):
+            self.on_progress(f"{d.name}: {name} {target} {kind} ({k}/{len(groups)})")
             records.append(self._run_group(d, examples, cache, name, target, run, kind))
         return records
 

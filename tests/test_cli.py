@@ -146,3 +146,42 @@ def test_module_entry_point_runs() -> None:
         [sys.executable, "-m", "harness", "list", "--json"], capture_output=True, text=True, check=True
     )
     assert {row["name"] for row in json.loads(done.stdout)} >= {"sigmoid", "binary_cross_entropy"}
+
+
+@pytest.mark.parametrize("args", [["verify", "--profile", "bogus"], [], ["verify", "--seed", "x"]])
+def test_argument_errors_are_one_line_too(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gradproof: error: ") and err.count("\n") == 1
+
+
+def test_interrupted_run_still_writes_what_it_gathered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import symbolic
+
+    real = symbolic.decide
+
+    def decide_then_interrupt(d, **kw):  # type: ignore[no-untyped-def]
+        if d.name == "tanh":
+            raise KeyboardInterrupt
+        return real(d, **kw)
+
+    monkeypatch.setattr(cli.symbolic, "decide", decide_then_interrupt)
+    status = cli.main(
+        [
+            "verify",
+            "--quiet",
+            "--profile",
+            "quick",
+            "--only",
+            "sigmoid,tanh",
+            "--backend",
+            "numpy",
+            "--report-dir",
+            str(tmp_path),
+        ]
+    )
+    assert status == 130
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["interrupted"] is True
+    assert [d["name"] for d in report["derivations"]] == ["sigmoid"]
+    assert {c["derivation"] for c in report["checks"]} == {"sigmoid"}

@@ -14,10 +14,12 @@ SEEDS = range(1, 21)
 
 
 @pytest.mark.thorough
-@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name", list(CATALOG))
-def test_no_false_alarm_on_any_seed(name: str, seed: int) -> None:
-    for backend in (NumpyBackend(), TorchBackend()):
-        kinds = FINDINGS.get((name, backend.name), ("forward", "vjp", "projection", "jacobian"))
-        records = run_checks(name, backend, kinds=kinds, seed=seed, profile="default", fd_oracle=True)
-        assert failures(records) == []
+def test_no_false_alarm_on_any_seed(name: str) -> None:
+    found = []
+    for seed in SEEDS:
+        for backend in (NumpyBackend(), TorchBackend()):
+            kinds = FINDINGS.get((name, backend.name), ("forward", "vjp", "projection", "jacobian"))
+            records = run_checks(name, backend, kinds=kinds, seed=seed, profile="default", fd_oracle=True)
+            found += [f"seed {seed}: {f}" for f in failures(records)]
+    assert found == []
