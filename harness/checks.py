@@ -8,7 +8,7 @@ import numpy as np
 
 from derivations.model import Derivation
 from harness import compare, finite_diff
-from harness.backends.base import Arrays, Backend, Target
+from harness.backends.base import Arrays, Backend, Target, stack_inputs
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.dtypes import Format
 from harness.exact import Reference
@@ -40,14 +40,6 @@ class Case:
 class Outcome:
     measurement: compare.Measurement
     conventions: dict[str, list[float]]
-
-
-def _stacked(arrays: Arrays, wrt: str, x_batch: np.ndarray) -> Arrays:
-    """Inputs with a leading batch axis: `x_batch` for the differentiable one, copies otherwise."""
-    k = x_batch.shape[0]
-    out = {name: np.broadcast_to(a, (k, *a.shape)).copy() for name, a in arrays.items() if name != wrt}
-    out[wrt] = x_batch
-    return out
 
 
 def _forward_tolerance(case: Case) -> np.ndarray:
@@ -84,7 +76,7 @@ def _smooth_mask(case: Case, h: float) -> np.ndarray:
 
 def _fd_forward(backend: Backend, case: Case, target: Target) -> finite_diff.Forward:
     def f(x_batch: np.ndarray) -> np.ndarray:
-        return backend.forward(case.d, _stacked(case.arrays, case.d.wrt.name, x_batch), case.params, target)
+        return backend.forward(case.d, stack_inputs(case.arrays, case.d.wrt.name, x_batch), case.params, target)
 
     return f
 
@@ -125,7 +117,7 @@ def projection(backend: Backend, case: Case, target: Target) -> Outcome:
     axes = tuple(range(1, est.value.ndim))
     lhs = np.sum(v * est.value, axis=axes)
     lhs_err = np.sum(np.abs(v) * est.error, axis=axes)
-    batch = _stacked(case.arrays, case.d.wrt.name, np.broadcast_to(case.x, u.shape).copy())
+    batch = stack_inputs(case.arrays, case.d.wrt.name, np.broadcast_to(case.x, u.shape).copy())
     g = backend.vjp(case.d, batch, case.params, v, target)
     gax = tuple(range(1, np.ndim(g)))
     rhs = np.sum(g * u, axis=gax)
@@ -161,7 +153,7 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
         cot = scale[None]
     else:
         cot = finite_diff.colours(out_shape, "row") * scale[None]
-    batch = _stacked(case.arrays, case.d.wrt.name, np.broadcast_to(case.x, (cot.shape[0], *case.x.shape)).copy())
+    batch = stack_inputs(case.arrays, case.d.wrt.name, np.broadcast_to(case.x, (cot.shape[0], *case.x.shape)).copy())
     grads = np.asarray(backend.vjp(case.d, batch, case.params, cot, target)) * mask
     if case.d.structure == "elementwise":
         j_bk = grads[0] / scale

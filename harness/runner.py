@@ -233,6 +233,22 @@ class Runner:
             )
         acc = Accumulator()
         model = ""
+
+        def finish(verdict: str, message: str) -> dict[str, object]:
+            return _record(
+                d,
+                name,
+                target,
+                kind,
+                verdict,
+                acc=acc,
+                message=message,
+                tolerance_model=model,
+                examples=examples,
+                options=self.options,
+                seconds=time.perf_counter() - start,
+            )
+
         for i, ex in enumerate(examples):
             try:
                 case = self._case(d, ex, i, target.dtype, cache)
@@ -244,58 +260,21 @@ class Runner:
                 acc.error = f"{type(exc).__name__}: {exc}"
             if acc.error:
                 acc.worst_example = i
-                rec = _record(
-                    d,
-                    name,
-                    target,
-                    kind,
-                    "error",
-                    acc=acc,
-                    message=acc.error,
-                    tolerance_model=model,
-                    examples=examples,
-                    options=self.options,
-                    seconds=time.perf_counter() - start,
-                )
+                rec = finish("error", acc.error)
                 rec.setdefault("failure", {"input": _input_summary(ex)})
                 return rec
             acc.add(outcome, i)
             if outcome.measurement.nonfinite:
-                msg = f"non-finite value where the exact value is finite (at {list(outcome.measurement.index)})"
-                return _record(
-                    d,
-                    name,
-                    target,
-                    kind,
-                    "error",
-                    acc=acc,
-                    message=msg,
-                    tolerance_model=model,
-                    examples=examples,
-                    options=self.options,
-                    seconds=time.perf_counter() - start,
-                )
+                at = list(outcome.measurement.index)
+                return finish("error", f"non-finite value where the exact value is finite (at {at})")
         worst = acc.worst
-        verdict = "pass" if worst is None or worst.usage <= 1.0 else "fail"
-        msg = ""
-        if worst is not None and verdict == "fail":
-            msg = (
-                f"{d.name} {kind} on {name}/{target}: entry {list(worst.index)} expected {worst.expected:.17g}, "
-                f"got {worst.actual:.17g} (error {worst.abs_error:.3g}, {worst.ulp_error:.3g} ULP; "
-                f"tolerance {worst.tolerance:.3g})"
-            )
-        return _record(
-            d,
-            name,
-            target,
-            kind,
-            verdict,
-            acc=acc,
-            message=msg,
-            tolerance_model=model,
-            examples=examples,
-            options=self.options,
-            seconds=time.perf_counter() - start,
+        if worst is None or worst.usage <= 1.0:
+            return finish("pass", "")
+        return finish(
+            "fail",
+            f"{d.name} {kind} on {name}/{target}: entry {list(worst.index)} expected {worst.expected:.17g}, "
+            f"got {worst.actual:.17g} (error {worst.abs_error:.3g}, {worst.ulp_error:.3g} ULP; "
+            f"tolerance {worst.tolerance:.3g})",
         )
 
 

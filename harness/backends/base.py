@@ -51,3 +51,11 @@ class Backend(Protocol):
     ) -> np.ndarray:
         """The gradient with respect to the derivation's differentiable input."""
         ...
+
+
+def stack_inputs(arrays: Arrays, wrt: str, x_batch: np.ndarray) -> Arrays:
+    """Inputs with a leading batch axis: `x_batch` for `wrt`, copies of the others."""
+    k = x_batch.shape[0]
+    out = {name: np.broadcast_to(a, (k, *np.shape(a))).copy() for name, a in arrays.items() if name != wrt}
+    out[wrt] = x_batch
+    return out

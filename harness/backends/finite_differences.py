@@ -8,7 +8,7 @@ import numpy as np
 
 from derivations.model import Derivation
 from harness import finite_diff
-from harness.backends.base import Arrays, Backend, Target
+from harness.backends.base import Arrays, Backend, Target, stack_inputs
 from harness.dtypes import get_format
 
 
@@ -68,10 +68,7 @@ class FiniteDifferenceBackend:
         smooth = finite_diff.smooth(x, [k.at for k in d.kinks], h)
 
         def forward(x_batch: np.ndarray) -> np.ndarray:
-            k = x_batch.shape[0]
-            batch = {n: np.broadcast_to(a, (k, *np.shape(a))).copy() for n, a in arrays.items() if n != d.wrt.name}
-            batch[d.wrt.name] = x_batch
-            return self.of.forward(d, batch, params, target)
+            return self.of.forward(d, stack_inputs(arrays, d.wrt.name, x_batch), params, target)
 
         est = finite_diff.directional(
             forward,
