@@ -34,9 +34,14 @@ def roundings(d: Derivation, row: int) -> float:
     return float(ELEMENTWISE_ROUNDINGS + PER_ROW_TERM * row)
 
 
-def model_text(d: Derivation, row: int, fmt: Format) -> str:
+def model_text(d: Derivation, row: int, fmt: Format, *, finite_differences: bool = False) -> str:
     rho = roundings(d, row)
-    return f"rho*u*(|exact|+sensitivity)+rho*tiny with rho={rho:g}, u=2^-{fmt.mantissa_bits} ({fmt.name})"
+    value = f"rho*u*(|exact|+sensitivity+floor)+rho*tiny with rho={rho:g}, u=2^-{fmt.mantissa_bits} ({fmt.name})"
+    if d.floor:
+        value += f", floor={d.floor:g}"
+    if finite_differences:
+        return f"4 x the finite-difference error estimate (|R2-R1| + rounding) + {value}"
+    return value
 
 
 def tolerance(exact: np.ndarray, sensitivity: np.ndarray, fmt: Format, rho: float) -> np.ndarray:
@@ -125,6 +130,6 @@ def chosen_subgradients(d: Derivation, x: np.ndarray, cotangent: np.ndarray, got
     for k in d.kinks:
         at = (x == k.at) & (cotangent != 0)
         if np.any(at):
-            values = np.unique(np.round(got[at] / cotangent[at], 12))
+            values = np.unique(np.round(got[at] / cotangent[at], 12)) + 0.0  # no -0.0
             picked[f"{d.name}'({k.at:g})"] = [float(v) for v in values]
     return picked

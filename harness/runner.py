@@ -252,7 +252,8 @@ class Runner:
         for i, ex in enumerate(examples):
             try:
                 case = self._case(d, ex, i, target.dtype, cache)
-                model = compare.model_text(d, 1 if d.structure == "elementwise" else case.x.shape[-1], fmt)
+                row = 1 if d.structure == "elementwise" else case.x.shape[-1]
+                model = compare.model_text(d, row, fmt, finite_differences=kind in checks.FD_KINDS or name == "fd")
                 outcome = run(case, target)
             except exact.ReferenceError as exc:
                 acc.error = f"exact reference: {exc}"
