@@ -61,7 +61,13 @@ def _with_kinks(
         return values
     mask = hnp.arrays(np.bool_, shape, elements=st.booleans())
     kink = d.kinks[0].at
-    return st.tuples(values, mask).map(lambda t: np.where(t[1], kink, t[0]))
+
+    def place(t: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        at = t[1].copy()
+        at.flat[0] = True  # the region always holds at least one exact kink
+        return np.where(at, kink, t[0])
+
+    return st.tuples(values, mask).map(place)
 
 
 def _target(domain: Interval | Simplex, region: Region, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:

@@ -15,6 +15,8 @@ VERDICTS = ("pass", "fail", "error", "skip")
 
 
 def environment() -> dict[str, object]:
+    import hypothesis
+    import mpmath
     import numpy
     import sympy
 
@@ -26,6 +28,8 @@ def environment() -> dict[str, object]:
         "platform": platform.platform(),
         "numpy": numpy.__version__,
         "sympy": sympy.__version__,
+        "mpmath": mpmath.__version__,
+        "hypothesis": hypothesis.__version__,
     }
     try:
         import torch

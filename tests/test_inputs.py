@@ -35,7 +35,7 @@ def test_same_seed_same_examples_other_seed_other_examples() -> None:
 
 def test_edge_regions_contain_their_edges() -> None:
     kinks = draw_examples(inputs_for(CATALOG["relu"], region="kink"), 8, seed=0)
-    assert sum(int(np.sum(e.arrays["z"] == 0.0)) for e in kinks) > 0
+    assert all(np.any(e.arrays["z"] == 0.0) for e in kinks)
     slopes = draw_examples(inputs_for(CATALOG["leaky_relu"], region="slope-not-0.01"), 8, seed=0)
     assert all(e.params["alpha"] != 0.01 for e in slopes)
     logits = draw_examples(inputs_for(CATALOG["softmax_cross_entropy"], region="large-logits"), 8, seed=0)
