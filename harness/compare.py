@@ -74,10 +74,10 @@ def measure(
     """Compare entrywise. `allowed` gives per-entry [lo, hi] sets (subgradients at kinks),
     NaN where the entry must match `expected` itself."""
     actual = np.asarray(actual, dtype=np.float64)
-    expected = np.broadcast_to(np.asarray(expected, dtype=np.float64), actual.shape)
-    tol = np.broadcast_to(tol, actual.shape)
+    expected = np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
         raise ValueError(f"shape {actual.shape} where {expected.shape} was expected")
+    tol = np.broadcast_to(tol, actual.shape)
     nonfinite = bool(np.any(~np.isfinite(actual) & np.isfinite(expected)))
     err = np.abs(actual - expected)
     if allowed is not None:

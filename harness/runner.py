@@ -143,7 +143,7 @@ def _record(
 
 
 class Runner:
-    """Runs checks for a set of backends and reports each finished group to `on_progress`."""
+    """Runs checks for a set of backends, telling `on_progress` which check group it starts."""
 
     def __init__(
         self,

@@ -185,3 +185,15 @@ def test_interrupted_run_still_writes_what_it_gathered(tmp_path: Path, monkeypat
     assert report["interrupted"] is True
     assert [d["name"] for d in report["derivations"]] == ["sigmoid"]
     assert {c["derivation"] for c in report["checks"]} == {"sigmoid"}
+
+
+def test_a_gradient_of_the_wrong_shape_is_an_error_that_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ops = dict(numpy_ref.OPS)
+    ops["tanh"] = Op(numpy_ref.tanh, lambda z, c: (c * (1 - np.tanh(z) ** 2))[..., None])
+    monkeypatch.setitem(cli.BACKENDS, "numpy", lambda: NumpyBackend("numpy", ops))
+    status, report = _verify(tmp_path, "--only", "tanh", "--backend", "numpy", "--dtype", "float64", "--check", "vjp")
+    assert status == 1
+    (rec,) = report["checks"]  # type: ignore[misc]
+    assert rec["verdict"] == "error" and "where (" in rec["message"] and "was expected" in rec["message"]
