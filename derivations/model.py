@@ -137,6 +137,14 @@ class Derivation:
     def input(self, name: str) -> Input:
         return next(i for i in self.inputs if i.name == name)
 
+    def row_length(self, shape: tuple[int, ...]) -> int:
+        """Entries one output depends on: 1 for an elementwise op, the last axis for a row op."""
+        return 1 if self.structure == "elementwise" else shape[-1]
+
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """A loss reduces the last axis to one value per row; every other op keeps the shape."""
+        return shape[:-1] if self.reduces else shape
+
     def param_defaults(self) -> dict[str, float]:
         return {p.name: p.default for p in self.params}
 

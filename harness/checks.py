@@ -28,12 +28,15 @@ class Case:
     cotangent: np.ndarray
     reference: Reference
     fmt: Format
-    rho: float
     rng_seed: int
 
     @property
     def x(self) -> np.ndarray:
         return self.arrays[self.d.wrt.name]
+
+    @property
+    def rho(self) -> float:
+        return compare.roundings(self.d, self.d.row_length(self.x.shape))
 
 
 @dataclass(frozen=True)
@@ -131,20 +134,16 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     direction per colour (all entries of an elementwise op together, column j of every row
     together) against the backward applied to the matching output colours, each side in
     one stacked call. Entries outside the structure are the projection check's business."""
-    h = finite_diff.step_for(target.dtype)
-    mask = _smooth_mask(case, h)
-    directions = finite_diff.colours(case.x.shape, case.d.structure) * mask
-    est = finite_diff.directional(
-        _fd_forward(backend, case, target),
-        case.x,
-        directions,
-        h=h,
+    fd = FiniteDifferenceBackend(backend).jacobian(
+        case.d,
+        case.arrays,
+        case.params,
+        target,
         forward_noise=_forward_noise(case),
         relative_noise=case.rho * case.fmt.unit_roundoff,
-        round_input=case.fmt.round,
     )
-    j_fd = finite_diff.uncolour(est.value, case.x.shape, case.d.structure, case.d.reduces)
-    j_err = finite_diff.uncolour(est.error, case.x.shape, case.d.structure, case.d.reduces)
+    j_fd, j_err = fd.value, fd.error
+    mask = fd.smooth.astype(np.float64)
     out_shape = case.reference.forward.shape
     # Random scales, not ones: a backward that ignores its cotangent must not pass here.
     rng = np.random.default_rng(case.rng_seed)

@@ -169,7 +169,7 @@ def evaluate(
 ) -> Reference:
     """Exact forward and VJP (w.r.t. the differentiable input) at float64-held values."""
     x = np.asarray(arrays[d.wrt.name], dtype=np.float64)
-    c = compile_row(d, 1 if d.structure == "elementwise" else x.shape[-1])
+    c = compile_row(d, d.row_length(x.shape))
     units = [_units(d, np.asarray(arrays[i.name], dtype=np.float64)) for i in d.inputs]
     cot_units = np.asarray(cotangent, dtype=np.float64).reshape(units[0].shape[0], -1)
     pvals = [params[p.name] for p in d.params]
@@ -191,7 +191,7 @@ def evaluate(
         vjp.append([float(v) for v in g])
         fsens.append([float(v) for v in f_sens])
         vsens.append([float(a + b) for a, b in zip(g_sens, reuse or [0] * len(g_sens), strict=True)])
-    out_shape = x.shape[:-1] if d.reduces else x.shape
+    out_shape = d.output_shape(x.shape)
     return Reference(
         forward=np.array(fwd, dtype=np.float64).reshape(out_shape),
         vjp=np.array(vjp, dtype=np.float64).reshape(x.shape),

@@ -6,6 +6,7 @@ receives an array with an extra leading axis, never one Python call per element.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -123,15 +124,7 @@ def uncolour(values: np.ndarray, x_shape: tuple[int, ...], structure: str, reduc
     return np.moveaxis(v, 0, -1)
 
 
-def basis(shape: tuple[int, ...], mask: np.ndarray | None = None) -> np.ndarray:
-    """One direction per entry of an array of `shape` (entries outside `mask` left at 0)."""
-    size = math.prod(shape)
-    eye = np.eye(size).reshape(size, *shape)
-    if mask is not None:
-        eye = eye * mask.reshape(1, *shape)
-    return eye
-
-
+@functools.cache
 def miss_probability(ratio: float, directions: int) -> float:
     """Chance that `directions` independent Gaussian pairs (u, v) all miss a rank-one error.
 

@@ -7,6 +7,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -173,40 +174,39 @@ class Runner:
         if key not in cache:
             fmt = get_format(dtype)
             arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
-            x = arrays[d.wrt.name]
-            out_shape = x.shape[:-1] if d.reduces else x.shape
+            out_shape = d.output_shape(arrays[d.wrt.name].shape)
             seed = _seed(self.options.seed, d.name, index, dtype)
             cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
             ref = self.exact.reference(d, arrays, ex.params, cot, dtype)
-            row = 1 if d.structure == "elementwise" else x.shape[-1]
-            cache[key] = checks.Case(d, arrays, ex.params, cot, ref, fmt, compare.roundings(d, row), seed)
+            cache[key] = checks.Case(d, arrays, ex.params, cot, ref, fmt, seed)
         return cache[key]
 
     def run_derivation(self, d: Derivation, examples: list[Example]) -> list[dict[str, object]]:
         cache: dict[tuple[int, str], checks.Case] = {}
         records: list[dict[str, object]] = []
-        groups: list[tuple[str, Target, Callable[[checks.Case, Target], checks.Outcome], str]] = []
+        groups: list[Group] = []
         for backend in self.backends:
             if not backend.provides(d):
                 continue
             for target in self._targets(backend):
-                for kind in self.options.kinds:
-                    groups.append((backend.name, target, _bind(backend, kind), kind))
                 skip = backend.unavailable(target)
-                if skip:
-                    groups = [g for g in groups if not (g[0] == backend.name and g[1] == target)]
-                    for kind in self.options.kinds:
+                for kind in self.options.kinds:
+                    if skip:
                         records.append(
                             _record(d, backend.name, target, kind, "skip", message=skip, options=self.options)
                         )
-        fd_target = Target("cpu", "float64")
+                    else:
+                        groups.append(Group(backend.name, target, kind, _bind(backend, kind), kind in checks.FD_KINDS))
         o = self.options
         if o.fd_oracle and (o.dtypes is None or "float64" in o.dtypes) and (o.devices is None or "cpu" in o.devices):
             fd = FiniteDifferenceBackend(self.reference_backend)
-            groups.append((fd.name, fd_target, lambda case, t: checks.fd_oracle(fd, case, t), "vjp"))
-        for k, (name, target, run, kind) in enumerate(groups, 1):
-            self.on_progress(f"{d.name}: {name} {target} {kind} ({k}/{len(groups)})")
-            records.append(self._run_group(d, examples, cache, name, target, run, kind))
+            oracle = Group(
+                fd.name, Target("cpu", "float64"), "vjp", lambda case, t: checks.fd_oracle(fd, case, t), True
+            )
+            groups.append(oracle)
+        for k, group in enumerate(groups, 1):
+            self.on_progress(f"{d.name}: {group.name} {group.target} {group.kind} ({k}/{len(groups)})")
+            records.append(self._run_group(d, examples, cache, group))
         return records
 
     def _run_group(
@@ -214,13 +214,10 @@ class Runner:
         d: Derivation,
         examples: list[Example],
         cache: dict[tuple[int, str], checks.Case],
-        name: str,
-        target: Target,
-        run: Callable[[checks.Case, Target], checks.Outcome],
-        kind: str,
+        group: Group,
     ) -> dict[str, object]:
+        name, target, kind = group.name, group.target, group.kind
         start = time.perf_counter()
-        fmt = get_format(target.dtype)
         if kind in checks.FD_KINDS and target.dtype not in ("float32", "float64"):
             return _record(
                 d,
@@ -232,9 +229,13 @@ class Runner:
                 options=self.options,
             )
         acc = Accumulator()
-        model = ""
 
         def finish(verdict: str, message: str) -> dict[str, object]:
+            # The model of the example that used most of its tolerance (rho grows with rows).
+            shown = examples[max(acc.worst_example, 0)].arrays[d.wrt.name].shape if examples else (1,)
+            model = compare.model_text(
+                d, d.row_length(shown), get_format(target.dtype), finite_differences=group.finite_differences
+            )
             return _record(
                 d,
                 name,
@@ -252,9 +253,7 @@ class Runner:
         for i, ex in enumerate(examples):
             try:
                 case = self._case(d, ex, i, target.dtype, cache)
-                row = 1 if d.structure == "elementwise" else case.x.shape[-1]
-                model = compare.model_text(d, row, fmt, finite_differences=kind in checks.FD_KINDS or name == "fd")
-                outcome = run(case, target)
+                outcome = group.run(case, target)
             except exact.ReferenceError as exc:
                 acc.error = f"exact reference: {exc}"
             except Exception as exc:  # a backend that raises is that check's error, not the run's
@@ -277,6 +276,16 @@ class Runner:
             f"got {worst.actual:.17g} (error {worst.abs_error:.3g}, {worst.ulp_error:.3g} ULP; "
             f"tolerance {worst.tolerance:.3g})",
         )
+
+
+class Group(NamedTuple):
+    """One check of one backend at one target, run over every example."""
+
+    name: str
+    target: Target
+    kind: str
+    run: Callable[[checks.Case, Target], checks.Outcome]
+    finite_differences: bool  # its tolerance comes from a finite-difference error estimate
 
 
 def _bind(backend: Backend, kind: str) -> Callable[[checks.Case, Target], checks.Outcome]:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from derivations.model import Derivation, Interval, Simplex
+from derivations.model import Derivation, Simplex
 from harness.symbols import RowSymbols, build
 
 PROVED_SIZES = (1, 2, 3, 4)  # rows proved symbolically; longer rows checked numerically
@@ -198,4 +198,4 @@ def decide(d: Derivation, *, budget_s: float = 10.0, seed: int = 0) -> Verdict:
     )
 
 
-__all__ = ["Interval", "Verdict", "decide", "time_budget"]
+__all__ = ["Verdict", "decide", "time_budget"]

@@ -41,7 +41,7 @@ class ExactBackend:
 
     def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
         x = np.asarray(arrays[d.wrt.name])
-        zeros = np.zeros(x.shape[:-1] if d.reduces else x.shape)
+        zeros = np.zeros(d.output_shape(x.shape))
         return self.reference(d, arrays, params, zeros, target.dtype).forward
 
     def vjp(

@@ -18,6 +18,16 @@ class VJPEstimate:
     error: np.ndarray  # the estimate's own bound; inf next to kinks
 
 
+@dataclass(frozen=True)
+class JacobianEstimate:
+    """The entries the structure allows: the diagonal (*x.shape) of an elementwise op,
+    J[..., i, j] = d out_i / d x_j (*lead, outputs, n) of a row op."""
+
+    value: np.ndarray
+    error: np.ndarray
+    smooth: np.ndarray  # False for inputs next to a kink, where no estimate is made
+
+
 class FiniteDifferenceBackend:
     """The VJP of `of`'s forward by central differences with Richardson extrapolation.
 
@@ -62,6 +72,26 @@ class FiniteDifferenceBackend:
         forward_noise: finite_diff.Noise | float = 0.0,
         relative_noise: float | None = None,
     ) -> VJPEstimate:
+        jac = self.jacobian(d, arrays, params, target, forward_noise=forward_noise, relative_noise=relative_noise)
+        c = np.asarray(cotangent, dtype=np.float64)
+        if d.structure == "elementwise":
+            value, error = c * jac.value, np.abs(c) * jac.error
+        else:
+            weights = c[..., None] if d.reduces else c
+            value = np.einsum("...i,...ij->...j", weights, jac.value)
+            error = np.einsum("...i,...ij->...j", np.abs(weights), jac.error)
+        return VJPEstimate(value, np.where(jac.smooth, error, np.inf))
+
+    def jacobian(
+        self,
+        d: Derivation,
+        arrays: Arrays,
+        params: dict[str, float],
+        target: Target,
+        *,
+        forward_noise: finite_diff.Noise | float = 0.0,
+        relative_noise: float | None = None,
+    ) -> JacobianEstimate:
         fmt = get_format(target.dtype)
         h = finite_diff.step_for(target.dtype)
         x = np.asarray(arrays[d.wrt.name], dtype=np.float64)
@@ -79,13 +109,8 @@ class FiniteDifferenceBackend:
             relative_noise=8 * fmt.unit_roundoff if relative_noise is None else relative_noise,
             round_input=fmt.round,
         )
-        jac = finite_diff.uncolour(est.value, x.shape, d.structure, d.reduces)
-        err = finite_diff.uncolour(est.error, x.shape, d.structure, d.reduces)
-        c = np.asarray(cotangent, dtype=np.float64)
-        if d.structure == "elementwise":
-            value, error = c * jac, np.abs(c) * err
-        else:
-            weights = c[..., None] if d.reduces else c
-            value = np.einsum("...i,...ij->...j", weights, jac)
-            error = np.einsum("...i,...ij->...j", np.abs(weights), err)
-        return VJPEstimate(value, np.where(smooth, error, np.inf))
+        return JacobianEstimate(
+            finite_diff.uncolour(est.value, x.shape, d.structure, d.reduces),
+            finite_diff.uncolour(est.error, x.shape, d.structure, d.reduces),
+            smooth,
+        )

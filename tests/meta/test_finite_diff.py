@@ -29,7 +29,7 @@ def test_stacked_calls_not_one_per_element() -> None:
         return a**2
 
     x = np.linspace(-1, 1, 1024)
-    est = finite_diff.directional(forward, x, finite_diff.basis(x.shape), h=2.0**-8)
+    est = finite_diff.directional(forward, x, np.eye(x.size), h=2.0**-8)
     assert np.allclose(np.diag(est.value), 2 * x, atol=1e-9)
     assert len(calls) <= 2  # 6 * 1024 perturbed copies of 1024 entries fit in one or two calls
 
