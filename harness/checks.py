@@ -43,6 +43,7 @@ class Case:
 class Outcome:
     measurement: compare.Measurement
     conventions: dict[str, list[float]]
+    where: str = ""  # which input the worst entry belongs to, when an op has several
 
 
 def _forward_tolerance(case: Case) -> np.ndarray:

@@ -12,13 +12,15 @@ from typing import NoReturn
 
 import numpy as np
 
-from derivations import CATALOG
+from derivations import CATALOG, TENSOR_OPS
 from derivations.model import Derivation
 from harness import checks, report, symbolic
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.dtypes import FORMATS
 from harness.inputs import Example
 from harness.runner import PROFILES, Runner, RunOptions, derivation_record, examples_for
+from harness.tensor_runner import TensorRunner, stated_verdict, tensor_record
+from harness.tensor_runner import examples_for as tensor_examples_for
 
 DEVICES = ("cpu", "cuda")
 
@@ -122,17 +124,32 @@ def cmd_list(args: argparse.Namespace) -> int:
             }
             for d in CATALOG.values()
         ]
+        rows += [
+            {
+                "name": op.name,
+                "title": op.title,
+                "structure": op.structure,
+                "claims": list(op.claims),
+                "seed": op.source.seed,
+            }
+            for op in TENSOR_OPS.values()
+        ]
         print(json.dumps(rows, indent=1, ensure_ascii=False))
         return 0
     for d in CATALOG.values():
         inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in d.inputs)
         params = "".join(f", {p.name}={p.default:g}" for p in d.params)
         print(f"{d.name:24} {d.structure:11} ({inputs}{params})  {'/'.join(d.source.claims)}  {d.title}")
+    for op in TENSOR_OPS.values():
+        inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in op.inputs)
+        params = "".join(f", {p}" for p in op.params_doc)
+        print(f"{op.name:24} {op.structure:11} ({inputs}{params})  {'/'.join(op.claims)}  {op.title}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    only = _names(args.only, tuple(CATALOG), "derivation") or tuple(CATALOG)
+    names = (*CATALOG, *TENSOR_OPS)
+    only = _names(args.only, names, "derivation") or names
     backend_names = _names(args.backend, NAMES, "backend") or NAMES
     options = RunOptions(
         seed=args.seed,
@@ -147,6 +164,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.at:
         if len(only) != 1:
             raise UsageError("--at needs exactly one derivation in --only")
+        if only[0] not in CATALOG:
+            raise UsageError(f"--at works for elementwise and row ops; {only[0]} is a tensor op")
         user_example = _user_example(CATALOG[only[0]], args.at, args.param)
     elif args.param:
         raise UsageError("--param goes with --at")
@@ -154,23 +173,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
     say, live = _progress(args.quiet)
     backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
     runner = Runner(backends, BACKENDS["numpy"](), options, on_progress=live)
+    tensor_runner = TensorRunner(backends, options, on_progress=live)
     start = time.perf_counter()
     derivations: list[dict[str, object]] = []
     records: list[dict[str, object]] = []
     interrupted = False
     try:
         for k, name in enumerate(only, 1):
-            d = CATALOG[name]
             t0 = time.perf_counter()
-            live(f"[{k}/{len(only)}] {name}: deciding the stated derivative symbolically")
-            verdict = symbolic.decide(d, seed=options.seed)
-            examples = [user_example] if user_example else examples_for(d, options)
-            found = runner.run_derivation(d, examples)
-            derivations.append(derivation_record(d, examples, verdict))
+            if name in TENSOR_OPS:
+                op = TENSOR_OPS[name]
+                live(f"[{k}/{len(only)}] {name}: drawing inputs and checking the stated gradients at 80 digits")
+                tensor_examples = tensor_examples_for(op, options)
+                tensor_verdict = stated_verdict(op, tensor_examples, options.seed)
+                found = tensor_runner.run_op(op, tensor_examples)
+                derivations.append(tensor_record(op, tensor_examples, tensor_verdict))
+                status, count = str(tensor_verdict["status"]), len(tensor_examples)
+            else:
+                d = CATALOG[name]
+                live(f"[{k}/{len(only)}] {name}: deciding the stated derivative symbolically")
+                verdict = symbolic.decide(d, seed=options.seed)
+                examples = [user_example] if user_example else examples_for(d, options)
+                found = runner.run_derivation(d, examples)
+                derivations.append(derivation_record(d, examples, verdict))
+                status, count = verdict.status, len(examples)
             records += found
             c = report.summary(found)
             say(
-                f"[{k}/{len(only)}] {name}: {verdict.status}; {len(examples)} inputs; {c['pass']} pass, "
+                f"[{k}/{len(only)}] {name}: {status}; {count} inputs; {c['pass']} pass, "
                 f"{c['fail']} fail, {c['error']} error, {c['skip']} skip ({time.perf_counter() - t0:.1f} s)"
             )
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from derivations.model import Derivation
+from derivations.tensor_model import TensorExample, TensorOp
 from harness import checks, compare, exact, finite_diff, symbolic
 from harness.backends.base import Backend, Target
 from harness.backends.exact_backend import ExactBackend
@@ -31,12 +32,13 @@ class Accumulator:
     examples: int = 0
     conventions: dict[str, set[float]] = field(default_factory=dict)
     error: str | None = None
+    where: str = ""
 
     def add(self, outcome: checks.Outcome, example: int) -> None:
         self.examples += 1
         m = outcome.measurement
         if self.worst is None or m.usage > self.worst.usage or (m.nonfinite and not self.worst.nonfinite):
-            self.worst, self.worst_example = m, example
+            self.worst, self.worst_example, self.where = m, example, outcome.where
         for key, values in outcome.conventions.items():
             self.conventions.setdefault(key, set()).update(values)
 
@@ -63,14 +65,14 @@ def examples_for(d: Derivation, options: RunOptions) -> list[Example]:
     return found
 
 
-def reproduce_command(d: Derivation, backend: str, target: Target, kind: str, options: RunOptions) -> str:
+def reproduce_command(d: Derivation | TensorOp, backend: str, target: Target, kind: str, options: RunOptions) -> str:
     return (
         f"gradproof verify --only {d.name} --backend {backend} --device {target.device} "
         f"--dtype {target.dtype} --check {kind} --seed {options.seed} --profile {options.profile}"
     )
 
 
-def _input_summary(ex: Example) -> dict[str, object]:
+def _input_summary(ex: Example | TensorExample) -> dict[str, object]:
     return {
         "arrays": {k: v.tolist() for k, v in ex.arrays.items()},
         "params": ex.params,
@@ -84,7 +86,7 @@ def _number(value: float) -> float | str:
 
 
 def _record(
-    d: Derivation,
+    d: Derivation | TensorOp,
     backend: str,
     target: Target,
     kind: str,
@@ -93,7 +95,7 @@ def _record(
     acc: Accumulator | None = None,
     message: str = "",
     tolerance_model: str = "",
-    examples: Sequence[Example] = (),
+    examples: Sequence[Example] | Sequence[TensorExample] = (),
     options: RunOptions,
     seconds: float = 0.0,
 ) -> dict[str, object]:
@@ -132,6 +134,8 @@ def _record(
             tolerance_usage=_number(m.usage),
             conventions={k: sorted(v) for k, v in acc.conventions.items()},
         )
+        if acc.where:
+            rec["input_name"] = acc.where
         if verdict in ("fail", "error") and acc.worst_example >= 0:
             rec["failure"] = {
                 "input": _input_summary(examples[acc.worst_example]),

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from derivations.model import Derivation
+from derivations.tensor_model import TensorOp
 from harness.backends.base import Arrays, Target
+from harness.backends.numpy_layers import LAYER_OPS
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -94,21 +96,26 @@ def binary_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.
 @dataclass(frozen=True)
 class Op:
     forward: Callable[..., np.ndarray]
-    vjp: Callable[..., np.ndarray]
+    # One array for an elementwise or row op; for a tensor op a tuple with one gradient per
+    # input (None for inputs without one).
+    vjp: Callable[..., np.ndarray | tuple[np.ndarray | None, ...]]
 
 
 OPS: dict[str, Op] = {
-    name: Op(globals()[name], globals()[name + "_vjp"])
-    for name in (
-        "sigmoid",
-        "tanh",
-        "relu",
-        "leaky_relu",
-        "softmax",
-        "mse",
-        "softmax_cross_entropy",
-        "binary_cross_entropy",
-    )
+    **{name: Op(fwd, vjp) for name, (fwd, vjp) in LAYER_OPS.items()},
+    **{
+        name: Op(globals()[name], globals()[name + "_vjp"])
+        for name in (
+            "sigmoid",
+            "tanh",
+            "relu",
+            "leaky_relu",
+            "softmax",
+            "mse",
+            "softmax_cross_entropy",
+            "binary_cross_entropy",
+        )
+    },
 }
 
 
@@ -145,4 +152,18 @@ class NumpyBackend:
     ) -> np.ndarray:
         c = np.asarray(cotangent, dtype=target.dtype)
         out = self.ops[d.name].vjp(*self._args(d, arrays, target), c, **params)
+        if isinstance(d, TensorOp):
+            return _per_input(d, out)  # type: ignore[return-value]
         return np.asarray(out, dtype=np.float64)
+
+
+def _per_input(op: TensorOp, grads: object) -> dict[str, np.ndarray | None]:
+    """A tuple with one gradient per input (None for the non-differentiable ones) as a dict."""
+    if not isinstance(grads, (tuple, list)) or len(grads) != len(op.inputs):
+        got = len(grads) if isinstance(grads, (tuple, list)) else type(grads).__name__
+        raise ValueError(f"{op.name}: the VJP must return {len(op.inputs)} gradients (one per input), got {got}")
+    return {
+        i.name: None if g is None else np.asarray(g, dtype=np.float64)
+        for i, g in zip(op.inputs, grads, strict=True)
+        if i.differentiable
+    }

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 
 from derivations.model import Derivation
+from derivations.tensor_model import TensorOp
 from harness.backends.base import Arrays, Target
+from harness.backends.torch_layers import torch_tensor_ops
 
 TorchFn = Callable[..., object]
 
@@ -23,6 +25,7 @@ def _torch_ops() -> dict[str, TorchFn]:
         return flat.reshape(z.shape[:-1])
 
     return {
+        **torch_tensor_ops(),
         "sigmoid": torch.sigmoid,
         "tanh": torch.tanh,
         "relu": torch.relu,
@@ -84,6 +87,16 @@ class TorchBackend:
         assert isinstance(t, torch.Tensor)
         return t.detach().to(device="cpu", dtype=torch.float64).numpy()
 
+    def _tensor_vjp(self, op: TensorOp, tensors: list[Any], out: Any, cot: Any) -> dict[str, np.ndarray]:
+        import torch
+
+        wrt = [t for t, i in zip(tensors, op.inputs, strict=True) if i.differentiable]
+        grads = torch.autograd.grad(out, wrt, grad_outputs=cot, allow_unused=True)
+        return {
+            i.name: np.zeros(tuple(t.shape)) if g is None else self._numpy(g)
+            for i, t, g in zip(op.differentiable, wrt, grads, strict=True)
+        }
+
     def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
         import torch
 
@@ -104,6 +117,8 @@ class TorchBackend:
         out = self.ops[d.name](*tensors, **params)
         assert isinstance(out, torch.Tensor)
         cot = torch.from_numpy(np.asarray(cotangent, dtype=np.float64)).to(out.device, out.dtype)
+        if isinstance(d, TensorOp):
+            return self._tensor_vjp(d, tensors, out, cot)  # type: ignore[return-value]
         x = tensors[[i.name for i in d.inputs].index(d.wrt.name)]
         (grad,) = torch.autograd.grad(out, x, grad_outputs=cot, allow_unused=True)
         if grad is None:

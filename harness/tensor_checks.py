@@ -1,0 +1,175 @@
+"""The checks of one backend at one tensor-op input: value, VJP of every input, projection."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from derivations.tensor_model import TensorOp
+from harness import compare, finite_diff
+from harness.backends.base import Backend, Target
+from harness.checks import FD_SAFETY, PROJECTION_DIRECTIONS, Outcome
+from harness.dtypes import Format
+from harness.tensor_exact import TensorReference
+
+KINDS = ("forward", "vjp", "projection")
+STEP_TRIES = 4
+STEP_TRIES_KINKED = 8  # down to h / 4^7 for inputs near a kink
+
+
+class KinkedStencil(ValueError):
+    """No finite-difference step stays on one smooth piece: nothing to measure here."""
+
+
+@dataclass(frozen=True)
+class TensorCase:
+    op: TensorOp
+    arrays: dict[str, np.ndarray]  # rounded to the dtype, held in float64
+    params: dict[str, Any]
+    cotangent: np.ndarray
+    reference: TensorReference
+    fmt: Format
+    rng_seed: int
+
+    @property
+    def rho(self) -> float:
+        return float(self.op.roundings(self.arrays, self.params))
+
+    @functools.cached_property
+    def bound(self) -> dict[str, np.ndarray]:
+        return self.op.bound(self.arrays, self.params, self.cotangent)
+
+    def tolerance(self, key: str, exact: np.ndarray) -> np.ndarray:
+        return compare.tolerance(exact, self.bound[key], self.fmt, self.rho)
+
+
+def _passed() -> compare.Measurement:
+    return compare.Measurement(0.0, 0.0, 0.0, 0.0, (), 0.0, 0.0, 0.0, False)
+
+
+def _outside(reason_index: tuple[int, ...]) -> compare.Measurement:
+    return compare.Measurement(np.inf, np.inf, np.inf, np.inf, reason_index, np.nan, np.nan, 0.0, False)
+
+
+def forward(backend: Backend, case: TensorCase, target: Target) -> Outcome:
+    got = backend.forward(case.op, case.arrays, case.params, target)  # type: ignore[arg-type]
+    ref = case.reference.forward
+    return Outcome(compare.measure(got, ref, case.tolerance("out", ref), case.fmt), {})
+
+
+def _grads(backend: Backend, case: TensorCase, cotangent: np.ndarray, target: Target, arrays: Any = None) -> Any:
+    got = backend.vjp(case.op, case.arrays if arrays is None else arrays, case.params, cotangent, target)  # type: ignore[arg-type]
+    if not isinstance(got, dict):
+        raise TypeError(f"{case.op.name}: the VJP must give one gradient per input, got {type(got).__name__}")
+    missing = [i.name for i in case.op.differentiable if got.get(i.name) is None]
+    if missing:
+        raise ValueError(f"{case.op.name}: no gradient for {', '.join(missing)}")
+    return got
+
+
+def vjp(backend: Backend, case: TensorCase, target: Target) -> Outcome:
+    got = _grads(backend, case, case.cotangent, target)
+    ref = case.reference
+    if ref.at_kink:
+        rule = case.op.subgradient_ok
+        if rule is None:
+            raise ValueError(f"{case.op.name}: input at a kink and the op declares no subgradient rule")
+        picked = rule(case.arrays, case.params, case.cotangent, got, case.rho * case.fmt.unit_roundoff)
+        if picked is None:
+            return Outcome(_outside(()), {}, where=f"outside the subgradient set ({case.op.tie_rule})")
+        return Outcome(_passed(), {case.op.tie_rule or "kink": [picked]})  # type: ignore[list-item]
+    worst: compare.Measurement | None = None
+    where = ""
+    for inp in case.op.differentiable:
+        exact = ref.vjp[inp.name]
+        m = compare.measure(got[inp.name], exact, case.tolerance(inp.name, exact), case.fmt)
+        if worst is None or m.usage > worst.usage or (m.nonfinite and not worst.nonfinite):
+            worst, where = m, inp.name
+    assert worst is not None
+    return Outcome(worst, {}, where=where)
+
+
+def projection(backend: Backend, case: TensorCase, target: Target) -> Outcome:
+    """v^T (J u) by finite differences of the backend's own forward, all inputs moved together
+    along u, against sum over inputs of <VJP(v), u>, for independent Gaussian pairs (u, v).
+
+    The forward is called once per stencil point (25 calls), never once per entry."""
+    if case.reference.at_kink:
+        raise ValueError("finite differences straddle a kink here; the VJP check judges it")
+    op, fmt = case.op, case.fmt
+    names = [i.name for i in op.differentiable]
+    sizes = [case.arrays[n].size for n in names]
+    x = np.concatenate([case.arrays[n].reshape(-1) for n in names])
+    rng = np.random.default_rng(case.rng_seed)
+    u = fmt.round(rng.standard_normal((PROJECTION_DIRECTIONS, x.size)))
+    out_shape = case.reference.forward.shape
+    v = fmt.round(rng.standard_normal((PROJECTION_DIRECTIONS, *out_shape)))
+
+    def unpack(flat: np.ndarray) -> dict[str, np.ndarray]:
+        arrays = dict(case.arrays)
+        for n, part in zip(names, np.split(flat, np.cumsum(sizes)[:-1]), strict=True):
+            arrays[n] = part.reshape(case.arrays[n].shape)
+        return arrays
+
+    home = None if op.branch is None else op.branch(case.arrays, case.params)
+    same: list[bool] = []  # per stencil point, in the order the differences evaluate them
+
+    def f(batch: np.ndarray) -> np.ndarray:
+        if home is not None:
+            same.extend(bool(np.array_equal(op.branch(unpack(row), case.params), home)) for row in batch)  # type: ignore[misc]
+        return np.stack([backend.forward(op, unpack(row), case.params, target) for row in batch])  # type: ignore[arg-type]
+
+    tol_out = case.tolerance("out", case.reference.forward)
+
+    def noise(at_x: np.ndarray) -> np.ndarray:
+        observed = np.abs(at_x - case.reference.forward)
+        return np.maximum(tol_out, np.where(np.isfinite(observed), observed, 0.0))
+
+    # Products of inputs (w x) make curvature scale with the inputs, so no one step fits every
+    # op: try four, each judged by its own estimate and by its distance to the next smaller
+    # step, and keep the most accurate per direction.
+    # A stencil that crosses onto another piece (a ReLU pre-activation changing sign) measures
+    # nothing: its candidate is discarded, and smaller steps are tried down to STEP_TRIES_KINKED.
+    lhs_all: list[np.ndarray] = []
+    err_all: list[np.ndarray] = []
+    valid_all: list[np.ndarray] = []
+    tries = STEP_TRIES if home is None else STEP_TRIES_KINKED
+    for k in range(tries):
+        h = finite_diff.step_for(target.dtype) / 4**k
+        same.clear()
+        est = finite_diff.directional(
+            f, x, u, h=h, forward_noise=noise, relative_noise=case.rho * fmt.unit_roundoff, round_input=fmt.round
+        )
+        axes = tuple(range(1, est.value.ndim))
+        lhs_all.append(np.sum(v * est.value, axis=axes))
+        err_all.append(np.sum(np.abs(v) * est.error, axis=axes))
+        if home is None:
+            valid_all.append(np.ones(PROJECTION_DIRECTIONS, dtype=bool))
+        else:
+            stencil = np.array(same[: 6 * PROJECTION_DIRECTIONS]).reshape(PROJECTION_DIRECTIONS, 6)
+            valid_all.append(np.asarray(stencil.all(axis=1)))
+    lhs_k, err_k, valid = np.array(lhs_all), np.array(err_all), np.array(valid_all)
+    err_k[:-1] = np.maximum(err_k[:-1], np.abs(lhs_k[:-1] - lhs_k[1:]))
+    err_k = np.where(valid, err_k, np.inf)
+    best = np.argmin(err_k, axis=0)
+    cols = np.arange(PROJECTION_DIRECTIONS)
+    usable = valid[best, cols]
+    if not usable.any():
+        raise KinkedStencil("every step crosses a kink; the VJP check judges this input")
+    lhs, lhs_err = lhs_k[best, cols], err_k[best, cols]
+    rhs = np.zeros(PROJECTION_DIRECTIONS)
+    mag = np.zeros(PROJECTION_DIRECTIONS)
+    for k in range(PROJECTION_DIRECTIONS):
+        g = _grads(backend, case, v[k], target)
+        flat = np.concatenate([np.asarray(g[n], dtype=np.float64).reshape(-1) for n in names])
+        rhs[k] = float(np.sum(flat * u[k]))
+        mag[k] = float(np.sum(np.abs(flat * u[k])))
+    tol = FD_SAFETY * lhs_err + case.rho * fmt.unit_roundoff * (np.abs(lhs) + mag) + case.rho * fmt.tiny
+    return Outcome(compare.measure(rhs[usable], lhs[usable], tol[usable], fmt), {})
+
+
+RUNNERS = {"forward": forward, "vjp": vjp, "projection": projection}
+FD_KINDS = ("projection",)

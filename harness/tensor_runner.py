@@ -1,0 +1,220 @@
+"""Runs tensor ops through every backend x target x check, with the records the runner writes."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from derivations.elementary import FLOAT, MP, to_float, to_mp
+from derivations.tensor_model import TensorExample, TensorOp
+from harness import tensor_checks
+from harness.backends.base import Backend, Target
+from harness.dtypes import get_format
+from harness.inputs import draw_examples
+from harness.runner import PROFILES, Accumulator, RunOptions, _record, _seed
+from harness.tensor_exact import DIGITS, reference
+
+# The stated gradient must agree with the exact one to this many digits to hold; both are
+# computed at 80, so a disagreement here is a wrong formula, not rounding.
+STATED_DIGITS = 30
+
+
+def examples_for(op: TensorOp, options: RunOptions) -> list[TensorExample]:
+    count = PROFILES[options.profile]
+    found: list[TensorExample] = []
+    for region in op.regions:
+        found += draw_examples(op.strategy(region), count, _seed(options.seed, op.name, region))  # type: ignore[arg-type]
+    return found
+
+
+class TensorRunner:
+    """Checks tensor ops on each backend that provides them; `on_progress` hears each group."""
+
+    def __init__(
+        self,
+        backends: Sequence[Backend],
+        options: RunOptions,
+        on_progress: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        self.backends = backends
+        self.options = options
+        self.on_progress = on_progress
+
+    def _case(
+        self, op: TensorOp, ex: TensorExample, index: int, dtype: str, cache: dict[tuple[int, str], Any]
+    ) -> tensor_checks.TensorCase:
+        key = (index, dtype)
+        if key not in cache:
+            fmt = get_format(dtype)
+            arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
+            out_shape = np.shape(op.forward(FLOAT, arrays, ex.params))
+            seed = _seed(self.options.seed, op.name, index, dtype)
+            cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
+            ref = reference(op, arrays, ex.params, cot)
+            cache[key] = tensor_checks.TensorCase(op, arrays, dict(ex.params), cot, ref, fmt, seed)
+        return cache[key]  # type: ignore[no-any-return]
+
+    def run_op(self, op: TensorOp, examples: list[TensorExample]) -> list[dict[str, object]]:
+        o = self.options
+        kinds = [k for k in o.kinds if k in tensor_checks.KINDS]
+        cache: dict[tuple[int, str], Any] = {}
+        records: list[dict[str, object]] = []
+        plan: list[tuple[Backend, Target, str]] = []
+        for backend in self.backends:
+            if not backend.provides(op):  # type: ignore[arg-type]
+                continue
+            for target in backend.targets():
+                if (o.dtypes and target.dtype not in o.dtypes) or (o.devices and target.device not in o.devices):
+                    continue
+                skip = backend.unavailable(target)
+                for kind in kinds:
+                    if skip:
+                        records.append(_record(op, backend.name, target, kind, "skip", message=skip, options=o))
+                    else:
+                        plan.append((backend, target, kind))
+        for k, (backend, target, kind) in enumerate(plan, 1):
+            self.on_progress(f"{op.name}: {backend.name} {target} {kind} ({k}/{len(plan)})")
+            records.append(self._run_group(op, examples, cache, backend, target, kind))
+        return records
+
+    def _run_group(
+        self,
+        op: TensorOp,
+        examples: list[TensorExample],
+        cache: dict[tuple[int, str], Any],
+        backend: Backend,
+        target: Target,
+        kind: str,
+    ) -> dict[str, object]:
+        start = time.perf_counter()
+        o = self.options
+        if kind in tensor_checks.FD_KINDS and target.dtype not in ("float32", "float64"):
+            msg = "finite differences need float32 or float64"
+            return _record(op, backend.name, target, kind, "skip", message=msg, options=o)
+        acc = Accumulator()
+        model = f"rho*u*(|exact|+bound)+rho*tiny, bound from {op.name}'s running-error magnitudes"
+        if kind in tensor_checks.FD_KINDS:
+            model = "4 x the finite-difference error estimate + " + model
+        run = tensor_checks.RUNNERS[kind]
+        checked = 0
+
+        def finish(verdict: str, message: str) -> dict[str, object]:
+            return _record(
+                op,
+                backend.name,
+                target,
+                kind,
+                verdict,
+                acc=acc,
+                message=message,
+                tolerance_model=model,
+                examples=examples,
+                options=o,
+                seconds=time.perf_counter() - start,
+            )
+
+        for i, ex in enumerate(examples):
+            try:
+                case = self._case(op, ex, i, target.dtype, cache)
+                if kind in tensor_checks.FD_KINDS and case.reference.at_kink:
+                    continue  # differences straddle the kink; the VJP check judges the set
+                outcome = run(backend, case, target)
+            except tensor_checks.KinkedStencil:
+                continue
+            except Exception as exc:  # a backend that raises is that check's error, not the run's
+                acc.error = f"{type(exc).__name__}: {exc}"
+                acc.worst_example = i
+                rec = finish("error", acc.error)
+                rec.setdefault("failure", {"input": {"arrays": {k: v.tolist() for k, v in ex.arrays.items()}}})
+                return rec
+            checked += 1
+            acc.add(outcome, i)
+            if outcome.measurement.nonfinite:
+                return finish("error", f"non-finite value where the exact value is finite (at {outcome.where})")
+        worst = acc.worst
+        if checked == 0:
+            return finish("skip", "every example sits at a kink, where finite differences do not apply")
+        if worst is None or worst.usage <= 1.0:
+            return finish("pass", "")
+        where = f" of {acc.where}" if acc.where else ""
+        return finish(
+            "fail",
+            f"{op.name} {kind} on {backend.name}/{target}: entry {list(worst.index)}{where} expected "
+            f"{worst.expected:.17g}, got {worst.actual:.17g} (error {worst.abs_error:.3g}, "
+            f"{worst.ulp_error:.3g} ULP; tolerance {worst.tolerance:.3g})",
+        )
+
+
+def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> dict[str, object]:
+    """The notes' gradient formulas against the exact gradient at 80 digits, at every example.
+
+    A formula that agrees to STATED_DIGITS digits everywhere is 'checked'; the first example
+    where it does not is the counterexample."""
+    if op.stated is None:
+        return {"status": "numerical-only", "detail": "the notes state no gradient formula for this op"}
+    for i, ex in enumerate(examples):
+        cot = np.random.default_rng(_seed(seed, op.name, "stated", i)).standard_normal(
+            np.shape(op.forward(FLOAT, ex.arrays, ex.params))
+        )
+        ref = reference(op, ex.arrays, ex.params, cot)
+        if ref.at_kink:
+            continue
+        with mpmath.workdps(DIGITS):
+            exact = {k: to_mp(v) for k, v in ex.arrays.items()}
+            said = op.stated(MP, exact, ex.params, to_mp(cot))
+            for name, g in said.items():
+                g_float = to_float(np.asarray(g, dtype=object))
+                want = ref.vjp[name]
+                scale = max(float(np.max(np.abs(want))), 1e-300) if want.size else 1.0
+                err = np.abs(g_float - want) if g_float.shape == want.shape else np.array([np.inf])
+                if g_float.shape != want.shape or float(np.max(err)) > scale * 10.0**-STATED_DIGITS:
+                    j = int(np.argmax(err)) if g_float.shape == want.shape else 0
+                    return {
+                        "status": "refuted",
+                        "detail": (
+                            f"d/d{name} as stated differs from the exact gradient at example {i} "
+                            f"({ex.region}, params {ex.params}): entry {j} stated "
+                            f"{g_float.reshape(-1)[j] if g_float.size else 'nothing'} vs exact {want.reshape(-1)[j]}"
+                        ),
+                        "counterexample": {"example": i, "input": name, "params": ex.params},
+                        "corrected": "",
+                    }
+    return {
+        "status": "checked",
+        "detail": (
+            f"the stated gradients equal the exact ones to {STATED_DIGITS} digits at all {len(examples)} "
+            f"examples (80-digit arithmetic)"
+        ),
+        "counterexample": None,
+        "corrected": None,
+    }
+
+
+def tensor_record(op: TensorOp, examples: list[TensorExample], verdict: dict[str, object]) -> dict[str, object]:
+    regions = Counter(ex.region for ex in examples)
+    for ex in examples:
+        regions.update(ex.tags)
+    return {
+        "name": op.name,
+        "title": op.title,
+        "structure": op.structure,
+        "source": {
+            "seed": op.source.seed,
+            "section": op.source.section,
+            "quote": op.source.quote,
+            "claims": list(op.source.claims),
+        },
+        "inputs": [
+            {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable} for i in op.inputs
+        ],
+        "params": [{"name": k, "convention": v} for k, v in op.params_doc.items()],
+        "kinks": [{"rule": op.tie_rule}] if op.tie_rule else [],
+        "notes": op.notes,
+        "symbolic": verdict,
+        "regions": dict(regions),
+    }

@@ -1,0 +1,126 @@
+"""The tensor-op core: dual numbers, the exact reference, and checks that catch planted bugs."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+from derivations import TENSOR_OPS
+from derivations.elementary import MP, Dual, to_float, to_mp
+from harness.backends import NumpyBackend, TorchBackend
+from harness.backends.numpy_layers import LAYER_OPS, _act
+from harness.backends.numpy_ref import Op
+from harness.runner import RunOptions
+from harness.tensor_exact import reference
+from harness.tensor_runner import TensorRunner, examples_for, stated_verdict
+
+LAYER = TENSOR_OPS["dense_layer"]
+
+
+def test_dual_numbers_carry_exact_derivatives() -> None:
+    with mpmath.workdps(50):
+        x = Dual(mpmath.mpf("0.7"), 1)
+        y = MP.exp(np.array([x * x], dtype=object))[0] / (1 + x) - MP.tanh(np.array([x], dtype=object))[0]
+        v = mpmath.mpf("0.7")
+        want = mpmath.diff(lambda t: mpmath.exp(t * t) / (1 + t) - mpmath.tanh(t), v)
+        assert abs(y.b - want) < mpmath.mpf(10) ** -40
+
+
+def test_exact_reference_keeps_tiny_gradient_entries() -> None:
+    # A saturated sigmoid: the w gradient is ~1e-260, far below the output's size.
+    arrays = {"x": np.array([[1.0, -2.0]]), "w": np.array([[-300.0, 0.5]]), "b": np.array([0.0])}
+    cot = np.array([[1.0]])
+    ref = reference(LAYER, arrays, {"g": "sigmoid"}, cot)
+    with mpmath.workdps(80):
+        y = mpmath.mpf(-300) - 1
+        slope = mpmath.exp(y) / (1 + mpmath.exp(y)) ** 2
+    assert ref.vjp["w"][0, 0] == pytest.approx(float(slope), rel=1e-14)
+    assert ref.vjp["w"][0, 0] != 0.0
+
+
+def test_exact_reference_matches_closed_form_layer_gradient() -> None:
+    rng = np.random.default_rng(3)
+    arrays = {"x": rng.standard_normal((3, 4)), "w": rng.standard_normal((2, 4)), "b": rng.standard_normal(2)}
+    cot = rng.standard_normal((3, 2))
+    ref = reference(LAYER, arrays, {"g": "tanh"}, cot)
+    y = arrays["x"] @ arrays["w"].T + arrays["b"]
+    dy = cot * (1 - np.tanh(y) ** 2)
+    np.testing.assert_allclose(ref.vjp["w"], dy.T @ arrays["x"], rtol=1e-12)
+    np.testing.assert_allclose(ref.vjp["x"], dy @ arrays["w"], rtol=1e-12)
+    np.testing.assert_allclose(ref.vjp["b"], dy.sum(axis=0), rtol=1e-12)
+    assert to_float(to_mp(arrays["x"])).tolist() == arrays["x"].tolist()
+
+
+def _run(backend: object, seed: int = 0) -> list[dict[str, object]]:
+    options = RunOptions(seed=seed, profile="quick", devices=("cpu",))
+    return TensorRunner([backend], options).run_op(LAYER, examples_for(LAYER, options))  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_correct_layers_pass(seed: int) -> None:
+    for backend in (NumpyBackend(), TorchBackend()):
+        bad = [r["message"] for r in _run(backend, seed) if r["verdict"] in ("fail", "error")]
+        assert not bad
+
+
+def _mutant(vjp: object) -> NumpyBackend:
+    forward = LAYER_OPS["dense_layer"][0]
+    return NumpyBackend("mutant", {"dense_layer": Op(forward, vjp)})  # type: ignore[arg-type]
+
+
+def _x_from_preactivation(x, w, b, c, g):  # type: ignore[no-untyped-def]
+    y = x @ w.T + b
+    dy = c * y * (1 - y)  # g' in the pre-activation y, not in the output a
+    return dy @ w, dy.T @ x, dy.sum(axis=0)
+
+
+def _transposed_w(x, w, b, c, g):  # type: ignore[no-untyped-def]
+    _, slope = _act(g, x @ w.T + b)
+    dy = c * slope
+    return dy @ w, (x.T @ dy).T[::-1], dy.sum(axis=0)
+
+
+def _no_batch_sum(x, w, b, c, g):  # type: ignore[no-untyped-def]
+    _, slope = _act(g, x @ w.T + b)
+    dy = c * slope
+    return dy @ w, dy.T @ x, dy[0]
+
+
+@pytest.mark.parametrize("vjp", [_x_from_preactivation, _transposed_w, _no_batch_sum])
+def test_planted_layer_bugs_are_caught(vjp: object) -> None:
+    records = _run(_mutant(vjp))
+    caught = {r["check"] for r in records if r["verdict"] in ("fail", "error")}
+    assert "vjp" in caught
+
+
+def test_stated_gradient_that_is_wrong_is_refuted() -> None:
+    def stated(m, arrays, params, c):  # type: ignore[no-untyped-def]
+        good = LAYER.stated(m, arrays, params, c)  # type: ignore[misc]
+        return {**good, "b": good["b"] * 2}
+
+    from dataclasses import replace
+
+    options = RunOptions(seed=0, profile="quick")
+    wrong = replace(LAYER, stated=stated)
+    verdict = stated_verdict(wrong, examples_for(wrong, options), 0)
+    assert verdict["status"] == "refuted"
+    assert "d/db" in str(verdict["detail"])
+    assert stated_verdict(LAYER, examples_for(LAYER, options), 0)["status"] == "checked"
+
+
+def test_kinks_accept_any_subgradient_and_record_it() -> None:
+    arrays = {"x": np.array([[0.0, 1.0], [2.0, 0.0]]), "w": np.array([[1.0, -1.0], [0.5, 2.0], [1.0, 0.0]])}
+    arrays["b"] = np.array([1.0, 0.0, -2.0])  # pre-activations 0 at (0, 0) and (1, 0)... and (1, 2)
+    c = np.array([[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]])
+    y = arrays["x"] @ arrays["w"].T + arrays["b"]
+    assert (y == 0).sum() >= 2
+    rule = LAYER.subgradient_ok
+    assert rule is not None
+    for s in (0.0, 0.3, 1.0):
+        dy = c * np.where(y > 0, 1.0, np.where(y == 0, s, 0.0))
+        grads = {"x": dy @ arrays["w"], "w": dy.T @ arrays["x"], "b": dy.sum(axis=0)}
+        assert rule(arrays, {"g": "relu"}, c, grads, 1e-15) == f"relu'(0) = {s:g}"
+    dy = c * np.where(y >= 0, np.where(y == 0, 2.0, 1.0), 0.0)  # relu'(0) = 2 is no subgradient
+    grads = {"x": dy @ arrays["w"], "w": dy.T @ arrays["x"], "b": dy.sum(axis=0)}
+    assert rule(arrays, {"g": "relu"}, c, grads, 1e-15) is None
