@@ -27,6 +27,9 @@ class Source:
     quote: str
     claims: tuple[str, ...]
 
+    def as_dict(self) -> dict[str, object]:
+        return {"seed": self.seed, "section": self.section, "quote": self.quote, "claims": list(self.claims)}
+
 
 @dataclass(frozen=True)
 class Interval:

@@ -305,12 +305,7 @@ def derivation_record(d: Derivation, examples: list[Example], verdict: symbolic.
         "name": d.name,
         "title": d.title,
         "structure": d.structure,
-        "source": {
-            "seed": d.source.seed,
-            "section": d.source.section,
-            "quote": d.source.quote,
-            "claims": list(d.source.claims),
-        },
+        "source": d.source.as_dict(),
         "inputs": [
             {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable} for i in d.inputs
         ],

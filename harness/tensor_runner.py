@@ -203,12 +203,7 @@ def tensor_record(op: TensorOp, examples: list[TensorExample], verdict: dict[str
         "name": op.name,
         "title": op.title,
         "structure": op.structure,
-        "source": {
-            "seed": op.source.seed,
-            "section": op.source.section,
-            "quote": op.source.quote,
-            "claims": list(op.source.claims),
-        },
+        "source": op.source.as_dict(),
         "inputs": [
             {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable} for i in op.inputs
         ],
