@@ -1,0 +1,13 @@
+"""Claim name -> check(claim, seed) -> ClaimResult, one module per area of the notes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from derivations.model import Claim
+from harness.claim_checks import activations, information
+from harness.claim_checks.result import ClaimResult
+
+Check = Callable[[Claim, int], ClaimResult]
+
+CHECKS: dict[str, Check] = {**activations.CHECKS, **information.CHECKS}
