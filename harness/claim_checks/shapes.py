@@ -98,7 +98,7 @@ def conv1x1(claim: Claim, seed: int) -> ClaimResult:
             out = conv(x)
         r.add(f"1×1 conv {in_c}->{out_c} on {h}×{w}: shape", tuple(out.shape) == (2, out_c, h, w), (2, out_c, h, w), tuple(out.shape))
         mixed = torch.einsum(st["mix"], x, conv.weight.detach()[:, :, 0, 0]) + conv.bias.detach()[None, :, None, None]
-        gap = float((out - mixed).abs().max())
+        gap = float((out - mixed).abs().max()) if mixed.shape == out.shape else float("inf")
         r.add(f"1×1 conv {in_c}->{out_c}: the same per-pixel channel mix", gap < 1e-12, "< 1e-12", gap, "each pixel maps on its own")
     r.detail = "a 1×1 convolution is a per-pixel linear map of the channels: H and W stay, channels change"
     return r
@@ -203,7 +203,7 @@ def two_3x3_for_5x5(claim: Claim, seed: int) -> ClaimResult:
     # Cross-correlating twice is cross-correlating once with the full convolution of the kernels.
     big = F.conv2d(F.pad(kernels[1].detach(), (ks[0] - 1,) * 4), kernels[0].detach().flip(2, 3))
     if big.shape[-1] == single:
-        gap = float((y - F.conv2d(x, big)).abs().max())
+        gap = float((y - F.conv2d(x, big)).detach().abs().max())
         r.add(f"two layers = one {single}×{single} conv with the kernels' full convolution", gap < 1e-12, "< 1e-12", gap)
     counts = (sum(k * k for k in ks), single * single)
     flat = torch.autograd.functional.jacobian(
