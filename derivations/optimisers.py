@@ -37,7 +37,9 @@ CLAIMS = (
     Claim(
         name="worked_example",
         title="the worked example: x=[1,2,3], y=[2,4,6], model x·w, hand gradient, 100 epochs, per-sample SGD",
-        source=Source(S004, "梯度下降 代码", "grad+=2*x*(x*w-y); w-=0.01*grad; w.data=w.data-rate*w.grad.data", ("C2",)),
+        source=Source(
+            S004, "梯度下降 代码", "grad+=2*x*(x*w-y); w-=0.01*grad; w.data=w.data-rate*w.grad.data", ("C2",)
+        ),
         method="numerical",
         statement={
             "x": (1.0, 2.0, 3.0),
@@ -52,7 +54,12 @@ CLAIMS = (
     Claim(
         name="batch_minibatch",
         title="batch, stochastic and mini-batch gradient descent",
-        source=Source(S004, "Mini-batch 和batch", "遍历全部数据集算一次损失函数 ... 每一个数据就算一下损失函数 ... 按批来更新参数", ("C3",)),
+        source=Source(
+            S004,
+            "Mini-batch 和batch",
+            "遍历全部数据集算一次损失函数 ... 每一个数据就算一下损失函数 ... 按批来更新参数",
+            ("C3",),
+        ),
         method="numerical",
         # The batch gradient the notes describe: one gradient over the whole data set, that is the
         # mean of the per-sample gradients of the mean loss.

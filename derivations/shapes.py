@@ -19,7 +19,9 @@ CLAIMS = (
     Claim(
         name="conv_output_size",
         title="output size (H, W) = floor((in − kernel + 2·padding) / stride)",
-        source=Source(S004, CONV, "(高,宽)=(⌊(in_h−kernel_h+2padding)/stride⌋, ⌊(in_w−kernel_w+2padding)/stride⌋)", ("E1",)),
+        source=Source(
+            S004, CONV, "(高,宽)=(⌊(in_h−kernel_h+2padding)/stride⌋, ⌊(in_w−kernel_w+2padding)/stride⌋)", ("E1",)
+        ),
         method="numerical",
         statement={"size": lambda n, k, p, s: (n - k + 2 * p) // s},
     ),
@@ -37,7 +39,12 @@ CLAIMS = (
     Claim(
         name="conv_kernel_shape",
         title="kernel shape (out_channels, in_channels, h, w); one kernel per output channel, summing all inputs",
-        source=Source(S004, "输出通道数", "kernel=(kernel_num=out_channel,kernel_channel=in_channel,高',宽'); 输出通道数=卷积核数量", ("E3",)),
+        source=Source(
+            S004,
+            "输出通道数",
+            "kernel=(kernel_num=out_channel,kernel_channel=in_channel,高',宽'); 输出通道数=卷积核数量",
+            ("E3",),
+        ),
         method="numerical",
         statement={"weight_shape": lambda out_c, in_c, kh, kw: (out_c, in_c, kh, kw), "sums_input_channels": True},
     ),
@@ -69,7 +76,12 @@ CLAIMS = (
     Claim(
         name="net_shape_trace",
         title="the example Net: 28×28 -> 24 -> 12 -> 88@12 -> 20@8 -> 4 -> 88@4 -> 1408 -> 10",
-        source=Source(S004, "class Net", "(batch_size,88,4,4)->(batch_size,1408); self.full_conn=torch.nn.Linear(1408, 10)", ("E7",)),
+        source=Source(
+            S004,
+            "class Net",
+            "(batch_size,88,4,4)->(batch_size,1408); self.full_conn=torch.nn.Linear(1408, 10)",
+            ("E7",),
+        ),
         method="numerical",
         statement={
             "build": notes_modules.net,

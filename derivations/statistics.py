@@ -11,7 +11,9 @@ CLAIMS = (
     Claim(
         name="norms_distinct",
         title="vector 1- and 2-norms; a vector norm is not a matrix norm; norm is not normalize",
-        source=Source(S001, "统计属性", "norm不等于normalize; vector norm 不等同于 matrix norm; 第一范数; 第二范数", ("F1",)),
+        source=Source(
+            S001, "统计属性", "norm不等于normalize; vector norm 不等同于 matrix norm; 第一范数; 第二范数", ("F1",)
+        ),
         method="numerical",
         statement={
             "norm1": lambda x: np.sum(np.abs(x), axis=-1),

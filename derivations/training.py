@@ -11,7 +11,12 @@ CLAIMS = (
     Claim(
         name="zero_init_symmetry",
         title="all-zero weights keep the hidden units identical after any number of iterations",
-        source=Source(S003, "2.5 随机初始化参数", "无论你将这个神经网络训练多久 这两个隐藏单元仍然在使用同样的功能进行运算", ("D7",)),
+        source=Source(
+            S003,
+            "2.5 随机初始化参数",
+            "无论你将这个神经网络训练多久 这两个隐藏单元仍然在使用同样的功能进行运算",
+            ("D7",),
+        ),
         method="empirical",
         statement={"init": lambda rng, shape: np.zeros(shape), "hidden": 3, "steps": 300},
     ),

@@ -86,7 +86,7 @@ def run_claim(claim: Claim, seed: int, checks: Mapping[str, object] = CHECKS) ->
                 corrected = result.corrected
             else:
                 detail = result.detail or f"{len(result.evidence)} comparisons agree"
-        except Exception as exc:  # noqa: BLE001 - any failure of a check is reported, not raised
+        except Exception as exc:  # any failure of a check is reported, not raised
             verdict, detail = "error", f"{type(exc).__name__}: {exc}".splitlines()[0]
     return {
         "name": claim.name,

@@ -125,7 +125,13 @@ def cmd_list(args: argparse.Namespace) -> int:
             for d in CATALOG.values()
         ]
         rows += [
-            {"name": c.name, "title": c.title, "method": c.method, "claims": list(c.source.claims), "seed": c.source.seed}
+            {
+                "name": c.name,
+                "title": c.title,
+                "method": c.method,
+                "claims": list(c.source.claims),
+                "seed": c.source.seed,
+            }
             for c in CLAIMS.values()
         ]
         print(json.dumps(rows, indent=1, ensure_ascii=False))

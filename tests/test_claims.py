@@ -33,12 +33,22 @@ EXPECTED = {
         "tanh_shifted_sigmoid softmax_widens_gaps large_init_saturation conv_output_size pooling_halves".split(),
         "refuted",
     ),
-    **dict.fromkeys(
-        "entropy_information activation_priority relu_sparsity deep_features".split(), "not-checkable"
-    ),
+    **dict.fromkeys("entropy_information activation_priority relu_sparsity deep_features".split(), "not-checkable"),
 }
 EXPECTED.update({name: "checked" for name in CLAIMS if name not in EXPECTED})
-FORMAT = {"name", "title", "claims", "source", "method", "verdict", "detail", "corrected", "evidence", "series", "seconds"}
+FORMAT = {
+    "name",
+    "title",
+    "claims",
+    "source",
+    "method",
+    "verdict",
+    "detail",
+    "corrected",
+    "evidence",
+    "series",
+    "seconds",
+}
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +113,20 @@ def test_cli_prints_refuted_claims_and_writes_claims_and_coverage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status = cli.main(
-        ["verify", "--quiet", "--profile", "quick", "--report-dir", str(tmp_path), "--backend", "numpy",
-         "--dtype", "float64", "--only", "sigmoid,conv_output_size,conv_worked_sizes,entropy_information"]
+        [
+            "verify",
+            "--quiet",
+            "--profile",
+            "quick",
+            "--report-dir",
+            str(tmp_path),
+            "--backend",
+            "numpy",
+            "--dtype",
+            "float64",
+            "--only",
+            "sigmoid,conv_output_size,conv_worked_sizes,entropy_information",
+        ]
     )
     out = capsys.readouterr().out
     assert status == 0, "a refuted claim is a finding, not a failure"

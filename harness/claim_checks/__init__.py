@@ -10,4 +10,11 @@ from harness.claim_checks.result import ClaimResult
 
 Check = Callable[[Claim, int], ClaimResult]
 
-CHECKS: dict[str, Check] = {**activations.CHECKS, **information.CHECKS, **optimisers.CHECKS, **training.CHECKS, **shapes.CHECKS, **statistics.CHECKS}
+CHECKS: dict[str, Check] = {
+    **activations.CHECKS,
+    **information.CHECKS,
+    **optimisers.CHECKS,
+    **training.CHECKS,
+    **shapes.CHECKS,
+    **statistics.CHECKS,
+}

@@ -126,10 +126,12 @@ def softmax_gaps(claim: Claim, seed: int) -> ClaimResult:
             zs = sp.symbols(f"z0:{len(z)}", real=True)
             forms[len(z)] = sp.lambdify(zs, st["softmax"](list(zs)), "numpy")
         p = np.array(forms[len(z)](*z), dtype=np.float64)
-        worst_ratio = max(worst_ratio, float(np.max(np.abs(np.log(p[:, None] / p[None, :]) - (z[:, None] - z[None, :])))))
+        worst_ratio = max(
+            worst_ratio, float(np.max(np.abs(np.log(p[:, None] / p[None, :]) - (z[:, None] - z[None, :]))))
+        )
         if not st["widens"](list(z), list(p)):
             failures.append((z, p))
-    z, p = failures[0] if failures else (candidates[0], None)
+    z, p = failures[0] if failures else (candidates[0], np.array([]))
     r.add(
         f"gap widens for {len(candidates)} positive score vectors",
         not failures,
@@ -164,7 +166,12 @@ def linear_collapse(claim: Claim, seed: int) -> ClaimResult:
             v = (w * v + b).applyfunc(g)
         # Affine in x means: a polynomial in x of degree at most 1, whatever the weights.
         affine = all(e.is_polynomial(*x) and sp.Poly(sp.expand(e), *x).total_degree() <= 1 for e in v)
-        r.add(f"depth {depth}, sizes {dims}: output = W x + b", affine, "affine in x", "affine" if affine else "not affine")
+        r.add(
+            f"depth {depth}, sizes {dims}: output = W x + b",
+            affine,
+            "affine in x",
+            "affine" if affine else "not affine",
+        )
     r.detail = f"depths {tuple(st['depths'])}: the composed map is W x + b with W the product of the layers"
     r.corrected = "the collapse needs every activation to be affine; a non-linear activation breaks it"
     return r

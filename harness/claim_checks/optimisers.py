@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import sympy as sp
 import torch
@@ -17,7 +19,15 @@ def _quadratic(seed: int, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
     return m @ m.T / n + 0.1 * np.eye(n), rng.normal(size=n)
 
 
-def _torch_run(optimizer: type[torch.optim.Optimizer], w0: np.ndarray, a: np.ndarray, b: np.ndarray, steps: int, schedule: dict[int, float] | None = None, **kwargs: float) -> np.ndarray:
+def _torch_run(
+    optimizer: type[torch.optim.Optimizer],
+    w0: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    steps: int,
+    schedule: dict[int, float] | None = None,
+    **kwargs: Any,
+) -> np.ndarray:
     w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
     at, bt = torch.tensor(a), torch.tensor(b)
     opt = optimizer([w], **kwargs)
@@ -46,9 +56,19 @@ def update_rule(claim: Claim, seed: int) -> ClaimResult:
         w = st["update"](w, a @ w - b, lr)
         mine.append(w)
     theirs = _torch_run(torch.optim.SGD, w0, a, b, 50, lr=lr)
-    r.add("50 steps against torch.optim.SGD(lr)", _rel(np.array(mine), theirs) < 1e-12, "< 1e-12 relative", _rel(np.array(mine), theirs))
+    r.add(
+        "50 steps against torch.optim.SGD(lr)",
+        _rel(np.array(mine), theirs) < 1e-12,
+        "< 1e-12 relative",
+        _rel(np.array(mine), theirs),
+    )
     loss = [float(0.5 * v @ a @ v - b @ v) for v in mine]
-    r.add("the loss falls at every step (lr = 1/(2L))", bool(np.all(np.diff(loss) < 0)), "falls", f"{loss[0]:.4g} -> {loss[-1]:.4g}")
+    r.add(
+        "the loss falls at every step (lr = 1/(2L))",
+        bool(np.all(np.diff(loss) < 0)),
+        "falls",
+        f"{loss[0]:.4g} -> {loss[-1]:.4g}",
+    )
     r.detail = "the stated update is torch.optim.SGD's step without momentum; the loss falls"
     return r
 
@@ -62,16 +82,20 @@ def worked_example(claim: Claim, seed: int) -> ClaimResult:
     for _ in range(epochs):
         wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
         loss = torch.mean((torch.tensor(xs) * wt - torch.tensor(ys)) ** 2)
-        loss.backward()
+        (auto,) = torch.autograd.grad(loss, wt)
         hand = float(np.mean([grad_of(x, y, w) for x, y in zip(xs, ys, strict=True)]))
-        worst = max(worst, abs(hand - float(wt.grad)) / max(1e-300, abs(float(wt.grad))))
+        worst = max(worst, abs(hand - float(auto)) / max(1e-300, abs(float(auto))))
         losses.append(loss.item())
         w -= lr * hand
         trace.append(w)
     r.add("hand gradient = autograd of the mean loss, every epoch", worst < 1e-12, "< 1e-12 relative", worst)
-    r.add("the loss falls every epoch", bool(np.all(np.diff(losses) < 0)), "falls", f"{losses[0]:.4g} -> {losses[-1]:.3g}")
+    r.add(
+        "the loss falls every epoch", bool(np.all(np.diff(losses) < 0)), "falls", f"{losses[0]:.4g} -> {losses[-1]:.3g}"
+    )
     fixed = float(np.sum(xs * ys) / np.sum(xs * xs))  # the least-squares w
-    r.add(f"w after {epochs} epochs approaches the minimiser {fixed:g}", abs(trace[-1] - fixed) < 1e-3, fixed, trace[-1])
+    r.add(
+        f"w after {epochs} epochs approaches the minimiser {fixed:g}", abs(trace[-1] - fixed) < 1e-3, fixed, trace[-1]
+    )
     # Per-sample SGD exactly as the notes' torch program: float32 (torch.Tensor), one update per sample.
     wt = torch.tensor([st["w0"]], dtype=torch.float32, requires_grad=True)
     w64, sgd_losses, gap = st["w0"], [], 0.0
@@ -79,6 +103,7 @@ def worked_example(claim: Claim, seed: int) -> ClaimResult:
         for x, y in zip(xs, ys, strict=True):
             loss = (x * wt - y) ** 2
             loss.backward()
+            assert wt.grad is not None
             hand = grad_of(x, y, w64)
             gap = max(gap, abs(hand - float(wt.grad[0])) / max(1.0, abs(hand)))
             wt.data = wt.data - lr * wt.grad.data
@@ -87,10 +112,28 @@ def worked_example(claim: Claim, seed: int) -> ClaimResult:
         sgd_losses.append(loss.item())
     r.add("per-sample: hand gradient vs autograd (float32 run)", gap < 1e-5, "< 1e-5 relative", gap)
     predicted = float(st["predict_at"] * wt.detach()[0])
-    r.add(f"per-sample SGD predicts at x = {st['predict_at']:g}", abs(predicted - fixed * st["predict_at"]) < 1e-3, fixed * st["predict_at"], predicted)
-    r.plot("worked_example_loss", "worked example: loss per epoch", "epoch", "loss", range(epochs), {"batch (hand gradient)": losses, "per-sample SGD (last sample)": sgd_losses})
-    r.plot("worked_example_w", "worked example: w per epoch", "epoch", "w", range(epochs), {"batch (hand gradient)": trace})
-    r.detail = f"batch: w {st['w0']:g} -> {trace[-1]:.6f}, prediction at {st['predict_at']:g}: {st['predict_at'] * trace[-1]:.5f}; per-sample SGD: {predicted:.5f}"
+    r.add(
+        f"per-sample SGD predicts at x = {st['predict_at']:g}",
+        abs(predicted - fixed * st["predict_at"]) < 1e-3,
+        fixed * st["predict_at"],
+        predicted,
+    )
+    r.plot(
+        "worked_example_loss",
+        "worked example: loss per epoch",
+        "epoch",
+        "loss",
+        range(epochs),
+        {"batch (hand gradient)": losses, "per-sample SGD (last sample)": sgd_losses},
+    )
+    r.plot(
+        "worked_example_w", "worked example: w per epoch", "epoch", "w", range(epochs), {"batch (hand gradient)": trace}
+    )
+    at = st["predict_at"]
+    r.detail = (
+        f"batch: w {st['w0']:g} -> {trace[-1]:.6f}, prediction at {at:g}: {at * trace[-1]:.5f}; "
+        f"per-sample SGD: {predicted:.5f}"
+    )
     return r
 
 
@@ -109,10 +152,20 @@ def batch_minibatch(claim: Claim, seed: int) -> ClaimResult:
 
     per_sample = np.array([grad([i]) for i in range(n)])
     full = grad(slice(None))
-    r.add("batch gradient = combined per-sample gradients", _rel(st["combine"](per_sample), full) < 1e-12, "< 1e-12 relative", _rel(st["combine"](per_sample), full))
+    r.add(
+        "batch gradient = combined per-sample gradients",
+        _rel(st["combine"](per_sample), full) < 1e-12,
+        "< 1e-12 relative",
+        _rel(st["combine"](per_sample), full),
+    )
     for size in (4, 6, n):
         gaps = [_rel(st["combine"](per_sample[k : k + size]), grad(slice(k, k + size))) for k in range(0, n, size)]
-        r.add(f"mini-batches of {size}: combined per-sample = batch gradient of the mini-batch", max(gaps) < 1e-12, "< 1e-12", max(gaps))
+        r.add(
+            f"mini-batches of {size}: combined per-sample = batch gradient of the mini-batch",
+            max(gaps) < 1e-12,
+            "< 1e-12",
+            max(gaps),
+        )
     r.detail = "a mini-batch of size N is the batch, of size 1 stochastic; each is the mean of per-sample gradients"
     return r
 
@@ -135,7 +188,13 @@ def momentum_rule(claim: Claim, seed: int) -> ClaimResult:
     r.add(f"{steps} steps vs torch.optim.SGD(lr=η, momentum=ρ)", same < 1e-10, "< 1e-10 relative", same)
     halved = {100: eta / 2}
     apart = _rel(notes(halved), _torch_run(torch.optim.SGD, w0, a, b, steps, halved, lr=eta, momentum=rho))
-    r.add("with lr halved at step 100 the two part ways", apart > 1e-6, "> 1e-6", apart, "torch keeps lr out of its buffer")
+    r.add(
+        "with lr halved at step 100 the two part ways",
+        apart > 1e-6,
+        "> 1e-6",
+        apart,
+        "torch keeps lr out of its buffer",
+    )
     r.detail = (
         "equivalent to torch (buf = μ·buf + g; p −= lr·buf) with ρ = μ, η = lr, dampening 0, no Nesterov, "
         "as long as lr is constant: then Δw_t = lr·buf_t"
@@ -155,7 +214,13 @@ def adagrad_rule(claim: Claim, seed: int) -> ClaimResult:
     exact = _rel(np.array(mine), _torch_run(torch.optim.Adagrad, w0, a, b, steps, lr=eta, eps=0.0))
     r.add("vs torch.optim.Adagrad(eps=0)", exact < 1e-10, "< 1e-10 relative", exact)
     default = _rel(np.array(mine), _torch_run(torch.optim.Adagrad, w0, a, b, steps, lr=eta))
-    r.add("vs torch.optim.Adagrad (default eps=1e-10)", default < 1e-6, "< 1e-6 relative", default, "torch adds eps outside the root")
+    r.add(
+        "vs torch.optim.Adagrad (default eps=1e-10)",
+        default < 1e-6,
+        "< 1e-6 relative",
+        default,
+        "torch adds eps outside the root",
+    )
     r.detail = "torch's Adagrad is w −= lr·g/(sqrt(Σg²) + eps): the notes' rule with eps = 1e-10 added outside the root"
     return r
 
@@ -178,7 +243,7 @@ def clipping(claim: Claim, seed: int) -> ClaimResult:
     st, r = claim.statement, ClaimResult()
     rng = np.random.default_rng(seed)
     over_v = over_n = torch_v = torch_n = kept = 0.0
-    for k in range(200):
+    for _ in range(200):
         g = rng.normal(size=int(rng.integers(1, 20))) * 10.0 ** rng.uniform(-2, 2)
         c = float(10.0 ** rng.uniform(-1, 1))
         v, n = st["by_value"](g, c), st["by_norm"](g, c)
@@ -197,7 +262,13 @@ def clipping(claim: Claim, seed: int) -> ClaimResult:
     r.add("by norm: largest norm / threshold", over_n <= 1.0 + 1e-12, "<= 1", over_n)
     r.add("by norm: a gradient within the threshold is unchanged", kept < 1e-15, 0.0, kept)
     r.add("by value vs torch.nn.utils.clip_grad_value_", torch_v == 0.0, 0.0, torch_v)
-    r.add("by norm vs torch.nn.utils.clip_grad_norm_", torch_n < 1e-5, "< 1e-5 relative", torch_n, "torch divides by norm + 1e-6")
+    r.add(
+        "by norm vs torch.nn.utils.clip_grad_norm_",
+        torch_n < 1e-5,
+        "< 1e-5 relative",
+        torch_n,
+        "torch divides by norm + 1e-6",
+    )
     r.detail = "200 seeded gradients: clipped within the threshold; torch's clip_grad_norm_ divides by ||g|| + 1e-6"
     return r
 
@@ -241,7 +312,13 @@ def learning_rate_divergence(claim: Claim, seed: int) -> ClaimResult:
             grows = loss[-1] > loss[0]
             if grows != (factor > 1):
                 wrong.append(f"η = {factor}× at L = {top:.3g}: {'grows' if grows else 'falls'}")
-    r.add("20 quadratics at η = 0.5, 0.9, 1.1, 1.5 × stated threshold: runs that fall above or grow below it", not wrong, 0, len(wrong), "; ".join(wrong[:3]))
+    r.add(
+        "20 quadratics at η = 0.5, 0.9, 1.1, 1.5 × stated threshold: runs that fall above or grow below it",
+        not wrong,
+        0,
+        len(wrong),
+        "; ".join(wrong[:3]),
+    )
     r.plot("lr_divergence", "loss per step on a quadratic, learning rates around 2/L", "step", "loss", range(60), runs)
     r.detail = "GD multiplies each eigen-component by 1 − ηλ: the loss grows iff η > 2/λ_max"
     r.corrected = "the loss grows once η > 2/L, L the largest curvature (eigenvalue of the Hessian)"
@@ -269,7 +346,13 @@ def taylor_descent(claim: Claim, seed: int) -> ClaimResult:
         ratio = (fx - float(f(torch.tensor(st["step"](x0, g, eta))))) / (eta * float(g @ g))
         worst_ratio = max(worst_ratio, abs(ratio - 1))
     r.add("50 smooth functions, steps 2^-10..2^-20: steps that did not lower f", rises == 0, 0, rises)
-    r.add("(f(x) − f(x − ηg)) / (η||g||²) at η = 2^-20", worst_ratio < 1e-3, "1 ± 1e-3", 1 + worst_ratio, "first-order Taylor")
+    r.add(
+        "(f(x) − f(x − ηg)) / (η||g||²) at η = 2^-20",
+        worst_ratio < 1e-3,
+        "1 ± 1e-3",
+        1 + worst_ratio,
+        "first-order Taylor",
+    )
     r.detail = "f(x − ηg) = f(x) − η||g||² + O(η²): every small step lowered f"
     return r
 

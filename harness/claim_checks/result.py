@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +43,7 @@ class ClaimResult:
     def first_failure(self) -> Evidence | None:
         return next((e for e in self.evidence if not e.ok), None)
 
-    def plot(self, name: str, title: str, xlabel: str, ylabel: str, x: object, lines: dict[str, object]) -> None:
+    def plot(self, name: str, title: str, xlabel: str, ylabel: str, x: object, lines: Mapping[str, object]) -> None:
         self.series[name] = {
             "title": title,
             "xlabel": xlabel,

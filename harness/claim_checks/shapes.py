@@ -17,7 +17,7 @@ Size = Callable[[int, int, int, int], float]
 def _conv_cases(seed: int, count: int = 240) -> list[tuple[int, int, int, int, int, int, int, int]]:
     """(h, w, kh, kw, ph, pw, sh, sw) with kernel <= padded input; strides >= 2 and paddings >= 1 common."""
     rng = np.random.default_rng(seed)
-    cases = []
+    cases: list[tuple[int, int, int, int, int, int, int, int]] = []
     while len(cases) < count:
         h, w = (int(v) for v in rng.integers(1, 17, 2))
         ph, pw = (int(v) for v in rng.integers(0, 4, 2))
@@ -25,6 +25,11 @@ def _conv_cases(seed: int, count: int = 240) -> list[tuple[int, int, int, int, i
         sh, sw = (int(v) for v in rng.integers(1, 5, 2))
         cases.append((h, w, kh, kw, ph, pw, sh, sw))
     return cases
+
+
+def _bias(conv: torch.nn.Conv2d) -> torch.Tensor:
+    assert conv.bias is not None  # every convolution of the notes has one
+    return conv.bias.detach()
 
 
 def _torch_conv_size(h: int, w: int, kh: int, kw: int, ph: int, pw: int, sh: int, sw: int) -> tuple[int, int]:
@@ -39,9 +44,16 @@ def _grid(r: ClaimResult, size: Size, seed: int) -> None:
         stated = (size(h, kh, ph, sh), size(w, kw, pw, sw))
         actual = _torch_conv_size(h, w, kh, kw, ph, pw, sh, sw)
         if stated != actual:
-            wrong.append(f"in {h}×{w}, kernel {kh}×{kw}, padding {ph},{pw}, stride {sh},{sw}: stated {stated}, torch {actual}")
+            wrong.append(
+                f"in {h}×{w}, kernel {kh}×{kw}, padding {ph},{pw}, stride {sh},{sw}: stated {stated}, torch {actual}"
+            )
     strided = sum(1 for c in cases if max(c[6:]) >= 2 and max(c[4:6]) >= 1)
-    r.add(f"{len(cases)} sizes ({strided} with stride >= 2 and padding >= 1) vs torch conv2d", not wrong, "all equal", f"{len(wrong)} differ" + (f", e.g. {wrong[0]}" if wrong else ""))
+    r.add(
+        f"{len(cases)} sizes ({strided} with stride >= 2 and padding >= 1) vs torch conv2d",
+        not wrong,
+        "all equal",
+        f"{len(wrong)} differ" + (f", e.g. {wrong[0]}" if wrong else ""),
+    )
 
 
 CORRECTED_SIZE = "(H, W) = (⌊(in_h − kernel_h + 2·padding)/stride⌋ + 1, ⌊(in_w − kernel_w + 2·padding)/stride⌋ + 1)"
@@ -74,16 +86,23 @@ def conv_kernel_shape(claim: Claim, seed: int) -> ClaimResult:
     for _ in range(6):
         in_c, out_c, kh, kw = (int(v) for v in rng.integers(1, 6, 4))
         conv = torch.nn.Conv2d(in_c, out_c, (kh, kw)).double()
-        r.add(f"Conv2d({in_c}, {out_c}, ({kh}, {kw})).weight.shape", tuple(conv.weight.shape) == st["weight_shape"](out_c, in_c, kh, kw), st["weight_shape"](out_c, in_c, kh, kw), tuple(conv.weight.shape))
+        r.add(
+            f"Conv2d({in_c}, {out_c}, ({kh}, {kw})).weight.shape",
+            tuple(conv.weight.shape) == st["weight_shape"](out_c, in_c, kh, kw),
+            st["weight_shape"](out_c, in_c, kh, kw),
+            tuple(conv.weight.shape),
+        )
         x = torch.randn(2, in_c, kh + 4, kw + 3, dtype=torch.float64)
         with torch.no_grad():
             out = conv(x)
         for o in range(out_c):
-            weight, bias = conv.weight.detach(), conv.bias.detach()
+            weight, bias = conv.weight.detach(), _bias(conv)
             summed = sum(F.conv2d(x[:, c : c + 1], weight[o : o + 1, c : c + 1]) for c in range(in_c)) + bias[o]
             worst = max(worst, float((out[:, o : o + 1] - summed).abs().max()))
     if st["sums_input_channels"]:
-        r.add("each output channel = Σ over input channels of one kernel slice (+ bias)", worst < 1e-12, "< 1e-12", worst)
+        r.add(
+            "each output channel = Σ over input channels of one kernel slice (+ bias)", worst < 1e-12, "< 1e-12", worst
+        )
     r.detail = "one kernel of shape (in_channels, h, w) per output channel; it sums all input channels"
     return r
 
@@ -96,10 +115,21 @@ def conv1x1(claim: Claim, seed: int) -> ClaimResult:
         x = torch.randn(2, in_c, h, w, dtype=torch.float64)
         with torch.no_grad():
             out = conv(x)
-        r.add(f"1×1 conv {in_c}->{out_c} on {h}×{w}: shape", tuple(out.shape) == (2, out_c, h, w), (2, out_c, h, w), tuple(out.shape))
-        mixed = torch.einsum(st["mix"], x, conv.weight.detach()[:, :, 0, 0]) + conv.bias.detach()[None, :, None, None]
+        r.add(
+            f"1×1 conv {in_c}->{out_c} on {h}×{w}: shape",
+            tuple(out.shape) == (2, out_c, h, w),
+            (2, out_c, h, w),
+            tuple(out.shape),
+        )
+        mixed = torch.einsum(st["mix"], x, conv.weight.detach()[:, :, 0, 0]) + _bias(conv)[None, :, None, None]
         gap = float((out - mixed).abs().max()) if mixed.shape == out.shape else float("inf")
-        r.add(f"1×1 conv {in_c}->{out_c}: the same per-pixel channel mix", gap < 1e-12, "< 1e-12", gap, "each pixel maps on its own")
+        r.add(
+            f"1×1 conv {in_c}->{out_c}: the same per-pixel channel mix",
+            gap < 1e-12,
+            "< 1e-12",
+            gap,
+            "each pixel maps on its own",
+        )
     r.detail = "a 1×1 convolution is a per-pixel linear map of the channels: H and W stay, channels change"
     return r
 
@@ -119,10 +149,17 @@ def pooling_halves(claim: Claim, seed: int) -> ClaimResult:
             windows = x[:, :, : h // k * k, : w // k * k].reshape(2, 3, h // k, k, w // k, k)
             expect = windows.amax(dim=(3, 5)) if name == "max" else windows.mean(dim=(3, 5))
             values = max(values, float((out - expect).abs().max()))
-    r.add("24 pooled sizes 2..13 (odd included): (C, H, W) as stated", not sizes, "all as stated", f"{len(sizes)} differ" + (f", e.g. {sizes[0]}" if sizes else ""))
+    r.add(
+        "24 pooled sizes 2..13 (odd included): (C, H, W) as stated",
+        not sizes,
+        "all as stated",
+        f"{len(sizes)} differ" + (f", e.g. {sizes[0]}" if sizes else ""),
+    )
     r.add("values: max / mean of each 2×2 window", values < 1e-12, "< 1e-12", values)
     r.detail = "channels kept, H and W halved, each output the max or mean of its window"
-    r.corrected = "(H, W) -> (⌊H/2⌋, ⌊W/2⌋): exactly half only for even sizes (ceil_mode=False drops the last row/column)"
+    r.corrected = (
+        "(H, W) -> (⌊H/2⌋, ⌊W/2⌋): exactly half only for even sizes (ceil_mode=False drops the last row/column)"
+    )
     return r
 
 
@@ -181,7 +218,12 @@ def residual_block_shape(claim: Claim, seed: int) -> ClaimResult:
             out = block(x)
             formula = F.relu(x + block.conv2(F.relu(block.conv1(x))))
         r.add(f"ResidualBlock({c}) on {h}×{w}: shape", out.shape == x.shape, tuple(x.shape), tuple(out.shape))
-        r.add(f"ResidualBlock({c}): relu(x + conv2(relu(conv1(x))))", float((out - formula).abs().max()) == 0.0, 0.0, float((out - formula).abs().max()))
+        r.add(
+            f"ResidualBlock({c}): relu(x + conv2(relu(conv1(x))))",
+            float((out - formula).abs().max()) == 0.0,
+            0.0,
+            float((out - formula).abs().max()),
+        )
     r.detail = "(N, C, H, W) kept for odd and even sizes; the output is the stated formula"
     return r
 
@@ -204,7 +246,9 @@ def two_3x3_for_5x5(claim: Claim, seed: int) -> ClaimResult:
     big = F.conv2d(F.pad(kernels[1].detach(), (ks[0] - 1,) * 4), kernels[0].detach().flip(2, 3))
     if big.shape[-1] == single:
         gap = float((y - F.conv2d(x, big)).detach().abs().max())
-        r.add(f"two layers = one {single}×{single} conv with the kernels' full convolution", gap < 1e-12, "< 1e-12", gap)
+        r.add(
+            f"two layers = one {single}×{single} conv with the kernels' full convolution", gap < 1e-12, "< 1e-12", gap
+        )
     counts = (sum(k * k for k in ks), single * single)
     flat = torch.autograd.functional.jacobian(
         lambda a, b: F.conv2d(F.pad(b, (ks[0] - 1,) * 4), a.flip(2, 3)).flatten(), tuple(k.detach() for k in kernels)
@@ -241,7 +285,12 @@ def keepdim_shapes(claim: Claim, seed: int) -> ClaimResult:
                 for out in op(x, dim, keep):
                     if tuple(out.shape) != st["shape"](shape, dim, keep):
                         wrong.append(f"{name}{shape} dim={dim} keepdim={keep}: {tuple(out.shape)}")
-    r.add(f"{count} reductions over random ranks and dims (values and indices)", not wrong, "as stated", f"{len(wrong)} differ" + (f", e.g. {wrong[0]}" if wrong else ""))
+    r.add(
+        f"{count} reductions over random ranks and dims (values and indices)",
+        not wrong,
+        "as stated",
+        f"{len(wrong)} differ" + (f", e.g. {wrong[0]}" if wrong else ""),
+    )
     r.detail = f"{', '.join(ops)}: the dim goes unless keepdim=True keeps it as size 1"
     r.corrected = "the reduced dim is removed; keepdim=True keeps it with size 1"
     return r

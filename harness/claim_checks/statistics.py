@@ -29,11 +29,22 @@ def norms_distinct(claim: Claim, seed: int) -> ClaimResult:
         vec = torch.linalg.vector_norm(m, order, dim=(-2, -1))
         mat = torch.linalg.matrix_norm(m, order)
         same[order] = int(torch.sum(torch.isclose(vec, mat, rtol=1e-9, atol=0)))
-        r.add(f"matrices: vector {order}-norm vs matrix {order}-norm, equal in", same[order] == 0, 0, same[order], "of 50 random 4×3 matrices")
+        r.add(
+            f"matrices: vector {order}-norm vs matrix {order}-norm, equal in",
+            same[order] == 0,
+            0,
+            same[order],
+            "of 50 random 4×3 matrices",
+        )
     fro = _rel(torch.linalg.vector_norm(m, 2, dim=(-2, -1)), torch.linalg.matrix_norm(m, "fro"))
     unit = F.normalize(tv, dim=-1)
     spread = float((torch.linalg.vector_norm(unit, dim=-1) - 1).abs().max())
-    r.add("normalize gives unit vectors, not a norm", spread < 1e-14 and unit.shape == tv.shape, "unit rows of the input's shape", f"shape {tuple(unit.shape)}, | ||row|| − 1 | <= {spread:.1e}")
+    r.add(
+        "normalize gives unit vectors, not a norm",
+        spread < 1e-14 and unit.shape == tv.shape,
+        "unit rows of the input's shape",
+        f"shape {tuple(unit.shape)}, | ||row|| − 1 | <= {spread:.1e}",
+    )
     r.detail = (
         "vector 1-norm Σ|x| and 2-norm sqrt(Σx²) match torch; on a matrix, the vector 1-norm (sum of all |a|) and "
         f"2-norm differ from the matrix 1-norm (largest column sum) and 2-norm (largest singular value), though the "
@@ -55,7 +66,9 @@ def reduction_semantics(claim: Claim, seed: int) -> ClaimResult:
         top, top_idx = t.topk(k, dim=-1)
         checks = {
             "kthvalue value": np.array_equal(val.numpy(), st["kthvalue"](x, k)),
-            "kthvalue position holds the value": np.array_equal(np.take_along_axis(x, idx.numpy()[:, None], -1)[:, 0], val.numpy()),
+            "kthvalue position holds the value": np.array_equal(
+                np.take_along_axis(x, idx.numpy()[:, None], -1)[:, 0], val.numpy()
+            ),
             "topk values": np.array_equal(top.numpy(), st["topk"](x, k)),
             "topk positions hold the values": np.array_equal(np.take_along_axis(x, top_idx.numpy(), -1), top.numpy()),
             "topk keeps the dim with size k": tuple(top.shape) == (3, k),
@@ -67,7 +80,10 @@ def reduction_semantics(claim: Claim, seed: int) -> ClaimResult:
             wrong[name] = wrong.get(name, 0) + (not ok)
     for name, count in wrong.items():
         r.add(f"{name} (60 random rows, ties included)", count == 0, 0, count, "cases that differ")
-    r.detail = "kthvalue is the k-th smallest with a position holding it; topk the k largest, largest first, dim kept as size k"
+    r.detail = (
+        "kthvalue is the k-th smallest with a position holding it; topk the k largest, largest first, "
+        "dim kept as size k"
+    )
     r.corrected = "kthvalue(k) is the k-th SMALLEST; topk(k) the k largest, in descending order"
     return r
 
