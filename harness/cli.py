@@ -146,7 +146,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    chosen = _names(args.only, (*CATALOG, *CLAIMS), "derivation or claim")
+    chosen = _names(args.only, (*CATALOG, *CLAIMS), "derivation")  # claim names are valid too
     only = tuple(n for n in chosen if n in CATALOG) if chosen else tuple(CATALOG)
     claim_names = () if args.no_claims else tuple(n for n in chosen if n in CLAIMS) if chosen else tuple(CLAIMS)
     backend_names = _names(args.backend, NAMES, "backend") or NAMES
