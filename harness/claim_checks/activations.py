@@ -156,8 +156,9 @@ def linear_collapse(claim: Claim, seed: int) -> ClaimResult:
     rng = np.random.default_rng(seed)
     g: Callable[[sp.Expr], sp.Expr] = st["activation"]
     for depth in st["depths"]:
-        dims = [int(d) for d in rng.integers(2, 4, depth + 1)]
-        dims[0] = dims[-1] + 1 if dims[0] == dims[-1] else dims[0]  # never square end to end
+        dims = [int(rng.integers(2, 4))]
+        for _ in range(depth):
+            dims.append(dims[-1] + int(rng.choice([-1, 1])) if dims[-1] == 3 else 3)  # every layer non-square
         x = sp.Matrix(sp.symbols(f"x0:{dims[0]}", real=True))
         v = x
         for k in range(depth):

@@ -173,7 +173,12 @@ def kl_zero_only_when_equal(claim: Claim, seed: int) -> ClaimResult:
         at_equal = max(at_equal, abs(float(st["kl"](p, p))))
     r.add("500 pairs p ≠ q: KL / (½||p−q||₁²)", smallest >= 1.0, ">= 1 (Pinsker)", smallest, "so KL > 0 whenever p ≠ q")
     r.add("KL(p||p) for the same 500 p", at_equal == 0.0, 0.0, at_equal)
-    r.detail = "KL > 0 for every pair p ≠ q drawn, bounded below by Pinsker's ½||p−q||₁², and 0 at p = q"
+    p, q = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3))
+    swap = abs(float(st["kl"](p, q) - st["kl"](q, p)))
+    r.detail = (
+        "KL > 0 for every pair p ≠ q drawn, bounded below by Pinsker's ½||p−q||₁², and 0 at p = q; "
+        f"not symmetric, so not a distance in the metric sense (|KL(p||q) − KL(q||p)| = {swap:.3g} at one pair)"
+    )
     r.corrected = "KL(p||q) ≥ ½||p−q||₁² > 0 for p ≠ q (Pinsker), but it is not symmetric, so not a distance"
     return r
 
