@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from derivations.activations import ACTIVATIONS
+from derivations.claims import CLAIMS
 from derivations.layers import LAYER
 from derivations.losses import LOSSES
-from derivations.model import Derivation
+from derivations.model import Claim, Derivation
 from derivations.tensor_model import TensorOp
 
 CATALOG: dict[str, Derivation] = {d.name: d for d in (*ACTIVATIONS, *LOSSES)}
 
 # Ops over whole tensors (several differentiable inputs, integer parameters).
 TENSOR_OPS: dict[str, TensorOp] = {op.name: op for op in (LAYER,)}
+
+
+__all__ = ["CATALOG", "CLAIMS", "TENSOR_OPS", "Claim", "Derivation", "TensorOp", "get"]
 
 
 def get(name: str) -> Derivation:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import sympy as sp
 
@@ -165,6 +165,24 @@ class Derivation:
         if unknown:
             return f"{self.name}: unknown parameter(s) {sorted(unknown)}"
         return None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statement of the notes that is not one op's derivative: a shape rule, a worked example, an
+    optimiser's update rule, an inequality, an experiment's outcome, or prose no machine can decide.
+
+    `statement` holds the notes' formulas and numbers as written (SymPy expressions, Python
+    functions, numbers), keyed by name; the check in harness/claim_checks/ reads them and nothing
+    else, so a wrong statement put in their place goes through the same check.
+    """
+
+    name: str
+    title: str
+    source: Source
+    method: Literal["symbolic", "numerical", "empirical", "prose"]
+    statement: Mapping[str, Any] = field(default_factory=dict)
+    reason: str = ""  # prose only: why no machine can decide it
 
 
 def row_symbols(prefix: str, n: int) -> list[sp.Symbol]:

@@ -12,9 +12,10 @@ from typing import NoReturn
 
 import numpy as np
 
-from derivations import CATALOG, TENSOR_OPS
-from derivations.model import Derivation
-from harness import checks, report, symbolic
+from derivations import CATALOG, CLAIMS, TENSOR_OPS
+from derivations.model import Claim, Derivation, Source
+from derivations.tensor_model import TensorOp
+from harness import checks, claims, report, symbolic
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.dtypes import FORMATS
 from harness.inputs import Example
@@ -84,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradproof", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     verify = sub.add_parser("verify", help="check every derivation x backend x dtype; write reports")
-    verify.add_argument("--only", action="append", help="derivations, comma separated")
+    verify.add_argument("--only", action="append", help="derivations and claims, comma separated")
+    verify.add_argument("--no-claims", action="store_true", help="check the derivations only, not the claims")
     verify.add_argument("--backend", action="append", help=f"backends: {', '.join(NAMES)}")
     verify.add_argument("--dtype", action="append", help=f"dtypes: {', '.join(FORMATS)}")
     verify.add_argument("--device", action="append", help="devices: cpu, cuda")
@@ -134,6 +136,16 @@ def cmd_list(args: argparse.Namespace) -> int:
             }
             for op in TENSOR_OPS.values()
         ]
+        rows += [
+            {
+                "name": c.name,
+                "title": c.title,
+                "method": c.method,
+                "claims": list(c.source.claims),
+                "seed": c.source.seed,
+            }
+            for c in CLAIMS.values()
+        ]
         print(json.dumps(rows, indent=1, ensure_ascii=False))
         return 0
     for d in CATALOG.values():
@@ -144,12 +156,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in op.inputs)
         params = "".join(f", {p}" for p in op.params_doc)
         print(f"{op.name:24} {op.structure:11} ({inputs}{params})  {'/'.join(op.claims)}  {op.title}")
+    for c in CLAIMS.values():
+        print(f"{c.name:24} claim/{c.method:10} {'/'.join(c.source.claims)}  {c.title}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    names = (*CATALOG, *TENSOR_OPS)
-    only = _names(args.only, names, "derivation") or names
+    ops = (*CATALOG, *TENSOR_OPS)
+    chosen = _names(args.only, (*ops, *CLAIMS), "derivation")  # claim names are valid too
+    only = tuple(n for n in chosen if n in ops) if chosen else ops
+    claim_names = () if args.no_claims else tuple(n for n in chosen if n in CLAIMS) if chosen else tuple(CLAIMS)
     backend_names = _names(args.backend, NAMES, "backend") or NAMES
     options = RunOptions(
         seed=args.seed,
@@ -162,7 +178,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     directory = _report_dir(args.report_dir)
     user_example = None
     if args.at:
-        if len(only) != 1:
+        if len(only) != 1 or (chosen and claim_names):
             raise UsageError("--at needs exactly one derivation in --only")
         if only[0] not in CATALOG:
             raise UsageError(f"--at works for elementwise and row ops; {only[0]} is a tensor op")
@@ -177,6 +193,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     derivations: list[dict[str, object]] = []
     records: list[dict[str, object]] = []
+    claim_records: list[dict[str, object]] = []
     interrupted = False
     try:
         for k, name in enumerate(only, 1):
@@ -203,17 +220,37 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 f"[{k}/{len(only)}] {name}: {status}; {count} inputs; {c['pass']} pass, "
                 f"{c['fail']} fail, {c['error']} error, {c['skip']} skip ({time.perf_counter() - t0:.1f} s)"
             )
+        for k, name in enumerate(claim_names, 1):
+            live(f"[claim {k}/{len(claim_names)}] {name}: checking")
+            found_claim = claims.run_claim(CLAIMS[name], options.seed)
+            claim_records.append(found_claim)
+            say(f"[claim {k}/{len(claim_names)}] {name}: {found_claim['verdict']} ({found_claim['seconds']} s)")
     except KeyboardInterrupt:
         interrupted = True  # keep what was gathered; the report says the run was cut short
     seconds = time.perf_counter() - start
-    data = report.build(derivations, records, seed=options.seed, profile=options.profile, seconds=seconds)
+    data = report.build(
+        derivations,
+        records,
+        seed=options.seed,
+        profile=options.profile,
+        seconds=seconds,
+        claims=claim_records,
+        coverage=claims.coverage(_catalog_sources()),
+    )
     data["interrupted"] = interrupted
     path = report.write_json(data, directory)
     _print_summary(data, path)
     if interrupted:
         print(f"gradproof: interrupted after {len(derivations)} of {len(only)} derivations", file=sys.stderr)
         return 130
-    return 1 if data["summary"]["fail"] or data["summary"]["error"] else 0  # type: ignore[index]
+    claim_errors = any(c["verdict"] == "error" for c in claim_records)
+    return 1 if data["summary"]["fail"] or data["summary"]["error"] or claim_errors else 0  # type: ignore[index]
+
+
+def _catalog_sources() -> list[tuple[str, Source]]:
+    """Everything that cites CLAIMS.md: derivations, claims and, where present, the tensor ops."""
+    entries: list[Derivation | Claim | TensorOp] = [*CATALOG.values(), *CLAIMS.values(), *TENSOR_OPS.values()]
+    return [(e.name, e.source) for e in entries]
 
 
 def _progress(quiet: bool) -> tuple[Callable[[str], None], Callable[[str], None]]:
@@ -244,6 +281,13 @@ def _print_summary(data: dict[str, object], path: Path) -> None:
     for d in data["derivations"]:  # type: ignore[attr-defined]
         if d["symbolic"]["status"] == "refuted":
             print(f"REFUTED {d['name']}: {d['symbolic']['detail']}; corrected: {d['symbolic']['corrected']}")
+    for c in data.get("claims", []):  # type: ignore[attr-defined]
+        if c["verdict"] == "refuted":
+            print(f"REFUTED {c['name']}: {c['detail']}; corrected: {c['corrected']}")
+        elif c["verdict"] == "error":
+            print(f"ERROR claim {c['name']}: {c['detail']}")
+    if data.get("claims_summary"):
+        print("claims: " + ", ".join(f"{n} {v}" for v, n in data["claims_summary"].items()))  # type: ignore[attr-defined]
     counts = f"{s['pass']} passed, {s['fail']} failed, {s['error']} errors, {s['skip']} skipped"
     print(f"{counts} in {data['seconds']} s; report: {path}")
 

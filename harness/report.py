@@ -47,9 +47,16 @@ def summary(checks: list[dict[str, object]]) -> dict[str, int]:
 
 
 def build(
-    derivations: list[dict[str, object]], checks: list[dict[str, object]], *, seed: int, profile: str, seconds: float
+    derivations: list[dict[str, object]],
+    checks: list[dict[str, object]],
+    *,
+    seed: int,
+    profile: str,
+    seconds: float,
+    claims: list[dict[str, object]] | None = None,
+    coverage: dict[str, list[str]] | None = None,
 ) -> dict[str, object]:
-    return {
+    data: dict[str, object] = {
         "schema": SCHEMA,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seed": seed,
@@ -60,6 +67,12 @@ def build(
         "derivations": derivations,
         "checks": checks,
     }
+    if claims is not None:
+        data["claims"] = claims
+        data["claims_summary"] = dict(Counter(str(c["verdict"]) for c in claims))
+    if coverage is not None:
+        data["coverage"] = coverage
+    return data
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -1,0 +1,117 @@
+"""Gradient descent and the optimisers as the notes write them (CLAIMS.md C1-C9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from derivations.activation_facts import S001, S004
+from derivations.model import Claim, Source
+
+
+def _momentum(w: np.ndarray, dw: np.ndarray, g: np.ndarray, eta: float, rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """w = w − Δw; Δw_t = η g_t + ρ Δw_{t−1}."""
+    dw = eta * g + rho * dw
+    return w - dw, dw
+
+
+def _adagrad(w: np.ndarray, total: np.ndarray, g: np.ndarray, eta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Divide the step by the root of the summed squared gradients."""
+    total = total + g**2
+    return w - eta * g / np.sqrt(total), total
+
+
+def _clip_by_norm(g: np.ndarray, c: float) -> np.ndarray:
+    norm = float(np.linalg.norm(g))
+    return g * min(1.0, c / norm) if norm > 0 else g
+
+
+CLAIMS = (
+    Claim(
+        name="update_rule",
+        title="gradient descent: param = param − lr · ∂loss/∂param",
+        source=Source(S004, "参数更新优化方法:梯度下降", "参数=参数-学习率*偏导", ("C1",)),
+        method="numerical",
+        statement={"update": lambda p, g, lr: p - lr * g},
+    ),
+    Claim(
+        name="worked_example",
+        title="the worked example: x=[1,2,3], y=[2,4,6], model x·w, hand gradient, 100 epochs, per-sample SGD",
+        source=Source(
+            S004, "梯度下降 代码", "grad+=2*x*(x*w-y); w-=0.01*grad; w.data=w.data-rate*w.grad.data", ("C2",)
+        ),
+        method="numerical",
+        statement={
+            "x": (1.0, 2.0, 3.0),
+            "y": (2.0, 4.0, 6.0),
+            "w0": 1.0,
+            "lr": 0.01,
+            "epochs": 100,
+            "sample_gradient": lambda x, y, w: 2 * x * (x * w - y),
+            "predict_at": 4.0,
+        },
+    ),
+    Claim(
+        name="batch_minibatch",
+        title="batch, stochastic and mini-batch gradient descent",
+        source=Source(
+            S004,
+            "Mini-batch 和batch",
+            "遍历全部数据集算一次损失函数 ... 每一个数据就算一下损失函数 ... 按批来更新参数",
+            ("C3",),
+        ),
+        method="numerical",
+        # The batch gradient the notes describe: one gradient over the whole data set, that is the
+        # mean of the per-sample gradients of the mean loss.
+        statement={"combine": lambda grads: np.mean(grads, axis=0)},
+    ),
+    Claim(
+        name="momentum_rule",
+        title="momentum: w = w − Δw; Δw_t = η g_t + ρ Δw_{t−1}",
+        source=Source(S004, "动量优化 Momentum", "△w_t=ηg_t+ρ△w_{t−1}", ("C4",)),
+        method="numerical",
+        statement={"step": _momentum, "eta": 0.05, "rho": 0.9},
+    ),
+    Claim(
+        name="adagrad_rule",
+        title="Adagrad divides by the root of the summed squared gradients",
+        source=Source(S001, "Adagrad", "分母上也有g的和,分母越大,w参数值下降得越小", ("C5",)),
+        method="numerical",
+        statement={"step": _adagrad, "eta": 0.5},
+    ),
+    Claim(
+        name="best_step_quadratic",
+        title="for a quadratic the best step is |f'| / f''",
+        source=Source(S001, "Adagrad", "最好的步长是一阶导的绝对值除以二阶导的值", ("C5",)),
+        method="symbolic",
+        statement={"step": lambda fp, fpp: sp.Abs(fp) / fpp},
+    ),
+    Claim(
+        name="gradient_clipping",
+        title="gradient clipping: a gradient over the threshold is forced back within it",
+        source=Source(S004, "解决梯度爆炸", "梯度裁剪:如果梯度超过阈值,就将其强制限制在这个范围之内", ("C6",)),
+        method="numerical",
+        statement={"by_value": lambda g, c: np.clip(g, -c, c), "by_norm": _clip_by_norm},
+    ),
+    Claim(
+        name="contour_normal",
+        title="the gradient is normal to the contour lines and points to increasing f",
+        source=Source(S004, "等高线", "dx2/dx1=−f_x1/f_x2 ... 法线斜率为 f_x2/f_x1", ("C7",)),
+        method="symbolic",
+        statement={"tangent": lambda fx1, fx2: -fx1 / fx2, "normal": lambda fx1, fx2: fx2 / fx1},
+    ),
+    Claim(
+        name="learning_rate_divergence",
+        title="too large a learning rate makes the loss grow (above 2/L for a quadratic of curvature L)",
+        source=Source(S001, "Gradient Descent", "如果learning rate非常大,loss有可能越来越大", ("C8",)),
+        method="numerical",
+        statement={"threshold": lambda L: 2 / L},
+    ),
+    Claim(
+        name="taylor_descent",
+        title="a small enough step against the gradient decreases f (first-order Taylor)",
+        source=Source(S001, "梯度下降背后的数学原理", "泰勒定理", ("C9",)),
+        method="numerical",
+        statement={"step": lambda x, g, eta: x - eta * g},
+    ),
+)

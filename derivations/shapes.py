@@ -1,0 +1,122 @@
+"""Shape rules of convolutions, pooling and reductions, as the notes write them (CLAIMS.md E1-E9, F3)."""
+
+from __future__ import annotations
+
+from derivations import notes_modules
+from derivations.activation_facts import S001, S004
+from derivations.model import Claim, Source
+
+CONV = "卷积神经网络 / 卷积的步长 / 输出尺寸计算"
+
+
+def _reduce_shape(shape: tuple[int, ...], dim: int, keepdim: bool) -> tuple[int, ...]:
+    """F3 as written: reducing over a dim removes it, unless keepdim=True keeps it (as size 1)."""
+    d = dim % len(shape)
+    return shape[:d] + ((1,) if keepdim else ()) + shape[d + 1 :]
+
+
+CLAIMS = (
+    Claim(
+        name="conv_output_size",
+        title="output size (H, W) = floor((in − kernel + 2·padding) / stride)",
+        source=Source(
+            S004, CONV, "(高,宽)=(⌊(in_h−kernel_h+2padding)/stride⌋, ⌊(in_w−kernel_w+2padding)/stride⌋)", ("E1",)
+        ),
+        method="numerical",
+        statement={"size": lambda n, k, p, s: (n - k + 2 * p) // s},
+    ),
+    Claim(
+        name="conv_worked_sizes",
+        title="worked sizes: 5−3+1=3 (stride 1), (5−3)/2+1=2 (stride 2), (6−3)/3+1=2 (stride 3); H−H'+1",
+        source=Source(S004, CONV, "5-3+1=3; (5-3)/2+1=2; (6-3)/3+1=2; 高-高'+1=高2", ("E2",)),
+        method="numerical",
+        # (in, kernel, stride) -> the output the notes compute, and the rule their arithmetic uses.
+        statement={
+            "examples": {(5, 3, 1): 3, (5, 3, 2): 2, (6, 3, 3): 2},
+            "size": lambda n, k, p, s: (n - k + 2 * p) // s + 1,
+        },
+    ),
+    Claim(
+        name="conv_kernel_shape",
+        title="kernel shape (out_channels, in_channels, h, w); one kernel per output channel, summing all inputs",
+        source=Source(
+            S004,
+            "输出通道数",
+            "kernel=(kernel_num=out_channel,kernel_channel=in_channel,高',宽'); 输出通道数=卷积核数量",
+            ("E3",),
+        ),
+        method="numerical",
+        statement={"weight_shape": lambda out_c, in_c, kh, kw: (out_c, in_c, kh, kw), "sums_input_channels": True},
+    ),
+    Claim(
+        name="conv1x1_mixes_channels",
+        title="a 1×1 convolution changes the channel count and keeps H, W: a per-pixel mix of channels",
+        source=Source(S004, "1维卷积核 1*1", "未损失信息的情况下,改变通道数量", ("E4",)),
+        method="numerical",
+        statement={"mix": "nchw,oc->nohw"},
+    ),
+    Claim(
+        name="pooling_halves",
+        title="pooling of size 2 keeps the channels and halves H and W: (H, W) -> (H/2, W/2)",
+        source=Source(S004, "池化层/下采样层", "图像的通道数不变,宽和高改变 (高,宽)->(高/2,宽/2) 池化=2", ("E5",)),
+        method="numerical",
+        statement={"size": lambda n: n / 2, "window": 2},
+    ),
+    Claim(
+        name="inception_channels",
+        title="Inception: every branch keeps H and W; the concatenation has 16+24+24+24 = 88 channels",
+        source=Source(S004, "Inception Module", "24+16+24+24=88", ("E6",)),
+        method="numerical",
+        statement={
+            "build": notes_modules.inception,
+            "branches": {"branch1x1": 16, "branch5x5": 24, "branch3x3": 24, "branch_pool": 24},
+            "total": 88,
+        },
+    ),
+    Claim(
+        name="net_shape_trace",
+        title="the example Net: 28×28 -> 24 -> 12 -> 88@12 -> 20@8 -> 4 -> 88@4 -> 1408 -> 10",
+        source=Source(
+            S004,
+            "class Net",
+            "(batch_size,88,4,4)->(batch_size,1408); self.full_conn=torch.nn.Linear(1408, 10)",
+            ("E7",),
+        ),
+        method="numerical",
+        statement={
+            "build": notes_modules.net,
+            "input": (1, 28, 28),
+            "trace": {
+                "conv1": (10, 24, 24),
+                "max_pooling(conv1)": (10, 12, 12),
+                "incept1": (88, 12, 12),
+                "conv2": (20, 8, 8),
+                "max_pooling(conv2)": (20, 4, 4),
+                "incept2": (88, 4, 4),
+                "full_conn input": (1408,),
+                "full_conn": (10,),
+            },
+        },
+    ),
+    Claim(
+        name="residual_block_shape",
+        title="ResidualBlock: two 3×3 convolutions with padding 1 keep (N, C, H, W); relu(x + conv2(relu(conv1(x))))",
+        source=Source(S004, "ResidualBlock", "h+2*1-3+1=h; return F.relu(x+y)", ("E8",)),
+        method="numerical",
+        statement={"build": notes_modules.residual_block},
+    ),
+    Claim(
+        name="two_3x3_for_5x5",
+        title="two stacked 3×3 convolutions stand in for one 5×5",
+        source=Source(S004, "Inception Module 结构", "一个5×5个卷积核,同两次3×3的卷积核", ("E9",)),
+        method="numerical",
+        statement={"stacked": (3, 3), "single": 5},
+    ),
+    Claim(
+        name="keepdim_shapes",
+        title="reducing over a dim removes that dim unless keepdim=True",
+        source=Source(S001, "dim、keepdim", "会自动消减一个维度 ... 可以设置keepdim=True", ("F3",)),
+        method="numerical",
+        statement={"shape": _reduce_shape},
+    ),
+)

@@ -1,0 +1,264 @@
+"""Checks of the loss and information claims (B1, B2, B4-B7)."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from derivations.model import Claim
+from harness.claim_checks.result import ClaimResult
+
+W, B, X = sp.symbols("w b x", real=True)
+
+
+def _row(prefix: str, n: int, **assumptions: bool) -> list[sp.Symbol]:
+    return list(sp.symbols(f"{prefix}0:{n}", **assumptions))
+
+
+def mse_not_norm(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    for n in st["sizes"]:
+        yhat, y = _row("yhat", n, real=True), _row("y", n, real=True)
+        mse, norm = st["mse"](yhat, y), st["norm"]([a - b for a, b in zip(yhat, y, strict=True)])
+        r.add(f"n = {n}: no square root", mse.is_polynomial(*yhat, *y), "a polynomial", mse)
+        at = {v: 3 for v in yhat} | {v: 0 for v in y}  # error 3 in every entry: MSE 9, norm 3·sqrt(n)
+        r.add(
+            f"n = {n}: MSE ≠ 2-norm at error (3, …, 3)",
+            mse.subs(at) != norm.subs(at),
+            "different",
+            f"{mse.subs(at)} vs {norm.subs(at)}",
+        )
+        r.add(f"n = {n}: MSE = ||error||²/N", sp.simplify(mse - norm**2 / n) == 0, 0, sp.simplify(mse - norm**2 / n))
+    r.detail = "MSE = ||ŷ − y||²/N: the squared norm over N, without the root"
+    return r
+
+
+def _psd(matrix: sp.Matrix) -> tuple[bool, object]:
+    values = [sp.simplify(v) for v in matrix.eigenvals(multiple=True)]
+    return all(v.is_nonnegative for v in values), values
+
+
+def square_loss_convex(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    for n in st["sizes"]:
+        yhat, y = _row("yhat", n, real=True), _row("y", n, real=True)
+        ok, values = _psd(sp.hessian(st["mse"](yhat, y), yhat))
+        r.add(f"Hessian in ŷ is PSD (n = {n})", ok, "eigenvalues >= 0", values)
+    y1 = sp.Symbol("y", real=True)
+    ok, values = _psd(sp.hessian(st["sample_loss"](W, B, X, y1), (W, B)))
+    r.add("one sample's Hessian in (w, b) is PSD", ok, "eigenvalues >= 0", values, "a sum of PSD matrices is PSD")
+    r.detail = "Hessians are positive semi-definite: in ŷ (2/N)·I, in (w, b) a sum of 2·[x,1][x,1]ᵀ"
+    return r
+
+
+def logistic_convex(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    hessians = {}
+    for target in st["targets"]:
+        hess = sp.hessian(st["sample_loss"](W, B, X, target), (W, B)).applyfunc(sp.simplify)
+        ok, values = _psd(hess)
+        r.add(f"one sample's Hessian in (w, b) is PSD (y = {target})", ok, "eigenvalues >= 0", values)
+        hessians[target] = sp.lambdify((W, B, X), hess, "numpy")  # the simplified form: no cancellation
+    rng = np.random.default_rng(seed)
+    lowest = np.inf
+    for _ in range(50):
+        x, y = rng.normal(0, 3, 12), rng.choice(st["targets"], 12)
+        w, b = rng.normal(0, 3, 2)
+        hess = sum(np.array(hessians[yi](w, b, xi), dtype=float) for xi, yi in zip(x, y, strict=True))
+        lowest = min(lowest, float(np.linalg.eigvalsh(hess)[0] / max(1e-300, np.abs(hess).max())))
+    r.add(
+        "50 random data sets: smallest Hessian eigenvalue",
+        lowest >= -1e-12,
+        ">= 0",
+        lowest,
+        "relative to the largest entry",
+    )
+    r.detail = "per sample the Hessian is σ(1−σ)·[x,1][x,1]ᵀ (eigenvalues 0 and σ(1−σ)(x²+1)); sums stay PSD"
+    return r
+
+
+def mse_sigmoid_vanishing(claim: Claim, seed: int) -> ClaimResult:
+    """dJ/dz for J = loss(σ(z), y), over outputs a = σ(z) in (0, 1), for both targets."""
+    st, r = claim.statement, ClaimResult()
+    z, y = sp.symbols("z y", real=True)
+    grad = sp.lambdify((z, y), sp.diff(st["loss"](1 / (1 + sp.exp(-z)), y), z), "numpy")
+    rng = np.random.default_rng(seed)
+    a = np.sort(
+        np.concatenate(
+            [np.linspace(1e-4, 1 - 1e-4, 999), rng.uniform(0, st["near"], 50), 1 - rng.uniform(0, st["near"], 50)]
+        )
+    )
+    a = a[(a > 0) & (a < 1)]
+    zs = np.log(a) - np.log1p(-a)
+    near = (a <= st["near"]) | (a >= 1 - st["near"])
+    lines = {}
+    worst = []
+    for target in (0.0, 1.0):
+        g = np.abs(np.broadcast_to(grad(zs, target), a.shape))
+        lines[f"|dJ/dz|, y = {target:g}"] = g
+        largest, worst_near = float(g.max()), float(g[near].max())
+        worst.append(f"y = {target:g}: {worst_near:.3g} near the ends, {largest:.3g} at most")
+        r.add(
+            f"y = {target:g}: largest |dJ/dz| within {st['near']} of 0 or 1",
+            worst_near <= st["tiny"] * largest,
+            f"<= {st['tiny']} x {largest:.4g}",
+            worst_near,
+            f"at a = {a[near][np.argmax(g[near])]:.4g}",
+        )
+    r.plot(
+        "mse_sigmoid_gradient",
+        "MSE after a sigmoid: |dJ/dz| against the output a",
+        "a = σ(z)",
+        "|dJ/dz|",
+        a[::10],
+        {k: v[::10] for k, v in lines.items()},
+    )
+    r.detail = "|dJ/dz| " + "; ".join(worst)
+    r.corrected = (
+        "the derivative vanishes only where the output saturates; the stated loss keeps a large gradient there"
+    )
+    return r
+
+
+def cross_entropy_numbers(claim: Claim, seed: int) -> ClaimResult:
+    """Invert the stated loss by bisection: which probability gives each stated value."""
+    st, r = claim.statement, ClaimResult()
+    loss = st["loss"]
+
+    def inverse(v: float) -> float:
+        lo, hi = 1e-12, 1.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if loss(mid) > v else (lo, mid)
+        return (lo + hi) / 2
+
+    first, last = st["values"]
+    p0, p1 = inverse(first), inverse(last)
+    r.add("the loss falls", last < first, f"{last} < {first}", last - first)
+    r.add("the probability of the true class rises", p1 > p0, f"{p1:.4f} > {p0:.4f}", p1 - p0)
+    for v, p in ((first, p0), (last, p1)):
+        r.add(f"loss({p:.4f}) gives the stated {v}", abs(float(loss(p)) - v) < 1e-9, v, float(loss(p)))
+    r.detail = (
+        f"−ln p = {first} at p = {p0:.4f} and {last} at p = {p1:.4f} (natural log: p = 0.4 -> 0.98); "
+        f"with log2 p would be {2**-first:.3f} -> {2**-last:.3f}"
+    )
+    r.corrected = "−log p falls as the true class's probability p rises"
+    return r
+
+
+def kl_decomposition(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    for n in st["sizes"]:
+        p, q = _row("p", n, positive=True), _row("q", n, positive=True)
+        gap = sp.expand_log(st["cross"](p, q) - st["entropy"](p) - st["kl"](p, q), force=True)
+        r.add(f"H(p,q) − H(p) − KL(p||q) (n = {n})", sp.simplify(gap) == 0, 0, sp.simplify(gap))
+        same = sp.simplify(st["kl"](p, p))
+        r.add(f"KL(p||p) (n = {n})", same == 0, 0, same)
+        t = sp.Symbol("t", positive=True)  # H at one-hot, with 0·log 0 taken as its limit 0
+        hot = sp.limit(st["entropy"]([1 - (n - 1) * t] + [t] * (n - 1)), t, 0, "+")
+        r.add(f"H(one-hot) as a limit (n = {n})", hot == 0, 0, hot)
+    r.detail = f"the identity, KL(p||p) = 0 and H(one-hot) = 0 hold for n in {tuple(st['sizes'])}"
+    return r
+
+
+def kl_zero_only_when_equal(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    rng = np.random.default_rng(seed)
+    n = rng.integers(2, 9, 500)
+    smallest, at_equal = np.inf, 0.0
+    for k in n:
+        p, q = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k))
+        if not np.allclose(p, q):
+            smallest = min(smallest, float(st["kl"](p, q) / (0.5 * np.abs(p - q).sum() ** 2)))
+        at_equal = max(at_equal, abs(float(st["kl"](p, p))))
+    r.add("500 pairs p ≠ q: KL / (½||p−q||₁²)", smallest >= 1.0, ">= 1 (Pinsker)", smallest, "so KL > 0 whenever p ≠ q")
+    r.add("KL(p||p) for the same 500 p", at_equal == 0.0, 0.0, at_equal)
+    p, q = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3))
+    swap = abs(float(st["kl"](p, q) - st["kl"](q, p)))
+    r.detail = (
+        "KL > 0 for every pair p ≠ q drawn, bounded below by Pinsker's ½||p−q||₁², and 0 at p = q; "
+        f"not symmetric, so not a distance in the metric sense (|KL(p||q) − KL(q||p)| = {swap:.3g} at one pair)"
+    )
+    r.corrected = "KL(p||q) ≥ ½||p−q||₁² > 0 for p ≠ q (Pinsker), but it is not symmetric, so not a distance"
+    return r
+
+
+def network_nonconvex(claim: Claim, seed: int) -> ClaimResult:
+    """Midpoint convexity L((a+b)/2) <= (L(a)+L(b))/2 over seeded random parameter pairs."""
+    st, r = claim.statement, ClaimResult()
+    rng = np.random.default_rng(seed)
+    x = np.linspace(-2, 2, 8)
+    y = np.sin(2 * x)
+
+    def loss(theta: np.ndarray) -> np.ndarray:
+        return np.mean((st["model"](theta, x) - y[None, :]) ** 2, axis=1)
+
+    a = rng.normal(0, 2, (2000, st["parameters"]))
+    b = rng.normal(0, 2, (2000, st["parameters"]))
+    excess = loss((a + b) / 2) - (loss(a) + loss(b)) / 2
+    worst = int(np.argmax(excess))
+    found = bool(excess[worst] > 1e-9)
+    r.add(
+        "convex (midpoint test over 2000 random pairs)",
+        found != st["convex"],
+        st["convex"],
+        not found,
+        f"largest excess L(mid) − mean {excess[worst]:.3g}"
+        + (f" at a={np.round(a[worst], 2).tolist()}" if found else ""),
+    )
+    r.detail = f"{int(np.sum(excess > 1e-9))} of 2000 pairs break midpoint convexity"
+    r.corrected = "the loss breaks midpoint convexity" if found else "no pair breaks convexity in the search"
+    return r
+
+
+def accuracy_gradient(claim: Claim, seed: int) -> ClaimResult:
+    """Build the notes' example: n samples of class 1, one of them at the moved probability."""
+    st, r = claim.statement, ClaimResult()
+    n, (before, after), (acc0, acc1), (still0, still1), t = (
+        st["samples"],
+        st["moved"],
+        st["accuracy"],
+        st["unchanged"],
+        st["threshold"],
+    )
+    correct = round(acc0 * n)
+    p = np.array([0.9] * correct + [before] + [still0] * (n - correct - 1))
+
+    def accuracy(probs: np.ndarray) -> float:
+        return float(np.mean(probs > t))  # every label is 1
+
+    moved = p.copy()
+    moved[correct] = after
+    r.add(f"accuracy with p = {before}", accuracy(p) == acc0, acc0, accuracy(p))
+    r.add(f"accuracy after p moves to {after}", accuracy(moved) == acc1, acc1, accuracy(moved))
+    nudged = p.copy()
+    nudged[-1] = still1
+    r.add(
+        f"accuracy after p moves {still0} -> {still1}",
+        accuracy(nudged) == acc0,
+        acc0,
+        accuracy(nudged),
+        "probability rose, accuracy did not",
+    )
+    rng = np.random.default_rng(seed)
+    points = rng.uniform(0, 1, (200, n))
+    points = points[np.all(np.abs(points - t) > 1e-3, axis=1)]
+    h = 1e-6
+    largest = max(abs(accuracy(q + h * e) - accuracy(q - h * e)) / (2 * h) for q in points for e in np.eye(n))
+    r.add(f"finite-difference gradient at {len(points)} random points", largest == 0.0, 0.0, largest)
+    slope = (acc1 - acc0) / (after - before)
+    r.detail = f"accuracy moves {acc1 - acc0:.1f} for Δp = {after - before:.3f} (slope {slope:.0f}); 0 elsewhere"
+    return r
+
+
+CHECKS = {
+    "mse_not_norm": mse_not_norm,
+    "square_loss_convex": square_loss_convex,
+    "mse_sigmoid_vanishing": mse_sigmoid_vanishing,
+    "cross_entropy_numbers": cross_entropy_numbers,
+    "kl_decomposition": kl_decomposition,
+    "kl_zero_only_when_equal": kl_zero_only_when_equal,
+    "logistic_ce_convex": logistic_convex,
+    "network_loss_nonconvex": network_nonconvex,
+    "accuracy_gradient": accuracy_gradient,
+}

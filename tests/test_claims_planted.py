@@ -1,0 +1,106 @@
+"""Wrong statements planted in place of the notes' go through the same checks and are refuted;
+right ones put in place of the notes' refuted statements pass. A check that cannot fail fails here."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations import CLAIMS, notes_modules
+from derivations.information import _linear_model
+from harness import claims
+
+
+def _without_shortcut(channels: int) -> Any:
+    """The notes' block with the shortcut left out: relu(conv2(relu(conv1(x))))."""
+    import torch.nn.functional as F
+
+    block = notes_modules.residual_block(channels)
+    block.forward = lambda x: F.relu(block.conv2(F.relu(block.conv1(x))))
+    return block
+
+
+def _with(name: str, **changes: Any) -> dict[str, object]:
+    claim = CLAIMS[name]
+    return claims.run_claim(dataclasses.replace(claim, statement={**claim.statement, **changes}), seed=3)
+
+
+WRONG = {
+    # activations
+    "sigmoid_derivative_range": {"range": (0, sp.Rational(1, 5))},
+    "sigmoid_range_monotone": {"range": (0, 2)},
+    "tanh_range_zero_centred": {"centre": sp.Rational(1, 2)},
+    "relu_derivative_values": {"negative": 1},
+    "leaky_gradient_nonzero": {"f": lambda z, alpha: sp.Max(0, z)},
+    "softmax_probabilities": {"softmax": lambda z: [sp.exp(zi) for zi in z]},
+    "linear_layers_collapse": {"activation": lambda v: sp.tanh(v)},
+    "saturation": {"functions": {"relu": lambda z: sp.Max(0, z)}},
+    "sigmoid_chain_factors_small": {"bound": lambda k: sp.Rational(1, 5) ** k},
+    # losses and information
+    "mse_not_norm": {"mse": lambda yhat, y: sp.sqrt(sum((a - b) ** 2 for a, b in zip(yhat, y, strict=True)))},
+    "square_loss_convex": {"sample_loss": lambda w, b, x, y: -((w * x + b - y) ** 2)},
+    "logistic_ce_convex": {"sample_loss": lambda w, b, x, y: -((w * x + b - y) ** 2)},
+    "mse_sigmoid_vanishing": {"loss": lambda a, y: -(y * sp.log(a) + (1 - y) * sp.log(1 - a))},
+    "cross_entropy_numbers": {"values": (0.02, 0.916)},
+    "kl_decomposition": {"cross": lambda p, q: -sum(qi * sp.log(pi) for pi, qi in zip(p, q, strict=True))},
+    "kl_zero_only_when_equal": {"kl": lambda p, q: np.sum(p * np.log(p / q), axis=-1) ** 2 * 0.0},
+    "network_loss_nonconvex": {"model": _linear_model, "parameters": 2},
+    "accuracy_gradient": {"accuracy": (0.6, 0.7)},
+    # gradient descent
+    "update_rule": {"update": lambda p, g, lr: p + lr * g},
+    "worked_example": {"sample_gradient": lambda x, y, w: x * (x * w - y)},
+    "batch_minibatch": {"combine": lambda grads: np.sum(grads, axis=0)},
+    "momentum_rule": {"step": lambda w, dw, g, eta, rho: (w - (eta * g - rho * dw), eta * g - rho * dw)},
+    "adagrad_rule": {"step": lambda w, total, g, eta: (w - eta * g / (total + g**2), total + g**2)},
+    "best_step_quadratic": {"step": lambda fp, fpp: sp.Abs(fp) / (2 * fpp)},
+    "gradient_clipping": {"by_norm": lambda g, c: g * c / np.linalg.norm(g)},
+    "contour_normal": {"tangent": lambda fx1, fx2: fx1 / fx2},
+    "learning_rate_divergence": {"threshold": lambda L: 1 / L},
+    "taylor_descent": {"step": lambda x, g, eta: x + eta * g},
+    # initialisation
+    "zero_init_symmetry": {"init": lambda rng, shape: rng.normal(size=shape) * 0.01},
+    # shapes and statistics
+    "conv_worked_sizes": {"size": lambda n, k, p, s: (n - k + 2 * p) // s},
+    "conv_kernel_shape": {"weight_shape": lambda out_c, in_c, kh, kw: (in_c, out_c, kh, kw)},
+    "conv1x1_mixes_channels": {"mix": "nchw,oc->nowh"},
+    "inception_channels": {"total": 80},
+    "net_shape_trace": {"trace": {**CLAIMS["net_shape_trace"].statement["trace"], "full_conn input": (320,)}},
+    "residual_block_shape": {"build": _without_shortcut},
+    "two_3x3_for_5x5": {"single": 7},
+    "keepdim_shapes": {"shape": lambda shape, dim, keepdim: shape[: dim % len(shape)] + shape[dim % len(shape) + 1 :]},
+    "norms_distinct": {"norm1": lambda x: np.abs(np.sum(x, axis=-1))},
+    "reduction_semantics": {"kthvalue": lambda x, k: -np.sort(-x, axis=-1)[..., k - 1]},
+}
+
+RIGHT = {
+    "tanh_shifted_sigmoid": {"family": lambda s, z, a, b: 2 * s(2 * (z - a)) - 1 + b},
+    "conv_output_size": {"size": lambda n, k, p, s: (n - k + 2 * p) // s + 1},
+    "pooling_halves": {"size": lambda n: n // 2},
+    "softmax_widens_gaps": {"widens": lambda z, p: min(z) < 1 or (max(p) / min(p)) >= max(z) / min(z)},
+    "large_init_saturation": {"small": 10.0, "large": 100.0},
+}
+
+
+def test_every_checked_claim_has_a_planted_statement() -> None:
+    checked = {n for n, c in CLAIMS.items() if c.method != "prose"}
+    assert checked <= set(WRONG) | set(RIGHT)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_a_wrong_statement_is_refuted(name: str) -> None:
+    rec = _with(name, **WRONG[name])
+    assert rec["verdict"] == "refuted", rec["detail"]
+
+
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_the_corrected_statement_holds(name: str) -> None:
+    rec = _with(name, **RIGHT[name])
+    assert rec["verdict"] in ("proved", "checked"), rec["detail"]
+
+
+def test_the_wrong_direction_of_large_init_is_refuted() -> None:
+    assert _with("large_init_saturation", small=10.0, large=0.01)["verdict"] == "refuted"
