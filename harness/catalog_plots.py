@@ -3,6 +3,7 @@ derivative, and the finite-difference error against the step size (the V-shaped 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import mpmath
@@ -31,32 +32,33 @@ def _catalog(names: Iterable[str]) -> list[Derivation]:
 
 def activations(names: Iterable[str]) -> list[Plot]:
     """Every elementwise op with one input: its forward and the derivative as the notes state it."""
-    plots = []
-    for d in _catalog(names):
-        if d.structure != "elementwise" or len(d.inputs) != 1:
-            continue
-        rs = symbols.build(d, 1)
-        params = {**d.param_defaults(), **PLOT_PARAMS.get(d.name, {})}
-        subs = {rs.params[k]: v for k, v in params.items()}
-        z = rs.inputs[d.wrt.name][0]
-        forward = sp.lambdify(z, rs.forward[0].subs(subs), "numpy")
-        stated = sp.lambdify(z, rs.stated_jacobian[0].subs(subs), "numpy")
-        xs = np.linspace(-6.0, 6.0, ACTIVATION_SAMPLES)
-        with np.errstate(all="ignore"):
-            # A Piecewise with no branch at a kink gives nan there: the line breaks at the kink.
-            ys = np.broadcast_to(np.asarray(forward(xs), dtype=float), xs.shape)
-            dys = np.broadcast_to(np.asarray(stated(xs), dtype=float), xs.shape)
-        shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
-        plots.append(
-            Plot(
-                title=f"{d.name}{f' ({shown})' if shown else ''}: forward and stated derivative",
-                xlabel=d.wrt.name,
-                ylabel="value",
-                x=xs.tolist(),
-                lines={"forward": ys.tolist(), "stated derivative": dys.tolist()},
-            )
-        )
-    return plots
+    return [p for d in _catalog(names) if (p := _activation(d.name)) is not None]
+
+
+@functools.cache  # a plot depends on the catalog only: once per process
+def _activation(name: str) -> Plot | None:
+    d = CATALOG[name]
+    if d.structure != "elementwise" or len(d.inputs) != 1:
+        return None
+    rs = symbols.build(d, 1)
+    params = {**d.param_defaults(), **PLOT_PARAMS.get(d.name, {})}
+    subs = {rs.params[k]: v for k, v in params.items()}
+    z = rs.inputs[d.wrt.name][0]
+    forward = sp.lambdify(z, rs.forward[0].subs(subs), "numpy")
+    stated = sp.lambdify(z, rs.stated_jacobian[0].subs(subs), "numpy")
+    xs = np.linspace(-6.0, 6.0, ACTIVATION_SAMPLES)
+    with np.errstate(all="ignore"):
+        # A Piecewise with no branch at a kink gives nan there: the line breaks at the kink.
+        ys = np.broadcast_to(np.asarray(forward(xs), dtype=float), xs.shape)
+        dys = np.broadcast_to(np.asarray(stated(xs), dtype=float), xs.shape)
+    shown = ", ".join(f"{k}={v:g}" for k, v in params.items())
+    return Plot(
+        title=f"{d.name}{f' ({shown})' if shown else ''}: forward and stated derivative",
+        xlabel=d.wrt.name,
+        ylabel="value",
+        x=xs.tolist(),
+        lines={"forward": ys.tolist(), "stated derivative": dys.tolist()},
+    )
 
 
 def _exact_derivative(d: Derivation, point: float, params: dict[str, float]) -> float:
@@ -94,32 +96,32 @@ def _fd_errors(
 def fd_step(names: Iterable[str]) -> list[Plot]:
     """|estimate - exact| against the step for central differences and the harness's
     Richardson estimate, on the NumPy reference, with the harness's chosen steps marked."""
+    plots = [p for d in _catalog(names) if (p := _fd_plot(d.name)) is not None]
+    return plots[:MAX_FD_PLOTS]
+
+
+@functools.cache
+def _fd_plot(name: str) -> Plot | None:
+    d = CATALOG[name]
     reference = NumpyBackend()
-    plots = []
-    for d in _catalog(names):
-        if d.structure != "elementwise" or d.kinks or len(d.inputs) != 1 or not reference.provides(d):
-            continue
-        params = d.param_defaults()
-        steps = [2.0**-k for k in FD_EXPONENTS]
-        lines: dict[str, list[float | None]] = {}
-        point = float(np.float32(FD_POINT))  # one point both formats hold exactly
-        exact = _exact_derivative(d, point, params)
-        for dtype in finite_diff.STEPS:
-            central, richardson = _fd_errors(reference, d, params, point, dtype, steps, exact)
-            lines[f"central, {dtype}"] = [e if e > 0 else None for e in central]
-            lines[f"Richardson O(h⁶), {dtype}"] = [e if e > 0 else None for e in richardson]
-        plots.append(
-            Plot(
-                title=f"{d.name}: finite-difference error at {d.wrt.name}={point:g}",
-                xlabel="step h",
-                ylabel="|estimate − exact|",
-                x=steps,
-                lines=lines,
-                log_x=True,
-                log_y=True,
-                marks=[(h, f"{dtype} step") for dtype, h in finite_diff.STEPS.items()],
-            )
-        )
-        if len(plots) == MAX_FD_PLOTS:
-            break
-    return plots
+    if d.structure != "elementwise" or d.kinks or len(d.inputs) != 1 or not reference.provides(d):
+        return None
+    params = d.param_defaults()
+    steps = [2.0**-k for k in FD_EXPONENTS]
+    lines: dict[str, list[float | None]] = {}
+    point = float(np.float32(FD_POINT))  # one point both formats hold exactly
+    exact = _exact_derivative(d, point, params)
+    for dtype in finite_diff.STEPS:
+        central, richardson = _fd_errors(reference, d, params, point, dtype, steps, exact)
+        lines[f"central, {dtype}"] = [e if e > 0 else None for e in central]
+        lines[f"Richardson O(h⁶), {dtype}"] = [e if e > 0 else None for e in richardson]
+    return Plot(
+        title=f"{d.name}: finite-difference error at {d.wrt.name}={point:g}",
+        xlabel="step h",
+        ylabel="|estimate − exact|",
+        x=steps,
+        lines=lines,
+        log_x=True,
+        log_y=True,
+        marks=[(h, f"{dtype} step") for dtype, h in finite_diff.STEPS.items()],
+    )

@@ -173,11 +173,18 @@ def conventions(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "backend": backend,
                 "device": device,
                 "dtype": dtype,
-                "returned": ", ".join(f"{v:g}" for v in sorted(values)),
+                "returned": _values(values),
                 "allowed": allowed,
             }
         )
     return rows
+
+
+def _values(values: set[float], shown: int = 8) -> str:
+    # A parameter-dependent value (leaky ReLU's alpha) differs per drawn parameter.
+    distinct = list(dict.fromkeys(f"{v:.4g}" for v in sorted(values)))
+    more = f" … ({len(distinct)} distinct values)" if len(distinct) > shown else ""
+    return ", ".join(distinct[:shown]) + more
 
 
 def claims(report: dict[str, Any]) -> list[dict[str, Any]]:
