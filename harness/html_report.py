@@ -25,7 +25,7 @@ def _series_plots(report: dict[str, Any]) -> list[Markup]:
     found = []
     for entry in [*report["derivations"], *report.get("claims", [])]:
         for name, spec in (entry.get("series") or {}).items():
-            found.append(Markup(svg_plot.render(svg_plot.from_series(f"{entry['name']}: {name}", spec))))
+            found.append(Markup(svg_plot.render(svg_plot.from_series(entry["name"], name, spec))))
     return found
 
 

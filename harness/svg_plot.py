@@ -131,10 +131,10 @@ def render(plot: Plot) -> str:
     return "\n".join(out)
 
 
-def from_series(name: str, spec: Mapping[str, object]) -> Plot:
-    """A plot from a report's "series" entry (validated by the schema)."""
+def from_series(owner: str, name: str, spec: Mapping[str, object]) -> Plot:
+    """A plot from the "series" entry `name` of the report entry `owner` (schema-validated)."""
     return Plot(
-        title=str(spec.get("title") or name),
+        title=f"{owner}: {spec.get('title') or name}",
         xlabel=str(spec.get("xlabel", "")),
         ylabel=str(spec.get("ylabel", "")),
         x=list(spec["x"]),  # type: ignore[call-overload]
