@@ -102,13 +102,17 @@ def render(plot: Plot) -> str:
         f'<text transform="translate(14 {TOP + ph / 2:.0f}) rotate(-90)" text-anchor="middle" class="al">'
         f"{escape(plot.ylabel)}</text>"
     )
-    for x, text in marks:
+    for k, (x, text) in enumerate(marks):
         if x is None or not x_lo <= x <= x_hi:
             continue
         out.append(
             f'<line x1="{sx(x):.1f}" y1="{TOP}" x2="{sx(x):.1f}" y2="{TOP + ph}" stroke="#c00" stroke-dasharray="3 3"/>'
         )
-        out.append(f'<text x="{sx(x) + 3:.1f}" y="{TOP + 12}" class="mk">{escape(text)}</text>')
+        # Labels step down the plot and sit on the roomier side of their line, so neighbours stay apart.
+        left = sx(x) > LEFT + pw / 2
+        anchor, dx = ("end", -3) if left else ("start", 3)
+        y = TOP + ph - 8 - 12 * k
+        out.append(f'<text x="{sx(x) + dx:.1f}" y="{y}" text-anchor="{anchor}" class="mk">{escape(text)}</text>')
     for k, (name, ys) in enumerate(series.items()):
         colour, dash = COLOURS[k % len(COLOURS)], DASHES[(k // len(COLOURS) + k) % len(DASHES)]
         # A None (nan, inf, log of 0) breaks the line instead of joining across the gap.
