@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
 
 from gradproof import recording
 from gradproof.profiles import DEFAULT_EXAMPLES, PROFILES
@@ -98,6 +99,7 @@ def check(
     checks: Sequence[str] = check_kinds.KINDS,
     regions: Sequence[str] | None = None,
     max_examples: int | None = None,
+    seed: int | None = None,
     name: str | None = None,
 ) -> list[dict[str, Any]]:
     """Check `fn` against the catalog derivation `derivation`; raise CheckFailure on the first
@@ -105,7 +107,8 @@ def check(
 
     With `vjp`, `fn(*inputs, **params)` and `vjp(*inputs, cotangent, **params)` are NumPy
     functions; without it, `fn` is a torch callable checked through autograd. Every region of
-    the derivation is visited (`regions` picks some) with `max_examples` inputs each.
+    the derivation is visited (`regions` picks some) with `max_examples` inputs each;
+    `seed` fixes hypothesis' draws.
     """
     d = _derivation(derivation)
     if not callable(fn) or (vjp is not None and not callable(vjp)):
@@ -149,7 +152,8 @@ def check(
     try:
         for region in chosen:
             # A fresh function per region: hypothesis decorates each test function once.
-            run_settings(given(inputs_for(d, region=region))(lambda example: one(example)))()
+            test = run_settings(given(inputs_for(d, region=region))(lambda example: one(example)))
+            (hypothesis_seed(seed)(test) if seed is not None else test)()
     finally:
         recording.record(d, seen, list(merged.values()))
     return list(merged.values())

@@ -111,8 +111,8 @@ def render(plot: Plot) -> str:
         # Labels step down the plot and sit on the roomier side of their line, so neighbours stay apart.
         left = sx(x) > LEFT + pw / 2
         anchor, dx = ("end", -3) if left else ("start", 3)
-        y = TOP + ph - 8 - 12 * k
-        out.append(f'<text x="{sx(x) + dx:.1f}" y="{y}" text-anchor="{anchor}" class="mk">{escape(text)}</text>')
+        label_y = TOP + ph - 8 - 12 * k
+        out.append(f'<text x="{sx(x) + dx:.1f}" y="{label_y}" text-anchor="{anchor}" class="mk">{escape(text)}</text>')
     for k, (name, ys) in enumerate(series.items()):
         colour, dash = COLOURS[k % len(COLOURS)], DASHES[(k // len(COLOURS) + k) % len(DASHES)]
         # A None (nan, inf, log of 0) breaks the line instead of joining across the gap.
