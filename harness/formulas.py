@@ -32,7 +32,7 @@ def of(name: str) -> tuple[tuple[str, str], ...]:
     if d is None:
         return ()
     n = 1 if d.structure == "elementwise" else ROW_LENGTH
-    rs = symbols.build(d, n)
+    rs = symbols.declare(d, n)
     x = rs.inputs[d.wrt.name]
     shown: list[tuple[str, str]] = []
     if d.structure == "elementwise":
