@@ -18,7 +18,7 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 _ENV.filters["slug"] = lambda name: re.sub(r"[^A-Za-z0-9_-]", "_", str(name))
-_ENV.filters["ulp"] = report_view.fmt_ulp
+_ENV.filters["short"] = report_view.short_number  # three significant digits
 
 
 def _series_plots(report: dict[str, Any]) -> list[Markup]:

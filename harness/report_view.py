@@ -20,7 +20,7 @@ def _num(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def fmt_ulp(value: object) -> str:
+def short_number(value: object) -> str:
     v = _num(value)
     if v is None:
         return "" if value is None else str(value)
@@ -69,14 +69,14 @@ def _cell(found: list[dict[str, Any]]) -> dict[str, Any] | None:
     worst = max(found, key=lambda c: SEVERITY[c["verdict"]])["verdict"]
     ulps = [v for c in found if (v := _num(c.get("max_ulp_error"))) is not None]
     text_ulps = [str(c.get("max_ulp_error")) for c in found if isinstance(c.get("max_ulp_error"), str)]
-    worst_ulp = text_ulps[0] if text_ulps else (fmt_ulp(max(ulps)) if ulps else "")
+    worst_ulp = text_ulps[0] if text_ulps else (short_number(max(ulps)) if ulps else "")
     return {
         "verdict": worst,
         "worst_ulp": worst_ulp,
         "checks": [{"check": c["check"], "verdict": c["verdict"], "id": c["id"]} for c in found],
         "title": "; ".join(
             f"{c['check']}: {c['verdict']}"
-            + (f" ({fmt_ulp(c.get('max_ulp_error'))} ULP)" if c.get("max_ulp_error") is not None else "")
+            + (f" ({short_number(c.get('max_ulp_error'))} ULP)" if c.get("max_ulp_error") is not None else "")
             + (f" — {c['message']}" if c["verdict"] in ("skip", "error") and c.get("message") else "")
             for c in found
         ),
