@@ -51,7 +51,7 @@ def render(report: dict[str, Any], *, catalog_plots: bool = True) -> str:
         claims=report_view.claims(report),
         selftest=report_view.selftest(report),
         derivations=derivations,
-        refuted_derivations=[d for d in derivations if d["symbolic"]["status"] == "refuted"],
+        refuted_derivations=[d for d in derivations if d.get("symbolic", {}).get("status") == "refuted"],
         refuted_claims=[c for c in report.get("claims", []) if c["verdict"] == "refuted"],
         formulas={n: [(caption, Markup(ml)) for caption, ml in formulas.of(n)] for n in names},
         activation_plots=[Markup(svg_plot.render(p)) for p in plots.activations(names)] if catalog_plots else [],

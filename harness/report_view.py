@@ -74,13 +74,18 @@ def _cell(found: list[dict[str, Any]]) -> dict[str, Any] | None:
         "verdict": worst,
         "worst_ulp": worst_ulp,
         "checks": [{"check": c["check"], "verdict": c["verdict"], "id": c["id"]} for c in found],
-        "title": "; ".join(
-            f"{c['check']}: {c['verdict']}"
-            + (f" ({short_number(c.get('max_ulp_error'))} ULP)" if c.get("max_ulp_error") is not None else "")
-            + (f" — {c['message']}" if c["verdict"] in ("skip", "error") and c.get("message") else "")
-            for c in found
-        ),
+        "title": "; ".join(_describe(c) for c in found),
     }
+
+
+def _describe(c: dict[str, Any]) -> str:
+    """One check of a cell, for its tooltip."""
+    text = c["check"] + (f" ({c['input_name']})" if c.get("input_name") else "") + f": {c['verdict']}"
+    if c.get("max_ulp_error") is not None:
+        text += f" ({short_number(c['max_ulp_error'])} ULP)"
+    if c["verdict"] in ("skip", "error") and c.get("message"):
+        text += f" — {c['message']}"
+    return text
 
 
 def _totals(checks: Any) -> dict[str, int]:

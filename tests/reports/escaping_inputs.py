@@ -23,7 +23,7 @@ def hostile_report(report: dict[str, Any]) -> dict[str, Any]:
     d = report["derivations"][-1]
     d["name"] = d["title"] = bad
     d["source"]["quote"] = d["source"]["section"] = bad
-    d["symbolic"]["detail"] = bad
+    d["symbolic"] = {"status": "numerical-only", "detail": bad}
     d["series"] = {bad: {"title": bad, "xlabel": bad, "ylabel": bad, "x": [0, 1], "lines": {bad: [0, 1]}}}
     d["regions"] = {bad: 1}
     for c in report["checks"]:

@@ -32,8 +32,7 @@ def with_additions(report: dict[str, Any]) -> dict[str, Any]:
             "title": "2-D convolution",
             "structure": "tensor",
             "source": {"seed": "003_x.txt", "section": "CNN", "quote": "卷积", "claims": ["D1"]},
-            "symbolic": {"status": "numerical-only", "detail": "checked numerically"},
-            "regions": {"typical": 3},
+            "regions": {"typical": 3},  # no "symbolic": a tensor op may have no symbolic verdict
             "series": {
                 "grad_norm": {
                     "title": "gradient norm per layer against depth",
