@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SEVERITY = {"error": 3, "fail": 2, "pass": 1, "skip": 0}
 
 
-def _order(values: list[str], preferred: tuple[str, ...] = ()) -> list[str]:
-    """Unique values, the preferred ones first in their order, the rest in order of appearance."""
-    seen = dict.fromkeys(values)
-    return [v for v in preferred if v in seen] + [v for v in seen if v not in preferred]
+def _order(values: list[T]) -> list[T]:
+    """Unique values in order of first appearance."""
+    return list(dict.fromkeys(values))
 
 
 def _num(value: object) -> float | None:
@@ -31,19 +32,25 @@ def derivation_names(report: dict[str, Any]) -> list[str]:
     return _order([d["name"] for d in report["derivations"]] + [c["derivation"] for c in report["checks"]])
 
 
+Column = tuple[str, str, str]  # backend, device, dtype
+
+
+def _column(c: dict[str, Any]) -> Column:
+    return (c["backend"], c["device"], c["dtype"])
+
+
 def matrix(report: dict[str, Any]) -> dict[str, Any]:
     """Rows: derivations. Columns: (backend, device, dtype) as they occur. A cell holds its
     checks, its worst verdict and its worst error in ULPs."""
     checks = report["checks"]
-    keys = [f"{c['backend']}\x00{c['device']}\x00{c['dtype']}" for c in checks]
     backends = _order([c["backend"] for c in checks])
-    ran = {k for k, c in zip(keys, checks, strict=True) if c["verdict"] != "skip"}
+    ran = {_column(c) for c in checks if c["verdict"] != "skip"}
     # Backends in order of appearance; within one, the columns that ran before all-skipped ones.
-    columns = sorted(_order(keys), key=lambda k: (backends.index(k.split("\x00")[0]), k not in ran))
+    columns = sorted(_order([_column(c) for c in checks]), key=lambda k: (backends.index(k[0]), k not in ran))
     kinds = _order([c["check"] for c in checks])
-    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    cells: dict[tuple[str, Column], list[dict[str, Any]]] = defaultdict(list)
     for c in checks:
-        cells[(c["derivation"], f"{c['backend']}\x00{c['device']}\x00{c['dtype']}")].append(c)
+        cells[(c["derivation"], _column(c))].append(c)
     rows = []
     for name in derivation_names(report):
         row = []
@@ -52,13 +59,10 @@ def matrix(report: dict[str, Any]) -> dict[str, Any]:
             row.append(_cell(found))
         totals = _totals(c for c in checks if c["derivation"] == name)
         rows.append({"name": name, "cells": row, "totals": totals})
-    column_totals = [
-        _totals(c for c in checks if f"{c['backend']}\x00{c['device']}\x00{c['dtype']}" == col) for col in columns
-    ]
     return {
-        "columns": [dict(zip(("backend", "device", "dtype"), col.split("\x00"), strict=True)) for col in columns],
+        "columns": [dict(zip(("backend", "device", "dtype"), col, strict=True)) for col in columns],
         "rows": rows,
-        "column_totals": column_totals,
+        "column_totals": [_totals(c for c in checks if _column(c) == col) for col in columns],
         "kinds": kinds,
     }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -12,7 +11,6 @@ from hypothesis import settings
 from gradproof.session import cuda_available
 from harness import report_schema
 
-ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ("-p", "gradproof.pytest_plugin")
 
 MINE = """
@@ -122,9 +120,7 @@ def test_deep():
         result.stdout.fnmatch_lines(["*no CUDA device*"])
 
 
-def test_a_hypothesis_profile_sets_the_examples_per_region(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_hypothesis_profile_sets_the_examples_per_region(pytester: pytest.Pytester) -> None:
     profile, examples = "ci", 20  # the quick default is 5
     pytester.makepyfile(
         test_profile=MINE
@@ -138,9 +134,11 @@ def test_profile():
     assert [r["examples"] for r in records] == [{examples}]
 """
     )
-    # A subprocess: loading a hypothesis profile is global and must not leak into this run.
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    result = pytester.runpytest_subprocess(*PLUGIN, f"--hypothesis-profile={profile}", "-p", "no:cacheprovider")
+    before = settings.get_current_profile_name()
+    try:
+        result = pytester.runpytest(*PLUGIN, f"--hypothesis-profile={profile}")
+    finally:
+        settings.load_profile(before)  # in-process: the sandbox's profile must not stay loaded
     result.assert_outcomes(passed=1)
 
 
