@@ -11,8 +11,7 @@ from typing import Any
 
 from derivations.model import Derivation
 from harness.inputs import Example
-
-SEVERITY = {"skip": 0, "pass": 1, "fail": 2, "error": 3}
+from harness.report_view import SEVERITY
 
 
 def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
