@@ -71,12 +71,15 @@ def _cell(found: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not found:
         return None
     worst = max(found, key=lambda c: SEVERITY[c["verdict"]])["verdict"]
-    ulps = [v for c in found if (v := _num(c.get("max_ulp_error"))) is not None]
-    text_ulps = [str(c.get("max_ulp_error")) for c in found if isinstance(c.get("max_ulp_error"), str)]
-    worst_ulp = text_ulps[0] if text_ulps else (short_number(max(ulps)) if ulps else "")
+    # The check that used most of its tolerance speaks for the cell: a largest ULP count
+    # alone mostly measures how close to 0 some exact value was, not how wrong a result is.
+    measured = [c for c in found if c.get("tolerance_usage") is not None]
+    text = [c for c in measured if isinstance(c["tolerance_usage"], str)]  # inf or nan
+    top = text[0] if text else max(measured, key=lambda c: _num(c["tolerance_usage"]) or 0.0, default=None)
     return {
         "verdict": worst,
-        "worst_ulp": worst_ulp,
+        "worst_ulp": short_number(top.get("max_ulp_error")) if top else "",
+        "usage": short_number(top["tolerance_usage"]) if top else "",
         "checks": [{"check": c["check"], "verdict": c["verdict"], "id": c["id"]} for c in found],
         "title": "; ".join(_describe(c) for c in found),
     }

@@ -91,3 +91,26 @@ def test_failures_are_ordered_errors_then_most_tolerance_used() -> None:
         {"verdict": "pass", "tolerance_usage": 0.5, "id": "d"},
     ]
     assert [c["id"] for c in report_view.failures({"checks": checks})] == ["b", "c", "a"]
+
+
+def test_a_cell_speaks_for_the_check_that_used_most_of_its_tolerance() -> None:
+    def rec(check: str, verdict: str, ulp: float | str, usage: float | str) -> dict[str, Any]:
+        return {
+            "id": check,
+            "derivation": "d",
+            "backend": "b",
+            "device": "cpu",
+            "dtype": "float32",
+            "check": check,
+            "verdict": verdict,
+            "message": "",
+            "max_ulp_error": ulp,
+            "tolerance_usage": usage,
+        }
+
+    report = {"derivations": [], "checks": [rec("forward", "pass", 1e15, 0.01), rec("vjp", "fail", 40.0, 3.5)]}
+    (cell,) = report_view.matrix(report)["rows"][0]["cells"]
+    assert (cell["verdict"], cell["worst_ulp"], cell["usage"]) == ("fail", "40", "3.5")
+    report["checks"].append(rec("jacobian", "error", "inf", "inf"))
+    (cell,) = report_view.matrix(report)["rows"][0]["cells"]
+    assert (cell["verdict"], cell["usage"]) == ("error", "inf")
