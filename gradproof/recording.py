@@ -7,11 +7,13 @@ session with --gradproof-report nothing is recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from derivations.model import Derivation
-from harness.inputs import Example
 from harness.report_view import SEVERITY
+
+if TYPE_CHECKING:  # the plugin imports this module in every session: keep it light
+    from derivations.model import Derivation
+    from harness.inputs import Example
 
 
 def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
