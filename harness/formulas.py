@@ -29,7 +29,7 @@ def of(name: str) -> tuple[tuple[str, str], ...]:
     Only catalog code reaches the printer: a report's own strings never become markup.
     """
     d = CATALOG.get(name)
-    if d is None:
+    if d is None or d.structure not in ("elementwise", "row"):
         return ()
     n = 1 if d.structure == "elementwise" else ROW_LENGTH
     rs = symbols.declare(d, n)

@@ -174,10 +174,8 @@ def conventions(report: dict[str, Any]) -> list[dict[str, Any]]:
             merged[(c["derivation"], key, c["backend"], c["device"], c["dtype"])].update(values)
     rows = []
     for (name, key, backend, device, dtype), values in merged.items():
-        allowed = next(
-            (f"[{k['subgradient'][0]}, {k['subgradient'][1]}]" for k in kinks.get(name, []) if f"({k['at']:g})" in key),
-            "",
-        )
+        at_point = [k for k in kinks.get(name, []) if "at" in k and f"({k['at']:g})" in key]
+        allowed = f"[{', '.join(at_point[0]['subgradient'])}]" if at_point else ""
         rows.append(
             {
                 "derivation": name,

@@ -33,6 +33,8 @@ def with_additions(report: dict[str, Any]) -> dict[str, Any]:
             "structure": "tensor",
             "source": {"seed": "003_x.txt", "section": "CNN", "quote": "卷积", "claims": ["D1"]},
             "regions": {"typical": 3},  # no "symbolic": a tensor op may have no symbolic verdict
+            "kinks": [{"rule": "g'(0) anywhere in [alpha, 1]"}],
+            "params": [{"name": "g", "convention": "one of sigmoid, tanh, relu"}],
             "series": {
                 "grad_norm": {
                     "title": "gradient norm per layer against depth",
@@ -66,6 +68,8 @@ def with_additions(report: dict[str, Any]) -> dict[str, Any]:
             "evidence": [],
         },
     ]
+    report["claims_summary"] = {"proved": 1, "refuted": 1}
+    report["derivations"][0]["symbolic"]["status"] = "checked"
     report["coverage"] = {"A1": ["sigmoid", "sigmoid_range"], "A3": ["relu"], "A6": ["linear_stack"], "G4": []}
     report["selftest"] = [
         {

@@ -54,6 +54,11 @@ def test_refuted_claims_come_first_with_quote_counterexample_and_correction(repo
     assert html.index(REFUTED_QUOTE) < html.index('id="matrix"')
 
 
+def test_tensor_records_show_their_kink_rules_and_parameter_conventions(report: dict[str, Any]) -> None:
+    text = parse(html_report.render(with_additions(report))).all_text
+    assert "g'(0) anywhere in [alpha, 1]" in text and "g: one of sigmoid, tanh, relu" in text
+
+
 def test_coverage_shows_uncovered_claims_red(report: dict[str, Any]) -> None:
     html = html_report.render(with_additions(report))
     assert re.search(r'<tr class="uncovered"><td>G4</td>', html)
