@@ -1,4 +1,4 @@
-"""gradproof's command line: `verify` runs the catalog and writes reports, `list` prints it."""
+"""gradproof's command line: `verify` runs the catalog, `report` re-renders its views, `list` prints it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 from derivations import CATALOG, CLAIMS, TENSOR_OPS
 from derivations.model import Claim, Derivation, Source
 from derivations.tensor_model import TensorOp
-from harness import checks, claims, report, symbolic
+from harness import checks, claims, outputs, report, report_schema, symbolic
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.dtypes import FORMATS
 from harness.inputs import Example
@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter for --at")
     verify.add_argument("--quiet", action="store_true", help="no progress lines")
+    rerender = sub.add_parser("report", help="render index.html and junit.xml from an existing report.json")
+    rerender.add_argument("json", type=Path, help="the report.json to render")
+    rerender.add_argument("--out", type=Path, help="folder for index.html and junit.xml (default: the JSON's)")
     show = sub.add_parser("list", help="print the catalog")
     show.add_argument("--json", action="store_true", help="as JSON")
     return parser
@@ -238,7 +241,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         coverage=claims.coverage(_catalog_sources()),
     )
     data["interrupted"] = interrupted
-    path = report.write_json(data, directory)
+    path = outputs.write_all(data, directory)[0]
     _print_summary(data, path)
     if interrupted:
         print(f"gradproof: interrupted after {len(derivations)} of {len(only)} derivations", file=sys.stderr)
@@ -292,7 +295,20 @@ def _print_summary(data: dict[str, object], path: Path) -> None:
     print(f"{counts} in {data['seconds']} s; report: {path}")
 
 
-COMMANDS = {"verify": cmd_verify, "list": cmd_list}
+def cmd_report(args: argparse.Namespace) -> int:
+    directory = args.out if args.out is not None else args.json.parent
+    if not directory.is_dir():
+        raise UsageError(f"output folder {str(directory)!r} does not exist")
+    try:
+        data = report_schema.load(args.json)
+    except report_schema.ReportError as exc:
+        raise UsageError(f"{args.json}: {exc}") from None
+    for path in outputs.write_views(data, directory):
+        print(path)
+    return 0
+
+
+COMMANDS = {"verify": cmd_verify, "list": cmd_list, "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,8 +42,20 @@ def _stated_matrix(d: Derivation, value: Any, m: int, n: int) -> list[sp.Expr]:
     return [sp.sympify(e) for row in rows for e in row]
 
 
+@dataclass(frozen=True)
+class Declared:
+    """A derivation's expressions as declared, before anything is differentiated."""
+
+    inputs: dict[str, list[sp.Symbol]]
+    params: dict[str, sp.Symbol]
+    out: list[sp.Symbol]
+    forward: list[sp.Expr]
+    stated_in_out: list[sp.Expr]  # as the document writes it, outputs left as symbols
+
+
 @functools.cache
-def build(d: Derivation, n: int) -> RowSymbols:
+def declare(d: Derivation, n: int) -> Declared:
+    """Cheap: the symbols, the forward and the stated derivative (what the report prints)."""
     if d.structure == "elementwise":
         n = 1
         inputs = {i.name: [sp.Symbol(i.name, real=True)] for i in d.inputs}
@@ -56,9 +68,18 @@ def build(d: Derivation, n: int) -> RowSymbols:
     m = len(forward)
     out = [sp.Symbol("out", real=True)] if m == 1 else row_symbols("out_", m)
     out_arg: object = out[0] if (d.structure == "elementwise" or d.reduces) else out
+    stated_in_out = _stated_matrix(d, d.stated(*args, out_arg, **params), m, n)
+    return Declared(inputs, params, out, forward, stated_in_out)
+
+
+@functools.cache
+def build(d: Derivation, n: int) -> RowSymbols:
+    if d.structure == "elementwise":
+        n = 1
+    decl = declare(d, n)
+    inputs, forward, out, stated_in_out = decl.inputs, decl.forward, decl.out, decl.stated_in_out
     x = inputs[d.wrt.name]
     raw_true = [sp.diff(f, xj) for f in forward for xj in x]
-    stated_in_out = _stated_matrix(d, d.stated(*args, out_arg, **params), m, n)
     to_forward = dict(zip(out, forward, strict=True))
     stated = [e.subs(to_forward) for e in stated_in_out]
 
@@ -69,4 +90,4 @@ def build(d: Derivation, n: int) -> RowSymbols:
             constraint[syms[-1]] = 1 - sum(syms[:-1])
     true = [e.subs(constraint) for e in raw_true]
     stated = [e.subs(constraint) for e in stated]
-    return RowSymbols(n, inputs, params, out, forward, true, stated, stated_in_out, raw_true)
+    return RowSymbols(n, inputs, decl.params, out, forward, true, stated, stated_in_out, raw_true)

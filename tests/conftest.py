@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ("pytester",)  # the gradproof pytest plugin is tested in a pytester sandbox
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--thorough", action="store_true", help="run the thorough profile and many-seed tests")

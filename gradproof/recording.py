@@ -1,0 +1,63 @@
+"""Where gradproof.check leaves its records while the pytest plugin is writing a report.
+
+The plugin activates a Recorder for the session and deactivates it at the end; outside a
+session with --gradproof-report nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.report_view import SEVERITY
+
+if TYPE_CHECKING:  # the plugin imports this module in every session: keep it light
+    from derivations.model import Derivation
+    from harness.inputs import Example
+
+
+def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """One record per check id over many hypothesis examples: the worst verdict, and within
+    it the example that used most of its tolerance; examples are summed."""
+    if old is None:
+        return dict(new)
+    usage_old, usage_new = old.get("tolerance_usage"), new.get("tolerance_usage")
+    worse = SEVERITY[new["verdict"]] > SEVERITY[old["verdict"]] or (
+        new["verdict"] == old["verdict"]
+        and isinstance(usage_new, (int, float))
+        and (not isinstance(usage_old, (int, float)) or usage_new > usage_old)
+    )
+    kept = dict(new if worse else old)
+    kept["examples"] = int(old.get("examples", 0)) + int(new.get("examples", 0))
+    kept["seconds"] = round(float(old.get("seconds", 0)) + float(new.get("seconds", 0)), 4)
+    return kept
+
+
+@dataclass
+class Recorder:
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    derivations: dict[str, Derivation] = field(default_factory=dict)
+    examples: dict[str, list[Example]] = field(default_factory=dict)
+
+    def add(self, d: Derivation, examples: list[Example], records: list[dict[str, Any]]) -> None:
+        self.derivations[d.name] = d
+        self.examples.setdefault(d.name, []).extend(examples)
+        for rec in records:
+            self.checks[rec["id"]] = merge(self.checks.get(rec["id"]), rec)
+
+
+_active: list[Recorder] = []
+
+
+def activate(recorder: Recorder) -> None:
+    _active.append(recorder)
+
+
+def deactivate(recorder: Recorder) -> None:
+    if recorder in _active:
+        _active.remove(recorder)
+
+
+def record(d: Derivation, examples: list[Example], records: list[dict[str, Any]]) -> None:
+    for recorder in _active:
+        recorder.add(d, examples, records)

@@ -1,0 +1,210 @@
+"""What the HTML report shows, computed from a validated report.json: the matrix, failures,
+claim coverage, regions and conventions. Every axis comes from the data, none is listed here."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+SEVERITY = {"error": 3, "fail": 2, "pass": 1, "skip": 0}
+
+
+def _order(values: list[T]) -> list[T]:
+    """Unique values in order of first appearance."""
+    return list(dict.fromkeys(values))
+
+
+def _num(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def short_number(value: object) -> str:
+    v = _num(value)
+    if v is None:
+        return "" if value is None else str(value)
+    return f"{v:.3g}"
+
+
+def derivation_names(report: dict[str, Any]) -> list[str]:
+    return _order([d["name"] for d in report["derivations"]] + [c["derivation"] for c in report["checks"]])
+
+
+Column = tuple[str, str, str]  # backend, device, dtype
+
+
+def _column(c: dict[str, Any]) -> Column:
+    return (c["backend"], c["device"], c["dtype"])
+
+
+def matrix(report: dict[str, Any]) -> dict[str, Any]:
+    """Rows: derivations. Columns: (backend, device, dtype) as they occur. A cell holds its
+    checks, its worst verdict and its worst error in ULPs."""
+    checks = report["checks"]
+    backends = _order([c["backend"] for c in checks])
+    ran = {_column(c) for c in checks if c["verdict"] != "skip"}
+    # Backends in order of appearance; within one, the columns that ran before all-skipped ones.
+    columns = sorted(_order([_column(c) for c in checks]), key=lambda k: (backends.index(k[0]), k not in ran))
+    kinds = _order([c["check"] for c in checks])
+    cells: dict[tuple[str, Column], list[dict[str, Any]]] = defaultdict(list)
+    for c in checks:
+        cells[(c["derivation"], _column(c))].append(c)
+    rows = []
+    for name in derivation_names(report):
+        row = []
+        for col in columns:
+            found = sorted(cells.get((name, col), []), key=lambda c: kinds.index(c["check"]))
+            row.append(_cell(found))
+        totals = _totals(c for c in checks if c["derivation"] == name)
+        rows.append({"name": name, "cells": row, "totals": totals})
+    return {
+        "columns": [dict(zip(("backend", "device", "dtype"), col, strict=True)) for col in columns],
+        "rows": rows,
+        "column_totals": [_totals(c for c in checks if _column(c) == col) for col in columns],
+        "kinds": kinds,
+    }
+
+
+def _cell(found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not found:
+        return None
+    worst = max(found, key=lambda c: SEVERITY[c["verdict"]])["verdict"]
+    # The check that used most of its tolerance speaks for the cell: a largest ULP count
+    # alone mostly measures how close to 0 some exact value was, not how wrong a result is.
+    measured = [c for c in found if c.get("tolerance_usage") is not None]
+    text = [c for c in measured if isinstance(c["tolerance_usage"], str)]  # inf or nan
+    top = text[0] if text else max(measured, key=lambda c: _num(c["tolerance_usage"]) or 0.0, default=None)
+    return {
+        "verdict": worst,
+        "worst_ulp": short_number(top.get("max_ulp_error")) if top else "",
+        "usage": short_number(top["tolerance_usage"]) if top else "",
+        "checks": [{"check": c["check"], "verdict": c["verdict"], "id": c["id"]} for c in found],
+        "title": "; ".join(_describe(c) for c in found),
+    }
+
+
+def _describe(c: dict[str, Any]) -> str:
+    """One check of a cell, for its tooltip."""
+    text = c["check"] + (f" ({c['input_name']})" if c.get("input_name") else "") + f": {c['verdict']}"
+    if c.get("max_ulp_error") is not None:
+        text += f" ({short_number(c['max_ulp_error'])} ULP)"
+    if c["verdict"] in ("skip", "error") and c.get("message"):
+        text += f" — {c['message']}"
+    return text
+
+
+def _totals(checks: Any) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITY, 0)
+    for c in checks:
+        counts[c["verdict"]] += 1
+    return counts
+
+
+def failures(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Errors, then failures, each worst (most tolerance used) first."""
+    found = [c for c in report["checks"] if c["verdict"] in ("fail", "error")]
+    return sorted(found, key=lambda c: (-SEVERITY[c["verdict"]], -(_num(c.get("tolerance_usage")) or 0.0)))
+
+
+_CLAIM_ID = re.compile(r"^([A-Z])([0-9]+)([a-z]?)$")
+
+
+def coverage(report: dict[str, Any]) -> dict[str, Any]:
+    """Each claim id with the entries covering it. A report's own "coverage" is taken as it is;
+    otherwise it is computed from the sources, and ids missing from a letter's numbering
+    (A6 between A5 and A7) are shown as not covered."""
+    seeds: dict[str, set[str]] = defaultdict(set)
+    computed: dict[str, list[str]] = defaultdict(list)
+    for entry in [*report["derivations"], *report.get("claims", [])]:
+        source = entry.get("source") or {}
+        ids = [*source.get("claims", []), *entry.get("claims", [])]
+        for claim in dict.fromkeys(ids):
+            computed[claim].append(entry["name"])
+            if source.get("seed"):
+                seeds[claim].add(source["seed"])
+    given = report.get("coverage")
+    inferred = False
+    if given is not None:
+        table = {k: list(v) for k, v in given.items()}
+    else:
+        table, inferred = dict(computed), True
+        numbers: dict[str, set[int]] = defaultdict(set)
+        for claim in table:
+            if m := _CLAIM_ID.match(claim):
+                numbers[m.group(1)].add(int(m.group(2)))
+        for letter, present in numbers.items():
+            for k in range(1, max(present) + 1):
+                if k not in present:
+                    table[f"{letter}{k}"] = []
+    rows = [
+        {"claim": claim, "entries": entries, "seeds": sorted(seeds.get(claim, ())), "covered": bool(entries)}
+        for claim, entries in sorted(table.items(), key=lambda kv: _claim_key(kv[0]))
+    ]
+    return {
+        "rows": rows,
+        "covered": sum(r["covered"] for r in rows),
+        "total": len(rows),
+        "inferred": inferred,
+    }
+
+
+def _claim_key(claim: str) -> tuple[str, int, str]:
+    m = _CLAIM_ID.match(claim)
+    return (m.group(1), int(m.group(2)), m.group(3)) if m else (claim, 0, "")
+
+
+def regions(report: dict[str, Any]) -> dict[str, Any]:
+    names = _order([r for d in report["derivations"] for r in d.get("regions", {})])
+    rows = [
+        {"name": d["name"], "counts": [d.get("regions", {}).get(r) for r in names]}
+        for d in report["derivations"]
+        if d.get("regions")
+    ]
+    return {"columns": names, "rows": rows}
+
+
+def conventions(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """What each backend returned at each non-differentiable point, merged over its checks."""
+    kinks = {d["name"]: d.get("kinks", []) for d in report["derivations"]}
+    merged: dict[tuple[str, str, str, str, str], set[float]] = defaultdict(set)
+    for c in report["checks"]:
+        for key, values in (c.get("conventions") or {}).items():
+            merged[(c["derivation"], key, c["backend"], c["device"], c["dtype"])].update(values)
+    rows = []
+    for (name, key, backend, device, dtype), values in merged.items():
+        at_point = [k for k in kinks.get(name, []) if "at" in k and f"({k['at']:g})" in key]
+        allowed = f"[{', '.join(at_point[0]['subgradient'])}]" if at_point else ""
+        rows.append(
+            {
+                "derivation": name,
+                "point": key,
+                "backend": backend,
+                "device": device,
+                "dtype": dtype,
+                "returned": _values(values),
+                "allowed": allowed,
+            }
+        )
+    return rows
+
+
+def _values(values: set[float], shown: int = 8) -> str:
+    # A parameter-dependent value (leaky ReLU's alpha) differs per drawn parameter.
+    distinct = list(dict.fromkeys(f"{v:.4g}" for v in sorted(values)))
+    more = f" … ({len(distinct)} distinct values)" if len(distinct) > shown else ""
+    return ", ".join(distinct[:shown]) + more
+
+
+def claims(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Refuted claims first: they are findings."""
+    order = {"refuted": 0, "error": 1, "checked": 2, "proved": 3, "not-checkable": 4}
+    return sorted(report.get("claims", []), key=lambda c: order.get(c["verdict"], 5))
+
+
+def selftest(report: dict[str, Any]) -> list[dict[str, Any]]:
+    data = report.get("selftest")
+    if data is None:
+        return []
+    return list(data["rows"] if isinstance(data, dict) else data)
