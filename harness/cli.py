@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -16,6 +17,12 @@ from derivations import CATALOG
 from derivations.model import Derivation
 from harness import checks, report, symbolic
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
+from harness.backends.base import Backend
+from harness.impl import conformance, conventions
+from harness.impl.expectations import Expectations, ExpectationsError
+from harness.impl.isolation import DEFAULT_TIMEOUT
+from harness.impl.session import ImplSession, read_expectations
+from harness.selftest import cli as selftest_cli
 from harness.dtypes import FORMATS
 from harness.inputs import Example
 from harness.runner import PROFILES, Runner, RunOptions, derivation_record, examples_for
@@ -95,8 +102,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter for --at")
     verify.add_argument("--quiet", action="store_true", help="no progress lines")
+    verify.add_argument(
+        "--impl", action="append", metavar="MODULE_OR_FILE", help="check your implementation (see `list --params`)"
+    )
+    verify.add_argument("--expectations", type=Path, metavar="FILE", help="skip/xfail entries keyed by check id")
+    verify.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds per call into --impl (default {DEFAULT_TIMEOUT:g})"
+    )
+    verify.add_argument("--in-process", action="store_true", help="run --impl without a worker process")
     show = sub.add_parser("list", help="print the catalog")
     show.add_argument("--json", action="store_true", help="as JSON")
+    show.add_argument("--params", action="store_true", help="each op's calling convention for --impl")
+    selftest_cli.add_parser(sub)
     return parser
 
 
@@ -111,6 +128,9 @@ def _report_dir(given: Path | None) -> Path:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.params:
+        print(conventions.text() if not args.json else json.dumps(conventions.rows(), indent=1))
+        return 0
     if args.json:
         rows = [
             {
@@ -132,6 +152,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        expectations = read_expectations(args.expectations)
+    except ExpectationsError as exc:
+        raise UsageError(str(exc)) from None
     only = _names(args.only, tuple(CATALOG), "derivation") or tuple(CATALOG)
     backend_names = _names(args.backend, NAMES, "backend") or NAMES
     options = RunOptions(
@@ -139,8 +163,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         profile=args.profile,
         dtypes=_names(args.dtype, tuple(FORMATS), "dtype"),
         devices=_names(args.device, DEVICES, "device"),
-        kinds=_names(args.check, checks.KINDS, "check") or checks.KINDS,
-        fd_oracle=FD_ORACLE in backend_names,
+        kinds=_names(args.check, checks.KINDS + conformance.KINDS, "check") or checks.KINDS + conformance.KINDS,
+        fd_oracle=FD_ORACLE in backend_names and not args.impl,
+        skip_reason=expectations.skip_reason if expectations else None,
     )
     directory = _report_dir(args.report_dir)
     user_example = None
@@ -152,8 +177,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError("--param goes with --at")
 
     say, live = _progress(args.quiet)
-    backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
-    runner = Runner(backends, BACKENDS["numpy"](), options, on_progress=live)
+    session = impl_session(args, expectations) if args.impl else None
+    if session is not None:
+        backends: list[Backend] = list(session.backends)
+        only = tuple(n for n in only if n in session.ops()) if not args.only else only
+    else:
+        backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
+    runner = Runner(backends, BACKENDS["numpy"](), replace(options, kinds=runner_kinds(options.kinds)), on_progress=live)
     start = time.perf_counter()
     derivations: list[dict[str, object]] = []
     records: list[dict[str, object]] = []
@@ -166,6 +196,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             verdict = symbolic.decide(d, seed=options.seed)
             examples = [user_example] if user_example else examples_for(d, options)
             found = runner.run_derivation(d, examples)
+            if session is not None:
+                found += session.conformance(d, examples, options)
             derivations.append(derivation_record(d, examples, verdict))
             records += found
             c = report.summary(found)
@@ -175,15 +207,28 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
     except KeyboardInterrupt:
         interrupted = True  # keep what was gathered; the report says the run was cut short
+    finally:
+        if session is not None:
+            session.close()
     seconds = time.perf_counter() - start
     data = report.build(derivations, records, seed=options.seed, profile=options.profile, seconds=seconds)
     data["interrupted"] = interrupted
+    notes = session.finish(data) if session is not None else []
+    if expectations is not None and session is None:
+        expectations.apply(records)
+        data["summary"] = report.summary(records)
+        notes = [f"WARNING {u}" for u in expectations.unmatched()]
+    elif session is not None:
+        data["summary"] = report.summary(records)
+    for line in notes:
+        print(line, file=sys.stderr)
     path = report.write_json(data, directory)
     _print_summary(data, path)
     if interrupted:
         print(f"gradproof: interrupted after {len(derivations)} of {len(only)} derivations", file=sys.stderr)
         return 130
-    return 1 if data["summary"]["fail"] or data["summary"]["error"] else 0  # type: ignore[index]
+    problems = session is not None and bool(session.problems())
+    return 1 if data["summary"]["fail"] or data["summary"]["error"] or problems else 0  # type: ignore[index]
 
 
 def _progress(quiet: bool) -> tuple[Callable[[str], None], Callable[[str], None]]:
@@ -218,7 +263,21 @@ def _print_summary(data: dict[str, object], path: Path) -> None:
     print(f"{counts} in {data['seconds']} s; report: {path}")
 
 
-COMMANDS = {"verify": cmd_verify, "list": cmd_list}
+def impl_session(args: argparse.Namespace, expectations: Expectations | None) -> ImplSession:
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    session = ImplSession(args.impl, isolate=not args.in_process, timeout=args.timeout, expectations=expectations)
+    if not session.backends:
+        raise UsageError("; ".join(session.load_errors))
+    return session
+
+
+def runner_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The value checks the runner runs; conformance checks run apart (they need raw results)."""
+    return tuple(k for k in kinds if k in checks.KINDS)
+
+
+COMMANDS = {"verify": cmd_verify, "list": cmd_list, "selftest": selftest_cli.cmd_selftest}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
