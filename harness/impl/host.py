@@ -42,10 +42,14 @@ class Descriptor:
 
 def label_of(spec: str) -> str:
     """The name the report uses: the module path, or a file's stem."""
-    return Path(spec).stem if spec.endswith(".py") or os.sep in spec else spec
+    path, _, attribute = spec.partition(":")
+    base = Path(path).stem if path.endswith(".py") or os.sep in path else path
+    return f"{base}:{attribute}" if attribute else base
 
 
 def import_spec(spec: str) -> ModuleType:
+    """The module a spec names; `module:name` is handled by `_table`."""
+    spec = spec.split(":", 1)[0]
     try:
         if spec.endswith(".py") or os.sep in spec:
             path = Path(spec)
@@ -68,8 +72,16 @@ def import_spec(spec: str) -> ModuleType:
         raise LoadError(f"{spec}: cannot import: {type(exc).__name__}: {exc}") from None
 
 
-def _table(module: ModuleType, catalog: Mapping[str, Convention]) -> tuple[str, dict[str, Any], float]:
-    """kind, op entries and declared nondeterminism, from whichever form the module uses."""
+def _table(
+    module: ModuleType, catalog: Mapping[str, Convention], attribute: str | None = None
+) -> tuple[str, dict[str, Any], float]:
+    """kind, op entries and declared nondeterminism, from whichever form the module uses;
+    `attribute` picks one Implementation out of the module (or its IMPLEMENTATIONS table)."""
+    if attribute is not None:
+        chosen = getattr(module, attribute, None) or getattr(module, "IMPLEMENTATIONS", {}).get(attribute)
+        if not isinstance(chosen, Implementation):
+            raise LoadError(f"{module.__name__}: no Implementation named {attribute!r}")
+        return chosen.kind, dict(chosen.ops), chosen.nondeterminism_ulps
     registries = [v for v in vars(module).values() if isinstance(v, Implementation)]
     if registries:
         reg = registries[0]
@@ -106,7 +118,8 @@ class Host:
         self.catalog = dict(catalog)
         label = label_of(spec)
         module = import_spec(spec)
-        kind_name, table, ulps = _table(module, catalog)
+        attribute = spec.split(":", 1)[1] if ":" in spec else None
+        kind_name, table, ulps = _table(module, catalog, attribute)
         if kind_name not in KINDS:
             raise LoadError(f"{label}: unknown kind {kind_name!r}; valid: {', '.join(KINDS)}")
         try:

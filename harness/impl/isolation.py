@@ -51,9 +51,14 @@ def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> No
             conn.send(("raise", f"{type(exc).__name__}: {exc}{at}"))
 
 
+# Modules the forkserver imports once, so that each forked worker starts with them loaded.
+# Takes effect when the forkserver starts, at the first worker of the process.
+PRELOAD = ["numpy", "harness.impl.host"]
+
+
 def _context() -> Any:
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["numpy", "harness.impl.host"])
+    ctx.set_forkserver_preload(PRELOAD)
     return ctx
 
 
