@@ -8,6 +8,7 @@ worker has to be replaced after a crash or a timeout.
 from __future__ import annotations
 
 import multiprocessing
+import resource
 import signal
 import traceback
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ import numpy as np
 from harness.impl.contract import Convention, Raw
 from harness.impl.host import Descriptor, Host, LoadError
 
-DEFAULT_TIMEOUT = 5.0  # seconds per call; a check stops at its first timeout
+DEFAULT_TIMEOUT = 10.0  # seconds per call (a JIT compiles within it); a check stops at its first timeout
 START_TIMEOUT = 120.0  # importing the implementation (torch, jax) may take a while
 
 
@@ -32,6 +33,7 @@ class ImplementationError(Exception):
 
 
 def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash here needs no core dump, and writing one is slow
     try:
         host = Host(spec, catalog)
     except LoadError as exc:
@@ -53,7 +55,7 @@ def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> No
 
 # Modules the forkserver imports once, so that each forked worker starts with them loaded.
 # Takes effect when the forkserver starts, at the first worker of the process.
-PRELOAD = ["numpy", "harness.impl.host"]
+PRELOAD = ["numpy", "harness.impl.host", "harness.backends.numpy_ref"]
 
 
 def _context() -> Any:

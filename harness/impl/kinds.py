@@ -213,6 +213,7 @@ class JaxKind:
         import jax
 
         jax.config.update("jax_enable_x64", True)  # float64 checks need it; this is the worker's own jax
+        self._cache: dict[tuple[object, ...], Any] = {}
 
     def targets(self) -> list[tuple[str, str]]:
         return [("cpu", "float32"), ("cpu", "float64")]
@@ -232,12 +233,38 @@ class JaxKind:
         arr = np.asarray(value)
         return arr, str(arr.dtype)
 
+    def _compiled(self, conv: Convention, entry: Any, params: dict[str, float], method: str) -> Any:
+        """jax.jit of the forward or of the whole pullback, one per op and parameter values:
+        op-by-op dispatch compiles every primitive for every new shape, several times slower."""
+        import jax
+
+        key = (conv.op, method, tuple(sorted(params.items())))
+        if key not in self._cache:
+            wrt = [k for k, diff in enumerate(conv.differentiable) if diff]
+
+            def forward(*args: Any) -> Any:
+                return entry(*args, **params)
+
+            def pullback(args: tuple[Any, ...], cotangent: Any) -> Any:
+                def f(*diff_args: Any) -> Any:
+                    full = list(args)
+                    for k, a in zip(wrt, diff_args):
+                        full[k] = a
+                    return entry(*full, **params)
+
+                _, pull = jax.vjp(f, *(args[k] for k in wrt))
+                return pull(cotangent)
+
+            self._cache[key] = jax.jit(forward if method == "forward" else pullback)
+        return self._cache[key]
+
     def forward(
         self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], device: str, dtype: str
     ) -> Raw:
         import jax.numpy as jnp
 
-        out = entry(*(jnp.asarray(arrays[n], dtype=dtype) for n in conv.inputs), **params)
+        args = [jnp.asarray(arrays[n], dtype=dtype) for n in conv.inputs]
+        out = self._compiled(conv, entry, params, "forward")(*args)
         return _raw([out], [], self._numpy)  # JAX arrays are immutable: nothing can change in place
 
     def vjp(
@@ -250,20 +277,10 @@ class JaxKind:
         device: str,
         dtype: str,
     ) -> Raw:
-        import jax
         import jax.numpy as jnp
 
-        args = [jnp.asarray(arrays[n], dtype=dtype) for n in conv.inputs]
-        wrt = [k for k, diff in enumerate(conv.differentiable) if diff]
-
-        def f(*diff_args: Any) -> Any:
-            full = list(args)
-            for k, a in zip(wrt, diff_args):
-                full[k] = a
-            return entry(*full, **params)
-
-        out, pullback = jax.vjp(f, *(args[k] for k in wrt))
-        found = list(pullback(jnp.asarray(cotangent, dtype=out.dtype)))
+        args = tuple(jnp.asarray(arrays[n], dtype=dtype) for n in conv.inputs)
+        found = list(self._compiled(conv, entry, params, "vjp")(args, jnp.asarray(cotangent, dtype=dtype)))
         grads = [found.pop(0) if diff else None for diff in conv.differentiable]
         return _raw(grads, [], self._numpy)
 
