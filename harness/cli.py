@@ -259,7 +259,12 @@ def _print_summary(data: dict[str, object], path: Path) -> None:
     for d in data["derivations"]:  # type: ignore[attr-defined]
         if d["symbolic"]["status"] == "refuted":
             print(f"REFUTED {d['name']}: {d['symbolic']['detail']}; corrected: {d['symbolic']['corrected']}")
+    for rec in data["checks"]:  # type: ignore[attr-defined]
+        if rec["verdict"] == "xpass":
+            print(f"XPASS {rec['id']}: expected to fail ({rec['expected_failure']['reason']}) but passed")
     counts = f"{s['pass']} passed, {s['fail']} failed, {s['error']} errors, {s['skip']} skipped"
+    if s.get("xfail") or s.get("xpass"):
+        counts += f", {s['xfail']} expected failures, {s['xpass']} unexpected passes"
     print(f"{counts} in {data['seconds']} s; report: {path}")
 
 
