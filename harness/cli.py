@@ -18,14 +18,14 @@ from derivations.model import Derivation
 from harness import checks, report, symbolic
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.backends.base import Backend
+from harness.dtypes import FORMATS
 from harness.impl import conformance, conventions
 from harness.impl.expectations import Expectations, ExpectationsError
 from harness.impl.isolation import DEFAULT_TIMEOUT
 from harness.impl.session import ImplSession, read_expectations
-from harness.selftest import cli as selftest_cli
-from harness.dtypes import FORMATS
 from harness.inputs import Example
 from harness.runner import PROFILES, Runner, RunOptions, derivation_record, examples_for
+from harness.selftest import cli as selftest_cli
 
 DEVICES = ("cpu", "cuda")
 
@@ -107,7 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--expectations", type=Path, metavar="FILE", help="skip/xfail entries keyed by check id")
     verify.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds per call into --impl (default {DEFAULT_TIMEOUT:g})"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds per call into --impl (default {DEFAULT_TIMEOUT:g})",
     )
     verify.add_argument("--in-process", action="store_true", help="run --impl without a worker process")
     show = sub.add_parser("list", help="print the catalog")
@@ -183,7 +186,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         only = tuple(n for n in only if n in session.ops()) if not args.only else only
     else:
         backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
-    runner = Runner(backends, BACKENDS["numpy"](), replace(options, kinds=runner_kinds(options.kinds)), on_progress=live)
+    runner = Runner(
+        backends, BACKENDS["numpy"](), replace(options, kinds=runner_kinds(options.kinds)), on_progress=live
+    )
     start = time.perf_counter()
     derivations: list[dict[str, object]] = []
     records: list[dict[str, object]] = []

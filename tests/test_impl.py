@@ -58,7 +58,9 @@ def test_module_attributes_and_every_failure_mode_of_third_party_code(
     )
 
 
-def test_decorator_form_names_unknown_ops_and_checks_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_decorator_form_names_unknown_ops_and_checks_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, report = _verify(tmp_path, "--impl", "tests.impls.registry_style")
     err = capsys.readouterr().err
     assert "PROBLEM tests.impls.registry_style, op 'gelu': not in the catalog" in err
@@ -74,7 +76,16 @@ def test_torch_dict_form_runs_cpu_and_skips_cuda_with_the_reason(tmp_path: Path)
     cuda = [r for r in checks if r["device"] == "cuda"]  # type: ignore[attr-defined]
     assert cuda and all(r["verdict"] == "skip" and r["message"] == "no CUDA device" for r in cuda)
     cpu_kinds = {r["check"] for r in checks if r["device"] == "cpu"}  # type: ignore[attr-defined]
-    assert cpu_kinds == {"forward", "vjp", "projection", "jacobian", "dtype-shape", "inplace", "determinism", "cotangent"}
+    assert cpu_kinds == {
+        "forward",
+        "vjp",
+        "projection",
+        "jacobian",
+        "dtype-shape",
+        "inplace",
+        "determinism",
+        "cotangent",
+    }
 
 
 def test_unimportable_module_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -68,9 +68,7 @@ def _dtype_shape(p: Probe) -> None:
         name = p.d.inputs[k].name
         shape = p.arrays[name].shape
         if raw.dtypes[k] != want or raw.shapes[k] != shape:
-            raise Nonconformance(
-                f"gradient for {name!r} is {raw.dtypes[k]} {raw.shapes[k]}; expected {want} {shape}"
-            )
+            raise Nonconformance(f"gradient for {name!r} is {raw.dtypes[k]} {raw.shapes[k]}; expected {want} {shape}")
 
 
 def _inplace(p: Probe) -> None:
@@ -94,7 +92,7 @@ def _differ(what: str, a: np.ndarray, b: np.ndarray, allowed: np.ndarray) -> str
 def _determinism(p: Probe) -> None:
     for what, call in (("forward", p.forward), ("vjp", p.vjp)):
         first, second = call(), call()
-        for a, b in zip(first.values, second.values):
+        for a, b in zip(first.values, second.values, strict=True):
             if a is None or b is None:
                 continue
             problem = _differ(what, a, b, p.allowed(a))
@@ -115,15 +113,15 @@ def _cotangent(p: Probe) -> None:
     c = p.cotangent
     g = p.grads(p.vjp())
     g_scaled = p.grads(p.vjp(-2.0 * c))
-    if all(np.array_equal(a, b) for a, b in zip(g, g_scaled)) and any(np.any(a != 0) for a in g):
+    if all(np.array_equal(a, b) for a, b in zip(g, g_scaled, strict=True)) and any(np.any(a != 0) for a in g):
         raise Nonconformance("the backward ignores its cotangent: vjp(-2c) equals vjp(c)")
-    for a, b in zip(g, g_scaled):
+    for a, b in zip(g, g_scaled, strict=True):
         problem = _differ("vjp(-2c) against -2 vjp(c)", b, -2.0 * a, p.allowed(2 * a))
         if problem:
             raise Nonconformance(f"the backward is not linear in its cotangent ({problem})")
     m = _split_mask(p)
     g1, g2 = p.grads(p.vjp(c * m)), p.grads(p.vjp(c * (1 - m)))
-    for a, b, whole in zip(g1, g2, g):
+    for a, b, whole in zip(g1, g2, g, strict=True):
         problem = _differ("vjp(c m) + vjp(c (1-m)) against vjp(c)", a + b, whole, p.allowed(whole))
         if problem:
             raise Nonconformance(f"the backward mixes rows of its cotangent ({problem})")

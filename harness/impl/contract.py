@@ -49,7 +49,7 @@ class Convention:
         return ", ".join((*self.inputs, *extra, *keywords))
 
     def vjp_returns(self) -> str:
-        grads = [f"d{n}" if diff else "None" for n, diff in zip(self.inputs, self.differentiable)]
+        grads = [f"d{n}" if diff else "None" for n, diff in zip(self.inputs, self.differentiable, strict=True)]
         return "(" + ", ".join(grads) + ("," if len(grads) == 1 else "") + ")"
 
 
@@ -92,10 +92,8 @@ def gradients(conv: Convention, result: object) -> list[object]:
             "(None for inputs that are not differentiable)"
         )
     if len(grads) != n:
-        raise ContractError(
-            f"vjp returned {len(grads)} gradients; expected {n}, one per input {conv.vjp_returns()}"
-        )
-    for name, diff, g in zip(conv.inputs, conv.differentiable, grads):
+        raise ContractError(f"vjp returned {len(grads)} gradients; expected {n}, one per input {conv.vjp_returns()}")
+    for name, diff, g in zip(conv.inputs, conv.differentiable, grads, strict=True):
         if diff and g is None:
             raise ContractError(f"vjp returned None for the differentiable input {name!r}")
     return grads

@@ -16,7 +16,7 @@ def _shapes(d: Derivation) -> str:
 
 
 def rows() -> list[dict[str, object]]:
-    out = []
+    out: list[dict[str, object]] = []
     for d in CATALOG.values():
         conv = Convention.of(d)
         out.append(

@@ -82,8 +82,16 @@ class Expectations:
             e = self._find(str(rec["id"]), "xfail")
             if e is None or rec["verdict"] == "skip":
                 continue
-            rec["expected_failure"] = {"reason": e.reason, "entry": f"{self.source}:{e.line}", "verdict": rec["verdict"]}
+            rec["expected_failure"] = {
+                "reason": e.reason,
+                "entry": f"{self.source}:{e.line}",
+                "verdict": rec["verdict"],
+            }
             rec["verdict"] = "xfail" if rec["verdict"] in ("fail", "error") else "xpass"
 
     def unmatched(self) -> list[str]:
-        return [f"{self.source}:{e.line}: {e.action} {e.pattern} matches no check" for e in self.entries if e.line not in self.used]
+        return [
+            f"{self.source}:{e.line}: {e.action} {e.pattern} matches no check"
+            for e in self.entries
+            if e.line not in self.used
+        ]

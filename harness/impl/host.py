@@ -140,7 +140,9 @@ class Host:
                 self.entries[op] = entry
         targets = tuple(self.kind.targets())
         unavailable = {f"{d}-{t}": why for d, t in targets if (why := self.kind.unavailable(d, t))}
-        self.descriptor = Descriptor(spec, label, kind_name, tuple(self.entries), tuple(problems), ulps, targets, unavailable)
+        self.descriptor = Descriptor(
+            spec, label, kind_name, tuple(self.entries), tuple(problems), ulps, targets, unavailable
+        )
 
     def call(
         self,

@@ -60,7 +60,7 @@ def _from_numpy(value: Any) -> tuple[np.ndarray, str]:
 
 
 def _changed(names: list[str], before: list[np.ndarray], after: list[np.ndarray]) -> list[str]:
-    return [n for n, b, a in zip(names, before, after) if not np.array_equal(b, a, equal_nan=True)]
+    return [n for n, b, a in zip(names, before, after, strict=True) if not np.array_equal(b, a, equal_nan=True)]
 
 
 class NumpyKind:
@@ -86,7 +86,15 @@ class NumpyKind:
             vjp, "vjp", (*conv.inputs, "cotangent"), conv.params
         )
 
-    def _call(self, fn: Callable[..., Any], conv: Convention, arrays: Arrays, extra: list[np.ndarray], params: dict[str, float], dtype: str) -> tuple[Any, list[str]]:
+    def _call(
+        self,
+        fn: Callable[..., Any],
+        conv: Convention,
+        arrays: Arrays,
+        extra: list[np.ndarray],
+        params: dict[str, float],
+        dtype: str,
+    ) -> tuple[Any, list[str]]:
         args = [np.array(arrays[n], dtype=dtype) for n in conv.inputs] + [np.array(e, dtype=dtype) for e in extra]
         names = [*conv.inputs, "cotangent"][: len(args)]
         before = [a.copy() for a in args]
@@ -151,8 +159,10 @@ class TorchKind:
         import torch
 
         out = []
-        for name, diff in zip(conv.inputs, conv.differentiable):
-            t = torch.from_numpy(np.array(arrays[name], dtype=np.float64)).to(device=device, dtype=getattr(torch, dtype))
+        for name, diff in zip(conv.inputs, conv.differentiable, strict=True):
+            t = torch.from_numpy(np.array(arrays[name], dtype=np.float64)).to(
+                device=device, dtype=getattr(torch, dtype)
+            )
             out.append(t.requires_grad_(grad and diff))
         return out
 
@@ -190,17 +200,19 @@ class TorchKind:
             raise ContractError(f"returned {type(out).__name__}, not a torch.Tensor")
         cot = torch.from_numpy(np.array(cotangent, dtype=np.float64)).to(out.device, out.dtype)
         cot_before = self._snapshot([cot])
-        wrt = [t for t, diff in zip(tensors, conv.differentiable) if diff]
+        wrt = [t for t, diff in zip(tensors, conv.differentiable, strict=True) if diff]
         found = list(torch.autograd.grad(out, wrt, grad_outputs=cot, allow_unused=True))
         grads: list[Any] = []
-        for t, diff in zip(tensors, conv.differentiable):
+        for t, diff in zip(tensors, conv.differentiable, strict=True):
             if diff:
                 g = found.pop(0)
                 grads.append(torch.zeros_like(t) if g is None else g)  # unused: the gradient is zero
             else:
                 grads.append(None)
         after = self._snapshot(tensors)
-        modified = _changed(list(conv.inputs), before, after) + _changed(["cotangent"], cot_before, self._snapshot([cot]))
+        modified = _changed(list(conv.inputs), before, after) + _changed(
+            ["cotangent"], cot_before, self._snapshot([cot])
+        )
         return _raw(grads, modified, self._numpy)
 
 
@@ -248,7 +260,7 @@ class JaxKind:
             def pullback(args: tuple[Any, ...], cotangent: Any) -> Any:
                 def f(*diff_args: Any) -> Any:
                     full = list(args)
-                    for k, a in zip(wrt, diff_args):
+                    for k, a in zip(wrt, diff_args, strict=True):
                         full[k] = a
                     return entry(*full, **params)
 

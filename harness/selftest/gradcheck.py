@@ -32,7 +32,7 @@ def _function(v: Variant, conv: Convention, params: dict[str, float]) -> Any:
             grads = gradients(conv, vjp(*arrays, g.detach().numpy(), **params))
             return tuple(
                 torch.from_numpy(np.array(gr, dtype=np.float64)) if diff and gr is not None else None
-                for gr, diff in zip(grads, conv.differentiable)
+                for gr, diff in zip(grads, conv.differentiable, strict=True)
             )
 
     return Wrapped.apply

@@ -130,7 +130,12 @@ M = Variant
 VARIANTS: tuple[Variant, ...] = (
     # sigmoid
     M("sigmoid-one-plus", "sign error inside the derivative", "sigmoid", vjp=lambda z, c: c * _sig(z) * (1 + _sig(z))),
-    M("sigmoid-in-input", "derivative written in the input, not the output", "sigmoid", vjp=lambda z, c: c * z * (1 - z)),
+    M(
+        "sigmoid-in-input",
+        "derivative written in the input, not the output",
+        "sigmoid",
+        vjp=lambda z, c: c * z * (1 - z),
+    ),
     M("sigmoid-missing-factor", "missing factor of the derivative", "sigmoid", vjp=lambda z, c: c * _sig(z)),
     M("sigmoid-ignores-cotangent", "cotangent ignored", "sigmoid", vjp=lambda z, c: _sig(z) * (1 - _sig(z))),
     M(
@@ -237,7 +242,12 @@ VARIANTS: tuple[Variant, ...] = (
         "mse",
         vjp=lambda yhat, y, c: (_row(c) * 2 * (y - yhat) / yhat.shape[-1], None),
     ),
-    M("mse-no-two", "missing constant factor", "mse", vjp=lambda yhat, y, c: (_row(c) * (yhat - y) / yhat.shape[-1], None)),
+    M(
+        "mse-no-two",
+        "missing constant factor",
+        "mse",
+        vjp=lambda yhat, y, c: (_row(c) * (yhat - y) / yhat.shape[-1], None),
+    ),
     M(
         "mse-batch-normaliser",
         "normalised by the wrong count (all entries, not the row)",

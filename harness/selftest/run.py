@@ -56,7 +56,7 @@ def run(
         finally:
             for b in backends:
                 b.caller.close()
-        for v, b in zip(group, backends):
+        for v, b in zip(group, backends, strict=True):
             mine = [r for r in records if r["backend"] == b.name]
             by_gc, gc_detail = gradcheck.catches(v, d, examples)
             caught = any(r["verdict"] in ("fail", "error") for r in mine)
