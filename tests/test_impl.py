@@ -38,21 +38,24 @@ def test_module_attributes_and_every_failure_mode_of_third_party_code(
     assert verdicts["sigmoid"] == {"pass"}  # the working op is checked in full despite the others
     checks = {r["id"]: r for r in report["checks"]}  # type: ignore[attr-defined]
     prefix = "-impl:broken-cpu-float64-"
-    assert "ValueError: tanh is not implemented yet" in checks[f"tanh{prefix}forward"]["message"]
+    assert (
+        "ValueError: binary_cross_entropy is not implemented yet"
+        in checks[f"binary_cross_entropy{prefix}forward"]["message"]
+    )
     assert "timed out after 1 s" in checks[f"relu{prefix}forward"]["message"]
-    assert "SIGSEGV" in checks[f"softmax{prefix}forward"]["message"]
+    assert "SIGSEGV" in checks[f"tanh{prefix}forward"]["message"]
     assert "SIGABRT" in checks[f"leaky_relu{prefix}vjp"]["message"]
     assert "vjp returned one array; expected a tuple of 2 gradients" in checks[f"mse{prefix}vjp"]["message"]
     assert "broken, op 'mse'" in checks[f"mse{prefix}vjp"]["message"]
-    for op in ("tanh", "relu", "softmax", "leaky_relu"):
+    for op in ("tanh", "relu", "binary_cross_entropy", "leaky_relu"):
         assert verdicts[op] == {"error"}, op
     assert checks[f"mse{prefix}forward"]["verdict"] == "pass"
     assert "softmax_cross_entropy" not in verdicts  # a wrong signature is not run
     line = "PROBLEM broken, op 'softmax_cross_entropy': forward(z, y, extra) cannot be called as forward(z, y)"
     assert line in err
-    assert "lacks softmax_cross_entropy, binary_cross_entropy" in err
+    assert "lacks softmax, softmax_cross_entropy" in err
     impl = report["implementations"][0]  # type: ignore[index]
-    assert impl["lacks"] == ["softmax_cross_entropy", "binary_cross_entropy"]
+    assert impl["lacks"] == ["softmax", "softmax_cross_entropy"]
     assert checks[f"sigmoid{prefix}vjp"]["reproduce"].startswith(
         f"gradproof verify --only sigmoid --impl {IMPLS / 'broken.py'} "
     )
@@ -69,7 +72,7 @@ def test_decorator_form_names_unknown_ops_and_checks_the_rest(
 
 
 def test_torch_dict_form_runs_cpu_and_skips_cuda_with_the_reason(tmp_path: Path) -> None:
-    status, report = _verify(tmp_path, "--impl", "tests.impls.dict_style")
+    status, report = _verify(tmp_path, "--impl", "tests.impls.dict_style", "--dtype", "float64")
     assert status == 0, [r["message"] for r in report["checks"] if r["verdict"] != "pass"]  # type: ignore[attr-defined]
     checks = report["checks"]
     assert {r["derivation"] for r in checks} == {"sigmoid", "mse"}  # type: ignore[attr-defined]
@@ -110,25 +113,33 @@ def test_expectations_skip_xfail_xpass_and_unmatched(tmp_path: Path, capsys: pyt
     file = tmp_path / "expect.txt"
     file.write_text(
         "# known\n"
-        "xfail tanh-impl:broken-cpu-float64-* not written yet\n"
+        "xfail binary_cross_entropy-impl:broken-cpu-float64-* not written yet\n"
         "xfail sigmoid-impl:broken-cpu-float64-forward claimed broken, but it is not\n"
         "skip relu-impl:broken-* hangs\n"
-        "skip softmax-impl:broken-* crashes\n"
-        "skip leaky_relu-impl:broken-*\n"
-        "skip mse-impl:broken-*\n"
+        "skip tanh-impl:broken-* crashes\n"
         "skip nothing-matches-this\n"
     )
     # In-process: the entries skip every op that would hang or crash the test run.
     status, report = _verify(
-        tmp_path, "--impl", str(IMPLS / "broken.py"), "--dtype", "float64", "--expectations", str(file), "--in-process"
+        tmp_path,
+        "--impl",
+        str(IMPLS / "broken.py"),
+        "--dtype",
+        "float64",
+        "--expectations",
+        str(file),
+        "--in-process",
+        "--only",
+        "sigmoid,tanh,relu,binary_cross_entropy",
     )
     err = capsys.readouterr().err
     checks = {r["id"]: r for r in report["checks"]}  # type: ignore[attr-defined]
-    assert {checks[i]["verdict"] for i in checks if i.startswith("tanh-")} == {"xfail"}
+    assert {checks[i]["verdict"] for i in checks if i.startswith("binary_cross_entropy-")} == {"xfail"}
     xpass = checks["sigmoid-impl:broken-cpu-float64-forward"]
     assert xpass["verdict"] == "xpass" and xpass["expected_failure"]["reason"] == "claimed broken, but it is not"
     relu = [r for i, r in checks.items() if i.startswith("relu-")]
     assert relu and all(r["verdict"] == "skip" and "hangs" in r["message"] for r in relu)
+    assert all(r["verdict"] == "skip" for i, r in checks.items() if i.startswith("tanh-"))
     assert "nothing-matches-this matches no check" in err
     assert report["summary"]["xfail"] > 0 and report["summary"]["error"] == 0  # type: ignore[index]
     assert status == 1  # the wrong signature is still a problem

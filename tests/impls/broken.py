@@ -9,12 +9,12 @@ from harness.backends import numpy_ref as ref
 sigmoid, sigmoid_vjp = ref.sigmoid, ref.sigmoid_vjp  # fine: must still be checked
 
 
-def tanh(z):
-    raise ValueError("tanh is not implemented yet")
+def binary_cross_entropy(z, y):
+    raise ValueError("binary_cross_entropy is not implemented yet")
 
 
-def tanh_vjp(z, c):
-    raise ValueError("tanh is not implemented yet")
+def binary_cross_entropy_vjp(z, y, c):
+    raise ValueError("binary_cross_entropy is not implemented yet")
 
 
 def relu(z):
@@ -25,11 +25,11 @@ def relu_vjp(z, c):
     time.sleep(3600)
 
 
-def softmax(z):
+def tanh(z):
     ctypes.string_at(0)  # a segfault
 
 
-def softmax_vjp(z, c):
+def tanh_vjp(z, c):
     ctypes.string_at(0)
 
 
