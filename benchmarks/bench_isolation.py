@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from derivations import CATALOG  # noqa: E402
-from harness import checks  # noqa: E402
-from harness.backends.numpy_ref import NumpyBackend  # noqa: E402
-from harness.impl import conformance  # noqa: E402
-from harness.impl.session import load  # noqa: E402
-from harness.runner import Runner, RunOptions, examples_for  # noqa: E402
+from derivations import CATALOG
+from harness import checks
+from harness.backends.numpy_ref import NumpyBackend
+from harness.impl import conformance
+from harness.impl.session import load
+from harness.runner import Runner, RunOptions, examples_for
 
 SPEC = str(Path(__file__).resolve().parent.parent / "examples" / "numpy_impl.py")
 

@@ -66,11 +66,14 @@ _rng = np.random.default_rng()  # the nondeterministic mutant's own source of di
 
 
 def _shuffled_sum(x: np.ndarray) -> np.ndarray:
-    """A row sum in a different order on every call, as an unordered parallel reduction."""
+    """A row sum in a different order on every call, as an unordered parallel (atomic)
+    reduction; short rows often sum alike in any order, so the last bit also lands
+    either way, as it does when atomics race."""
     perm = _rng.permutation(x.shape[-1])
     out = np.zeros(x.shape[:-1], dtype=x.dtype)
     for j in perm:
         out = out + x[..., j]
+    out = np.where(_rng.random(out.shape) < 0.5, np.nextafter(out, np.inf), out)
     return out[..., None]
 
 
