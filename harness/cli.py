@@ -276,6 +276,8 @@ def _print_summary(data: dict[str, object], path: Path) -> None:
 def impl_session(args: argparse.Namespace, expectations: Expectations | None) -> ImplSession:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.backend:
+        raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
     session = ImplSession(args.impl, isolate=not args.in_process, timeout=args.timeout, expectations=expectations)
     if not session.backends:
         raise UsageError("; ".join(session.load_errors))

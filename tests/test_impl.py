@@ -98,6 +98,14 @@ def test_unimportable_module_is_one_line_and_exit_2(capsys: pytest.CaptureFixtur
     assert "no_such_module_here: cannot import: ModuleNotFoundError" in err
 
 
+def test_backend_and_impl_do_not_mix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert (
+        cli.main(["verify", "--impl", "tests.impls.dict_style", "--backend", "torch", "--report-dir", str(tmp_path)])
+        == 2
+    )
+    assert "--backend does not go with --impl" in capsys.readouterr().err
+
+
 def test_list_params_derives_the_convention_from_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["list", "--params"]) == 0
     out = capsys.readouterr().out
