@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -17,9 +18,15 @@ from derivations.model import Claim, Derivation, Source
 from derivations.tensor_model import TensorOp
 from harness import checks, claims, outputs, report, report_schema, symbolic
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
+from harness.backends.base import Backend
 from harness.dtypes import FORMATS
+from harness.impl import conformance, conventions
+from harness.impl.expectations import Expectations, ExpectationsError
+from harness.impl.isolation import DEFAULT_TIMEOUT
+from harness.impl.session import ImplSession, read_expectations
 from harness.inputs import Example
 from harness.runner import PROFILES, Runner, RunOptions, derivation_record, examples_for
+from harness.selftest import cli as selftest_cli
 from harness.tensor_runner import TensorRunner, stated_verdict, tensor_record
 from harness.tensor_runner import examples_for as tensor_examples_for
 
@@ -102,8 +109,21 @@ def _parser() -> argparse.ArgumentParser:
     rerender = sub.add_parser("report", help="render index.html and junit.xml from an existing report.json")
     rerender.add_argument("json", type=Path, help="the report.json to render")
     rerender.add_argument("--out", type=Path, help="folder for index.html and junit.xml (default: the JSON's)")
+    verify.add_argument(
+        "--impl", action="append", metavar="MODULE_OR_FILE", help="check your implementation (see `list --params`)"
+    )
+    verify.add_argument("--expectations", type=Path, metavar="FILE", help="skip/xfail entries keyed by check id")
+    verify.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds per call into --impl (default {DEFAULT_TIMEOUT:g})",
+    )
+    verify.add_argument("--in-process", action="store_true", help="run --impl without a worker process")
     show = sub.add_parser("list", help="print the catalog")
     show.add_argument("--json", action="store_true", help="as JSON")
+    show.add_argument("--params", action="store_true", help="each op's calling convention for --impl")
+    selftest_cli.add_parser(sub)
     return parser
 
 
@@ -118,6 +138,9 @@ def _report_dir(given: Path | None) -> Path:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.params:
+        print(conventions.text() if not args.json else json.dumps(conventions.rows(), indent=1))
+        return 0
     if args.json:
         rows = [
             {
@@ -165,18 +188,25 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        expectations = read_expectations(args.expectations)
+    except ExpectationsError as exc:
+        raise UsageError(str(exc)) from None
     ops = (*CATALOG, *TENSOR_OPS)
     chosen = _names(args.only, (*ops, *CLAIMS), "derivation")  # claim names are valid too
     only = tuple(n for n in chosen if n in ops) if chosen else ops
-    claim_names = () if args.no_claims else tuple(n for n in chosen if n in CLAIMS) if chosen else tuple(CLAIMS)
+    # Claims are about the notes, not about an implementation under --impl.
+    no_claims = args.no_claims or bool(args.impl)
+    claim_names = () if no_claims else tuple(n for n in chosen if n in CLAIMS) if chosen else tuple(CLAIMS)
     backend_names = _names(args.backend, NAMES, "backend") or NAMES
     options = RunOptions(
         seed=args.seed,
         profile=args.profile,
         dtypes=_names(args.dtype, tuple(FORMATS), "dtype"),
         devices=_names(args.device, DEVICES, "device"),
-        kinds=_names(args.check, checks.KINDS, "check") or checks.KINDS,
-        fd_oracle=FD_ORACLE in backend_names,
+        kinds=_names(args.check, checks.KINDS + conformance.KINDS, "check") or checks.KINDS + conformance.KINDS,
+        fd_oracle=FD_ORACLE in backend_names and not args.impl,
+        skip_reason=expectations.skip_reason if expectations else None,
     )
     directory = _report_dir(args.report_dir)
     user_example = None
@@ -190,8 +220,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError("--param goes with --at")
 
     say, live = _progress(args.quiet)
-    backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
-    runner = Runner(backends, BACKENDS["numpy"](), options, on_progress=live)
+    session = impl_session(args, expectations) if args.impl else None
+    if session is not None:
+        backends: list[Backend] = list(session.backends)
+        only = tuple(n for n in only if n in session.ops()) if not args.only else only
+    else:
+        backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
+    runner = Runner(
+        backends, BACKENDS["numpy"](), replace(options, kinds=runner_kinds(options.kinds)), on_progress=live
+    )
     tensor_runner = TensorRunner(backends, options, on_progress=live)
     start = time.perf_counter()
     derivations: list[dict[str, object]] = []
@@ -215,6 +252,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 verdict = symbolic.decide(d, seed=options.seed)
                 examples = [user_example] if user_example else examples_for(d, options)
                 found = runner.run_derivation(d, examples)
+                if session is not None:
+                    found += session.conformance(d, examples, options)
                 derivations.append(derivation_record(d, examples, verdict))
                 status, count = verdict.status, len(examples)
             records += found
@@ -230,6 +269,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             say(f"[claim {k}/{len(claim_names)}] {name}: {found_claim['verdict']} ({found_claim['seconds']} s)")
     except KeyboardInterrupt:
         interrupted = True  # keep what was gathered; the report says the run was cut short
+    finally:
+        if session is not None:
+            session.close()
     seconds = time.perf_counter() - start
     data = report.build(
         derivations,
@@ -241,13 +283,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
         coverage=claims.coverage(_catalog_sources()),
     )
     data["interrupted"] = interrupted
+    notes = session.finish(data) if session is not None else []
+    if expectations is not None and session is None:
+        expectations.apply(records)
+        data["summary"] = report.summary(records)
+        notes = [f"WARNING {u}" for u in expectations.unmatched()]
+    elif session is not None:
+        data["summary"] = report.summary(records)
+    for line in notes:
+        print(line, file=sys.stderr)
     path = outputs.write_all(data, directory)[0]
     _print_summary(data, path)
     if interrupted:
         print(f"gradproof: interrupted after {len(derivations)} of {len(only)} derivations", file=sys.stderr)
         return 130
     claim_errors = any(c["verdict"] == "error" for c in claim_records)
-    return 1 if data["summary"]["fail"] or data["summary"]["error"] or claim_errors else 0  # type: ignore[index]
+    problems = session is not None and bool(session.problems())
+    failed = data["summary"]["fail"] or data["summary"]["error"]  # type: ignore[index]
+    return 1 if failed or claim_errors or problems else 0
 
 
 def _catalog_sources() -> list[tuple[str, Source]]:
@@ -291,7 +344,12 @@ def _print_summary(data: dict[str, object], path: Path) -> None:
             print(f"ERROR claim {c['name']}: {c['detail']}")
     if data.get("claims_summary"):
         print("claims: " + ", ".join(f"{n} {v}" for v, n in data["claims_summary"].items()))  # type: ignore[attr-defined]
+    for rec in data["checks"]:  # type: ignore[attr-defined]
+        if rec["verdict"] == "xpass":
+            print(f"XPASS {rec['id']}: expected to fail ({rec['expected_failure']['reason']}) but passed")
     counts = f"{s['pass']} passed, {s['fail']} failed, {s['error']} errors, {s['skip']} skipped"
+    if s.get("xfail") or s.get("xpass"):
+        counts += f", {s['xfail']} expected failures, {s['xpass']} unexpected passes"
     print(f"{counts} in {data['seconds']} s; report: {path}")
 
 
@@ -308,7 +366,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"verify": cmd_verify, "list": cmd_list, "report": cmd_report}
+def impl_session(args: argparse.Namespace, expectations: Expectations | None) -> ImplSession:
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    if args.backend:
+        raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
+    session = ImplSession(args.impl, isolate=not args.in_process, timeout=args.timeout, expectations=expectations)
+    if not session.backends:
+        raise UsageError("; ".join(session.load_errors))
+    return session
+
+
+def runner_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The value checks the runner runs; conformance checks run apart (they need raw results)."""
+    return tuple(k for k in kinds if k in checks.KINDS)
+
+
+COMMANDS = {
+    "verify": cmd_verify,
+    "list": cmd_list,
+    "report": cmd_report,
+    "selftest": selftest_cli.cmd_selftest,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -51,6 +51,8 @@ class RunOptions:
     devices: tuple[str, ...] | None = None
     kinds: tuple[str, ...] = checks.KINDS
     fd_oracle: bool = True
+    # Check id -> why it is not run (the skip entries of an expectations file), or None.
+    skip_reason: Callable[[str], str | None] | None = None
 
 
 def _seed(*parts: object) -> int:
@@ -185,6 +187,11 @@ class Runner:
             cache[key] = checks.Case(d, arrays, ex.params, cot, ref, fmt, seed)
         return cache[key]
 
+    def _skip_reason(self, d: Derivation, backend: str, target: Target, kind: str) -> str | None:
+        if self.options.skip_reason is None:
+            return None
+        return self.options.skip_reason(f"{d.name}-{backend}-{target.device}-{target.dtype}-{kind}")
+
     def run_derivation(self, d: Derivation, examples: list[Example]) -> list[dict[str, object]]:
         cache: dict[tuple[int, str], checks.Case] = {}
         records: list[dict[str, object]] = []
@@ -193,8 +200,9 @@ class Runner:
             if not backend.provides(d):
                 continue
             for target in self._targets(backend):
-                skip = backend.unavailable(target)
+                unavailable = backend.unavailable(target)
                 for kind in self.options.kinds:
+                    skip = unavailable or self._skip_reason(d, backend.name, target, kind)
                     if skip:
                         records.append(
                             _record(d, backend.name, target, kind, "skip", message=skip, options=self.options)

@@ -2,98 +2,37 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from harness.backends import numpy_ref
-from harness.backends.numpy_ref import NumpyBackend, Op
 from harness.backends.torch_backend import TorchBackend
+from harness.impl.backend import ImplBackend
+from harness.impl.session import load
+from harness.selftest.mutants import BY_NAME
 from tests.helpers import run_checks
 
 
-def _mutant(name: str, **replace: object) -> NumpyBackend:
-    ops = dict(numpy_ref.OPS)
-    base = ops[name]
-    ops[name] = Op(replace.get("forward", base.forward), replace.get("vjp", base.vjp))  # type: ignore[arg-type]
-    return NumpyBackend("mutant", ops)
-
-
-def _sigmoid_vjp_plus(z: np.ndarray, c: np.ndarray) -> np.ndarray:
-    a = numpy_ref.sigmoid(z)
-    return c * a * (1 + a)  # sigma(1+sigma) instead of sigma(1-sigma)
-
-
-def _softmax_vjp_diagonal(z: np.ndarray, c: np.ndarray) -> np.ndarray:
-    p = numpy_ref.softmax(z)
-    return c * p * (1 - p)  # keeps only the i == j terms
-
-
-def _tanh_forward_scaled(z: np.ndarray) -> np.ndarray:
-    return 1.001 * np.tanh(z)
-
-
-def _tanh_vjp_scaled(z: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return 1.001 * c * (1 - np.tanh(z) ** 2)  # consistent with the wrong forward
-
-
-def _mse_vjp_no_mean(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return c[..., None] * 2 * (yhat - y)  # forgot the 1/N
-
-
-def _ce_vjp_sign(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return c[..., None] * (y - numpy_ref.softmax(z))
-
-
-def _leaky_vjp_fixed_slope(z: np.ndarray, c: np.ndarray, alpha: float) -> np.ndarray:
-    return c * np.where(z > 0, 1.0, 0.01)  # ignores the slope parameter
-
-
-def _relu_vjp_at_zero_two(z: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return c * np.where(z > 0, 1.0, np.where(z == 0, 2.0, 0.0))  # 2 is no subgradient at 0
-
-
-def _sigmoid_vjp_ignores_cotangent(z: np.ndarray, c: np.ndarray) -> np.ndarray:
-    a = numpy_ref.sigmoid(z)
-    return a * (1 - a) + 0 * c
-
-
-def _bce_vjp_float16(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
-    # precision loss: the intermediate is rounded to float16
-    return c * (numpy_ref.sigmoid(z).astype(np.float16).astype(z.dtype) - y)
+def _mutant(variant: str) -> ImplBackend:
+    """A variant of the self-test's mutant library, through the same adapter as --impl."""
+    return load(f"harness.selftest.mutants:{variant}", isolate=False)
 
 
 MUTANTS = [
-    pytest.param("sigmoid", {"vjp": _sigmoid_vjp_plus}, {"vjp", "projection", "jacobian"}, id="sigmoid-one-plus"),
-    pytest.param(
-        "softmax", {"vjp": _softmax_vjp_diagonal}, {"vjp", "projection", "jacobian"}, id="softmax-diagonal-only"
-    ),
-    pytest.param(
-        "tanh",
-        {"forward": _tanh_forward_scaled, "vjp": _tanh_vjp_scaled},
-        {"forward", "vjp"},
-        id="tanh-consistent-but-wrong",
-    ),
-    pytest.param("mse", {"vjp": _mse_vjp_no_mean}, {"vjp", "projection", "jacobian"}, id="mse-missing-normaliser"),
-    pytest.param("softmax_cross_entropy", {"vjp": _ce_vjp_sign}, {"vjp", "projection", "jacobian"}, id="ce-sign"),
-    pytest.param(
-        "leaky_relu", {"vjp": _leaky_vjp_fixed_slope}, {"vjp", "projection", "jacobian"}, id="leaky-fixed-slope"
-    ),
-    pytest.param("relu", {"vjp": _relu_vjp_at_zero_two}, {"vjp"}, id="relu-bad-subgradient"),
-    pytest.param(
-        "sigmoid",
-        {"vjp": _sigmoid_vjp_ignores_cotangent},
-        {"vjp", "projection", "jacobian"},
-        id="sigmoid-ignores-cotangent",
-    ),
-    pytest.param("binary_cross_entropy", {"vjp": _bce_vjp_float16}, {"vjp"}, id="bce-float16-intermediate"),
+    pytest.param("sigmoid-one-plus", {"vjp", "projection", "jacobian"}, id="sigmoid-one-plus"),
+    pytest.param("softmax-diagonal-only", {"vjp", "projection", "jacobian"}, id="softmax-diagonal-only"),
+    pytest.param("tanh-consistent-wrong-forward", {"forward", "vjp"}, id="tanh-consistent-but-wrong"),
+    pytest.param("mse-no-mean", {"vjp", "projection", "jacobian"}, id="mse-missing-normaliser"),
+    pytest.param("ce-sign", {"vjp", "projection", "jacobian"}, id="ce-sign"),
+    pytest.param("leaky-fixed-slope", {"vjp", "projection", "jacobian"}, id="leaky-fixed-slope"),
+    pytest.param("relu-subgradient-two", {"vjp"}, id="relu-bad-subgradient"),
+    pytest.param("sigmoid-ignores-cotangent", {"vjp", "projection", "jacobian"}, id="sigmoid-ignores-cotangent"),
+    pytest.param("bce-float16", {"vjp"}, id="bce-float16-intermediate"),
 ]
 
 
-@pytest.mark.parametrize(("name", "replace", "caught_by"), MUTANTS)
-def test_mutant_is_reported_as_failure_of_its_derivation(
-    name: str, replace: dict[str, object], caught_by: set[str]
-) -> None:
-    records = run_checks(name, _mutant(name, **replace), dtypes=("float64",))
+@pytest.mark.parametrize(("variant", "caught_by"), MUTANTS)
+def test_mutant_is_reported_as_failure_of_its_derivation(variant: str, caught_by: set[str]) -> None:
+    name = BY_NAME[variant].op
+    records = run_checks(name, _mutant(variant), dtypes=("float64",))
     failed = {r["check"] for r in records if r["verdict"] == "fail"}
     assert caught_by <= failed, f"expected {caught_by} to fail, got {failed}"
     for r in records:
@@ -105,9 +44,7 @@ def test_mutant_is_reported_as_failure_of_its_derivation(
 
 
 def test_consistent_wrong_forward_passes_only_the_self_consistency_checks() -> None:
-    records = run_checks(
-        "tanh", _mutant("tanh", forward=_tanh_forward_scaled, vjp=_tanh_vjp_scaled), dtypes=("float64",)
-    )
+    records = run_checks("tanh", _mutant("tanh-consistent-wrong-forward"), dtypes=("float64",))
     verdicts = {r["check"]: r["verdict"] for r in records}
     # FD of its own forward agrees with its backward; only the exact reference can tell.
     assert verdicts == {"forward": "fail", "vjp": "fail", "projection": "pass", "jacobian": "pass"}

@@ -1,0 +1,67 @@
+"""A third-party implementation seen through the Backend protocol, as `impl:<name>`."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from derivations.model import Derivation
+from harness.backends.base import Arrays, Target
+from harness.impl.contract import ContractError, Raw
+from harness.impl.host import Descriptor
+
+
+class Caller(Protocol):
+    descriptor: Descriptor
+
+    def call(
+        self,
+        method: str,
+        op: str,
+        arrays: Arrays,
+        params: dict[str, float],
+        cotangent: np.ndarray | None,
+        device: str,
+        dtype: str,
+    ) -> Raw: ...
+
+    def close(self) -> None: ...
+
+
+class ImplBackend:
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+        self.descriptor = caller.descriptor
+        self.name = f"impl:{self.descriptor.label}"
+
+    def targets(self) -> list[Target]:
+        return [Target(d, t) for d, t in self.descriptor.targets]
+
+    def unavailable(self, target: Target) -> str | None:
+        return self.descriptor.unavailable.get(str(target))
+
+    def provides(self, derivation: Derivation) -> bool:
+        return derivation.name in self.descriptor.ops
+
+    def raw_forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> Raw:
+        return self.caller.call("forward", d.name, arrays, params, None, target.device, target.dtype)
+
+    def raw_vjp(
+        self, d: Derivation, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target
+    ) -> Raw:
+        return self.caller.call("vjp", d.name, arrays, params, cotangent, target.device, target.dtype)
+
+    def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
+        value = self.raw_forward(d, arrays, params, target).values[0]
+        if value is None:
+            raise ContractError(f"{self.descriptor.label}, op {d.name!r}: forward returned None")
+        return value
+
+    def vjp(
+        self, d: Derivation, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target
+    ) -> np.ndarray:
+        raw = self.raw_vjp(d, arrays, params, cotangent, target)
+        grad = raw.values[[i.name for i in d.inputs].index(d.wrt.name)]
+        assert grad is not None  # the contract refuses None for a differentiable input
+        return grad

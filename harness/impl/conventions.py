@@ -1,0 +1,60 @@
+"""`gradproof list --params`: each op's calling convention, derived from its catalog entry."""
+
+from __future__ import annotations
+
+from derivations import CATALOG
+from derivations.model import Derivation
+from harness.impl.contract import Convention
+
+
+def _shapes(d: Derivation) -> str:
+    if d.structure == "elementwise":
+        return "any shape; the output has the input's shape"
+    if d.reduces:
+        return "rows along the last axis (leading axes are batch); the output has one value per row (shape[:-1])"
+    return "rows along the last axis (leading axes are batch); the output has the input's shape"
+
+
+def rows() -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for d in CATALOG.values():
+        conv = Convention.of(d)
+        out.append(
+            {
+                "op": d.name,
+                "forward": conv.forward_call(),
+                "vjp": f"{conv.vjp_call()} -> {conv.vjp_returns()}",
+                "shapes": _shapes(d),
+                "cotangent": "the output's shape",
+                "inputs": [
+                    {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable}
+                    for i in d.inputs
+                ],
+                "params": [
+                    {"name": p.name, "default": p.default, "domain": p.domain.describe(), "keyword": True}
+                    for p in d.params
+                ],
+                "kinks": [f"at {k.at:g} any value in [{k.lo}, {k.hi}] passes" for k in d.kinks],
+            }
+        )
+    return out
+
+
+def text() -> str:
+    lines = [
+        "Every op: forward(*inputs, **params) and vjp(*inputs, cotangent, **params) -> one gradient per input,",
+        "None for inputs that are not differentiable; float32/float64 arrays in, the same dtype out.",
+        "",
+    ]
+    for row in rows():
+        lines.append(f"{row['op']}")
+        lines.append(f"  {row['forward']}    {row['vjp']}")
+        lines.append(f"  shapes: {row['shapes']}; cotangent: {row['cotangent']}")
+        for i in row["inputs"]:  # type: ignore[attr-defined]
+            what = "differentiable" if i["differentiable"] else "not differentiable (return None)"
+            lines.append(f"  input {i['name']}: {i['domain']}, {what}")
+        for p in row["params"]:  # type: ignore[attr-defined]
+            lines.append(f"  param {p['name']} (keyword): default {p['default']:g}, domain {p['domain']}")
+        for k in row["kinks"]:  # type: ignore[attr-defined]
+            lines.append(f"  kink: {k}")
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""Running third-party code in a reused worker process, so that an exception, a hang or a hard
+crash (segfault, os.abort) becomes one check's error and never touches the results gathered.
+
+Workers come from a forkserver: started clean once, then forked in milliseconds whenever a
+worker has to be replaced after a crash or a timeout.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import signal
+import traceback
+from collections.abc import Mapping
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from harness.impl.contract import Convention, Raw
+from harness.impl.host import Descriptor, Host, LoadError
+
+DEFAULT_TIMEOUT = 10.0  # seconds per call (a JIT compiles within it); a check stops at its first timeout
+START_TIMEOUT = 120.0  # importing the implementation (torch, jax) may take a while
+
+
+class IsolationError(Exception):
+    """The implementation timed out or crashed its worker."""
+
+
+class ImplementationError(Exception):
+    """The implementation raised inside its worker; the message keeps its type, text and line."""
+
+
+def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash here needs no core dump, and writing one is slow
+    try:
+        host = Host(spec, catalog)
+    except LoadError as exc:
+        conn.send(("load-error", str(exc)))
+        return
+    conn.send(("ok", host.descriptor))
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        try:
+            conn.send(("ok", host.call(*request)))
+        except BaseException as exc:  # everything the implementation raises goes back as text
+            where = traceback.extract_tb(exc.__traceback__)[-1:]
+            at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
+            conn.send(("raise", f"{type(exc).__name__}: {exc}{at}"))
+
+
+# Modules the forkserver imports once, so that each forked worker starts with them loaded.
+# Takes effect when the forkserver starts, at the first worker of the process.
+PRELOAD = ["numpy", "harness.impl.host", "harness.backends.numpy_ref"]
+
+
+def _context() -> Any:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def _death(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+class InProcess:
+    """Calls the implementation directly: fastest, and what isolation is measured against."""
+
+    def __init__(self, spec: str, catalog: Mapping[str, Convention]) -> None:
+        self.host = Host(spec, catalog)
+        self.descriptor: Descriptor = self.host.descriptor
+
+    def call(self, *request: Any) -> Raw:
+        return self.host.call(*request)
+
+    def close(self) -> None:
+        pass
+
+
+class Isolated:
+    """Calls the implementation in a worker process that is reused until it fails."""
+
+    def __init__(self, spec: str, catalog: Mapping[str, Convention], timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.spec, self.catalog, self.timeout = spec, dict(catalog), timeout
+        self._ctx = _context()
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        self.restarts = 0
+        self.descriptor: Descriptor = self._start()
+
+    def _start(self) -> Descriptor:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_serve, args=(child, self.spec, self.catalog), daemon=True)
+        proc.start()
+        child.close()
+        self._proc, self._conn = proc, parent
+        status, payload = self._receive(START_TIMEOUT, "loading the implementation")
+        if status == "load-error":
+            self.close()
+            raise LoadError(payload)
+        return payload  # type: ignore[no-any-return]
+
+    def _receive(self, timeout: float, doing: str) -> tuple[str, Any]:
+        assert self._conn is not None
+        if not self._conn.poll(timeout):
+            self._kill()
+            raise IsolationError(f"timed out after {timeout:g} s {doing}")
+        try:
+            return self._conn.recv()  # type: ignore[no-any-return]
+        except (EOFError, OSError):
+            self._proc.join(5)
+            why = _death(self._proc.exitcode)
+            self._kill()
+            raise IsolationError(f"the implementation crashed its worker process ({why}) {doing}") from None
+
+    def call(
+        self,
+        method: str,
+        op: str,
+        arrays: Mapping[str, np.ndarray],
+        params: dict[str, float],
+        cotangent: np.ndarray | None,
+        device: str,
+        dtype: str,
+    ) -> Raw:
+        if self._conn is None:
+            self.restarts += 1
+            self._start()
+        assert self._conn is not None
+        self._conn.send((method, op, dict(arrays), params, cotangent, device, dtype))
+        status, payload = self._receive(self.timeout, f"in {op} {method}")
+        if status == "raise":
+            raise ImplementationError(payload)
+        return payload  # type: ignore[no-any-return]
+
+    def _kill(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc, self._conn = None, None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # the worker sees EOF and returns
+        if self._proc is not None:
+            self._proc.join(2)
+        self._kill()

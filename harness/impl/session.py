@@ -1,0 +1,104 @@
+"""`gradproof verify --impl`: load implementations, add their conformance checks, annotate the
+report. The CLI calls in here at four points so that its own flow stays as it is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from derivations import CATALOG
+from derivations.model import Derivation
+from harness.impl import conformance
+from harness.impl.backend import ImplBackend
+from harness.impl.contract import Convention
+from harness.impl.expectations import Expectations
+from harness.impl.host import LoadError
+from harness.impl.isolation import DEFAULT_TIMEOUT, InProcess, Isolated
+from harness.inputs import Example
+from harness.runner import RunOptions
+
+CONVENTIONS = {name: Convention.of(d) for name, d in CATALOG.items()}
+
+
+def load(spec: str, *, isolate: bool = True, timeout: float = DEFAULT_TIMEOUT) -> ImplBackend:
+    """An implementation as a backend, in a worker process unless `isolate` is False.
+
+    Raises LoadError (one line naming the module) when it cannot be imported at all."""
+    caller = Isolated(spec, CONVENTIONS, timeout) if isolate else InProcess(spec, CONVENTIONS)
+    return ImplBackend(caller)
+
+
+class ImplSession:
+    def __init__(
+        self,
+        specs: Sequence[str],
+        *,
+        isolate: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+        expectations: Expectations | None = None,
+    ) -> None:
+        self.backends: list[ImplBackend] = []
+        self.load_errors: list[str] = []
+        for spec in specs:
+            try:
+                self.backends.append(load(spec, isolate=isolate, timeout=timeout))
+            except LoadError as exc:
+                self.load_errors.append(str(exc))
+        self.expectations = expectations or Expectations([])
+        self.specs = {b.name: b.descriptor.spec for b in self.backends}
+
+    def problems(self) -> list[str]:
+        return self.load_errors + [p for b in self.backends for p in b.descriptor.problems]
+
+    def ops(self) -> tuple[str, ...]:
+        """Catalog ids any implementation provides, in catalog order."""
+        return tuple(n for n in CATALOG if any(n in b.descriptor.ops for b in self.backends))
+
+    def conformance(self, d: Derivation, examples: list[Example], options: RunOptions) -> list[dict[str, object]]:
+        kinds = [k for k in conformance.KINDS if k in options.kinds] if options.kinds else list(conformance.KINDS)
+        records: list[dict[str, object]] = []
+        for b in self.backends:
+            records += conformance.run(b, d, examples, options, kinds, self.expectations.skip_reason)
+        return records
+
+    def finish(self, data: dict[str, object]) -> list[str]:
+        """Apply the expectations, point `reproduce` at --impl, describe each implementation;
+        returns the warning lines to print."""
+        checks = data["checks"]
+        assert isinstance(checks, list)
+        for rec in checks:
+            spec = self.specs.get(str(rec["backend"]))
+            if spec:
+                rec["reproduce"] = str(rec["reproduce"]).replace(f"--backend {rec['backend']}", f"--impl {spec}")
+        self.expectations.apply(checks)
+        data["implementations"] = [
+            {
+                "backend": b.name,
+                "spec": b.descriptor.spec,
+                "kind": b.descriptor.kind,
+                "ops": list(b.descriptor.ops),
+                "lacks": [n for n in CATALOG if n not in b.descriptor.ops],
+                "problems": list(b.descriptor.problems),
+                "nondeterminism_ulps": b.descriptor.nondeterminism_ulps,
+            }
+            for b in self.backends
+        ]
+        data["load_errors"] = self.load_errors
+        data["expectations"] = {"source": self.expectations.source, "unmatched": self.expectations.unmatched()}
+        lines = [f"PROBLEM {p}" for p in self.problems()]
+        lines += [f"WARNING {u}" for u in self.expectations.unmatched()]
+        for b in self.backends:
+            lacks = [n for n in CATALOG if n not in b.descriptor.ops]
+            lines.append(
+                f"{b.name} ({b.descriptor.kind}) provides {', '.join(b.descriptor.ops) or 'no ops'}"
+                + (f"; lacks {', '.join(lacks)}" if lacks else "")
+            )
+        return lines
+
+    def close(self) -> None:
+        for b in self.backends:
+            b.caller.close()
+
+
+def read_expectations(path: Path | None) -> Expectations | None:
+    return Expectations.read(path) if path else None

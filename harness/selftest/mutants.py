@@ -1,0 +1,406 @@
+"""The mutant library: realistic gradient bugs on the catalog's ops, and correct variants that
+must pass (a different valid subgradient at a kink, another stable algorithm).
+
+Each variant replaces the forward and/or vjp of one op of the NumPy reference. A family names
+the kind of bug; new ops add their families (transpose, stride/padding, ties, dropped
+residual, ...) here, as entries of VARIANTS, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from derivations import CATALOG
+from harness.backends import numpy_ref as ref
+from harness.impl.registry import Implementation
+
+Fn = Callable[..., object]
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    family: str
+    op: str
+    forward: Fn | None = None  # None: the reference's
+    vjp: Fn | None = None
+    correct: bool = False  # a correct variant must pass every check
+
+    def implementation(self) -> Implementation:
+        impl = Implementation("numpy")
+        impl.add(self.op, *self.pair())
+        return impl
+
+    def pair(self) -> tuple[Fn, Fn]:
+        """forward and vjp under the user-facing contract (one gradient per input)."""
+        base = ref.OPS[self.op]
+        return self.forward or base.forward, self.vjp or _per_input(self.op, base.vjp)
+
+
+def _per_input(op: str, vjp: Fn) -> Fn:
+    """The reference's vjp returns the one differentiable input's gradient; the contract
+    wants one entry per input, None for targets."""
+    inputs = CATALOG[op].inputs
+    if len(inputs) == 1:
+        return vjp
+    wrt = [i.differentiable for i in inputs].index(True)
+
+    def per_input(*args: object, **params: object) -> tuple[object, ...]:
+        g = vjp(*args, **params)
+        return tuple(g if k == wrt else None for k in range(len(inputs)))
+
+    return per_input
+
+
+def _row(c: np.ndarray) -> np.ndarray:
+    return c[..., None]
+
+
+# The mutants overflow and divide by zero on purpose; the checks report it, warnings would only
+# clutter the output (this module is imported only by the self-test and its workers).
+np.seterr(all="ignore")
+_rng = np.random.default_rng()  # the nondeterministic mutant's own source of disorder
+
+
+def _shuffled_sum(x: np.ndarray) -> np.ndarray:
+    """A row sum in a different order on every call, as an unordered parallel (atomic)
+    reduction; short rows often sum alike in any order, so the last bit also lands
+    either way, as it does when atomics race."""
+    perm = _rng.permutation(x.shape[-1])
+    out = np.zeros(x.shape[:-1], dtype=x.dtype)
+    for j in perm:
+        out = out + x[..., j]
+    out = np.where(_rng.random(out.shape) < 0.5, np.nextafter(out, np.inf), out)
+    return out[..., None]
+
+
+def _softmax_no_shift(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_shuffled(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / _shuffled_sum(e)
+
+
+def _sigmoid_exp(z: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0, -z))
+
+
+def _rmse(yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.sqrt(ref.mse(yhat, y))
+
+
+def _rmse_vjp(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
+    return _row(c / (yhat.shape[-1] * _rmse(yhat, y))) * (yhat - y), None
+
+
+def _ce_no_shift(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return -(y * (z - np.log(np.exp(z).sum(axis=-1, keepdims=True)))).sum(axis=-1)
+
+
+def _ce_factored(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # sum_i y_i (lse - z_i) = (sum y) log sum e^(z - m) - sum y (z - m): two non-negative terms.
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return y.sum(axis=-1) * np.log(np.exp(shifted).sum(axis=-1)) - (y * shifted).sum(axis=-1)
+
+
+def _bce_naive(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = 1 / (1 + np.exp(-z))
+        return -(y * np.log(s) + (1 - y) * np.log(1 - s))
+
+
+def _softmax_jacobian_vjp(z: np.ndarray, c: np.ndarray) -> np.ndarray:
+    p = ref.softmax(z)
+    jac = np.einsum("...i,ij->...ij", p, np.eye(p.shape[-1], dtype=p.dtype)) - p[..., :, None] * p[..., None, :]
+    return np.einsum("...i,...ij->...j", c, jac)
+
+
+def _sig(z: np.ndarray) -> np.ndarray:
+    return ref.sigmoid(z)
+
+
+def _f16(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float16).astype(x.dtype)
+
+
+M = Variant
+VARIANTS: tuple[Variant, ...] = (
+    # sigmoid
+    M("sigmoid-one-plus", "sign error inside the derivative", "sigmoid", vjp=lambda z, c: c * _sig(z) * (1 + _sig(z))),
+    M(
+        "sigmoid-in-input",
+        "derivative written in the input, not the output",
+        "sigmoid",
+        vjp=lambda z, c: c * z * (1 - z),
+    ),
+    M("sigmoid-missing-factor", "missing factor of the derivative", "sigmoid", vjp=lambda z, c: c * _sig(z)),
+    M("sigmoid-ignores-cotangent", "cotangent ignored", "sigmoid", vjp=lambda z, c: _sig(z) * (1 - _sig(z))),
+    M(
+        "sigmoid-cotangent-mean",
+        "cotangent reduced over the batch",
+        "sigmoid",
+        vjp=lambda z, c: np.mean(c) * _sig(z) * (1 - _sig(z)),
+    ),
+    M(
+        "sigmoid-float16",
+        "precision loss: float16 intermediate",
+        "sigmoid",
+        vjp=lambda z, c: c * _f16(_sig(z) * (1 - _sig(z))),
+    ),
+    # tanh
+    M("tanh-no-square", "wrong formula (1 - a for 1 - a^2)", "tanh", vjp=lambda z, c: c * (1 - np.tanh(z))),
+    M(
+        "tanh-consistent-wrong-forward",
+        "forward wrong but consistent with its backward",
+        "tanh",
+        forward=lambda z: 1.001 * np.tanh(z),
+        vjp=lambda z, c: 1.001 * c * (1 - np.tanh(z) ** 2),
+    ),
+    M("tanh-inplace", "forward overwrites its input", "tanh", forward=lambda z: np.tanh(z, out=z)),
+    M(
+        "tanh-derivative-twice",
+        "activation derivative applied twice",
+        "tanh",
+        vjp=lambda z, c: c * (1 - np.tanh(z) ** 2) ** 2,
+    ),
+    # relu
+    M(
+        "relu-subgradient-two",
+        "value outside the subgradient set at the kink",
+        "relu",
+        vjp=lambda z, c: c * np.where(z > 0, 1.0, np.where(z == 0, 2.0, 0.0)).astype(z.dtype),
+    ),
+    M("relu-no-mask", "gradient passed through unmasked", "relu", vjp=lambda z, c: c + 0 * z),
+    M("relu-mask-on-cotangent", "mask taken from the wrong tensor", "relu", vjp=lambda z, c: c * (c > 0) + 0 * z),
+    M("relu-inplace", "forward overwrites its input", "relu", forward=lambda z: np.maximum(z, 0, out=z)),
+    # leaky_relu
+    M(
+        "leaky-fixed-slope",
+        "parameter ignored",
+        "leaky_relu",
+        vjp=lambda z, c, alpha: c * np.where(z > 0, 1, 0.01).astype(z.dtype),
+    ),
+    M(
+        "leaky-swapped-branches",
+        "branches swapped",
+        "leaky_relu",
+        vjp=lambda z, c, alpha: c * np.where(z > 0, alpha, 1).astype(z.dtype),
+    ),
+    M(
+        "leaky-float64-gradient",
+        "gradient dtype upcast",
+        "leaky_relu",
+        vjp=lambda z, c, alpha: c * np.where(z > 0, 1.0, alpha),
+    ),
+    M(
+        "leaky-relu-derivative",
+        "another activation's derivative",
+        "leaky_relu",
+        vjp=lambda z, c, alpha: c * (z > 0),
+    ),
+    # softmax
+    M(
+        "softmax-diagonal-only",
+        "off-diagonal Jacobian terms dropped",
+        "softmax",
+        vjp=lambda z, c: c * ref.softmax(z) * (1 - ref.softmax(z)),
+    ),
+    M(
+        "softmax-wrong-axis",
+        "reduction over the wrong axis",
+        "softmax",
+        vjp=lambda z, c: ref.softmax(z) * (c - (c * ref.softmax(z)).sum(axis=0, keepdims=True)),
+    ),
+    M(
+        "softmax-no-max-shift",
+        "overflow: no max subtraction",
+        "softmax",
+        forward=_softmax_no_shift,
+        vjp=lambda z, c: _softmax_no_shift(z) * (c - _row((c * _softmax_no_shift(z)).sum(axis=-1))),
+    ),
+    M(
+        "softmax-unweighted-sum",
+        "missing weight inside a sum",
+        "softmax",
+        vjp=lambda z, c: ref.softmax(z) * (c - c.sum(axis=-1, keepdims=True)),
+    ),
+    M(
+        "softmax-no-keepdims",
+        "broadcast against the wrong axis (keepdims missing)",
+        "softmax",
+        vjp=lambda z, c: ref.softmax(z) * (c - (c * ref.softmax(z)).sum(axis=-1)),
+    ),
+    M("softmax-shuffled-sum", "nondeterministic reduction order", "softmax", forward=_softmax_shuffled),
+    # mse
+    M("mse-no-mean", "missing normaliser", "mse", vjp=lambda yhat, y, c: (_row(c) * 2 * (yhat - y), None)),
+    M(
+        "mse-sign",
+        "sign error in the residual",
+        "mse",
+        vjp=lambda yhat, y, c: (_row(c) * 2 * (y - yhat) / yhat.shape[-1], None),
+    ),
+    M(
+        "mse-no-two",
+        "missing constant factor",
+        "mse",
+        vjp=lambda yhat, y, c: (_row(c) * (yhat - y) / yhat.shape[-1], None),
+    ),
+    M(
+        "mse-batch-normaliser",
+        "normalised by the wrong count (all entries, not the row)",
+        "mse",
+        vjp=lambda yhat, y, c: (_row(c) * 2 * (yhat - y) / yhat.size, None),
+    ),
+    M("mse-rmse", "forward wrong but consistent with its backward", "mse", forward=_rmse, vjp=_rmse_vjp),
+    M(
+        "mse-squeezed",
+        "gradient shape squeezed",
+        "mse",
+        vjp=lambda yhat, y, c: (np.squeeze(_row(c) * 2 * (yhat - y) / yhat.shape[-1]), None),
+    ),
+    M(
+        "mse-gradients-swapped",
+        "gradients returned in the wrong order",
+        "mse",
+        vjp=lambda yhat, y, c: (None, _row(c) * 2 * (yhat - y) / yhat.shape[-1]),
+    ),
+    # softmax_cross_entropy
+    M(
+        "ce-sign",
+        "sign error in the residual",
+        "softmax_cross_entropy",
+        vjp=lambda z, y, c: (_row(c) * (y - ref.softmax(z)), None),
+    ),
+    M(
+        "ce-target-dropped",
+        "target term dropped",
+        "softmax_cross_entropy",
+        vjp=lambda z, y, c: (_row(c) * ref.softmax(z), None),
+    ),
+    M(
+        "ce-no-max-shift",
+        "overflow: no max subtraction",
+        "softmax_cross_entropy",
+        forward=_ce_no_shift,
+        vjp=lambda z, y, c: (_row(c) * (_softmax_no_shift(z) - y), None),
+    ),
+    M(
+        "ce-float16",
+        "precision loss: float16 intermediate",
+        "softmax_cross_entropy",
+        vjp=lambda z, y, c: (_row(c) * (_f16(ref.softmax(z)) - y), None),
+    ),
+    M(
+        "ce-cotangent-unbroadcast",
+        "cotangent broadcast along the wrong axis",
+        "softmax_cross_entropy",
+        vjp=lambda z, y, c: (c * (ref.softmax(z) - y), None),
+    ),
+    M(
+        "ce-wrt-probabilities",
+        "derivative with respect to the wrong variable",
+        "softmax_cross_entropy",
+        vjp=lambda z, y, c: (_row(c) * (-y / ref.softmax(z)), None),
+    ),
+    # binary_cross_entropy
+    M(
+        "bce-sign",
+        "sign error in the residual",
+        "binary_cross_entropy",
+        vjp=lambda z, y, c: (c * (y - _sig(z)), None),
+    ),
+    M(
+        "bce-float16",
+        "precision loss: float16 intermediate",
+        "binary_cross_entropy",
+        vjp=lambda z, y, c: (c * (_f16(_sig(z)) - y), None),
+    ),
+    M("bce-naive-log", "log of a saturated probability", "binary_cross_entropy", forward=_bce_naive),
+    M(
+        "bce-sigmoid-derivative-twice",
+        "activation derivative applied twice",
+        "binary_cross_entropy",
+        vjp=lambda z, y, c: (c * (_sig(z) - y) * _sig(z) * (1 - _sig(z)), None),
+    ),
+    M(
+        "bce-wrt-probability",
+        "derivative with respect to the wrong variable",
+        "binary_cross_entropy",
+        vjp=lambda z, y, c: (c * (_sig(z) - y) / (_sig(z) * (1 - _sig(z))), None),
+    ),
+    # Correct variants: each must pass everything.
+    M(
+        "relu-subgradient-one",
+        "correct: subgradient 1 at the kink",
+        "relu",
+        vjp=lambda z, c: c * (z >= 0),
+        correct=True,
+    ),
+    M(
+        "relu-subgradient-half",
+        "correct: subgradient 1/2 at the kink",
+        "relu",
+        vjp=lambda z, c: c * np.where(z > 0, 1.0, np.where(z == 0, 0.5, 0.0)).astype(z.dtype),
+        correct=True,
+    ),
+    M(
+        "relu-mask-from-output",
+        "correct: mask taken from the output",
+        "relu",
+        vjp=lambda z, c: c * (ref.relu(z) > 0),
+        correct=True,
+    ),
+    M(
+        "leaky-subgradient-one",
+        "correct: subgradient 1 at the kink",
+        "leaky_relu",
+        vjp=lambda z, c, alpha: c * np.where(z >= 0, 1, alpha).astype(z.dtype),
+        correct=True,
+    ),
+    M(
+        "softmax-explicit-jacobian",
+        "correct: the Jacobian matrix applied explicitly",
+        "softmax",
+        vjp=_softmax_jacobian_vjp,
+        correct=True,
+    ),
+    M(
+        "sigmoid-logaddexp",
+        "correct: another stable algorithm",
+        "sigmoid",
+        forward=_sigmoid_exp,
+        vjp=lambda z, c: c * _sigmoid_exp(z) * _sigmoid_exp(-z),
+        correct=True,
+    ),
+    M(
+        "ce-factored",
+        "correct: another stable algorithm",
+        "softmax_cross_entropy",
+        forward=_ce_factored,
+        correct=True,
+    ),
+    M(
+        "bce-logaddexp",
+        "correct: another stable algorithm",
+        "binary_cross_entropy",
+        forward=lambda z, y: np.logaddexp(0, z) - y * z,
+        correct=True,
+    ),
+    M(
+        "mse-reassociated",
+        "correct: another order of operations",
+        "mse",
+        vjp=lambda yhat, y, c: (_row(c) * (yhat - y) * (2.0 / yhat.shape[-1]), None),
+        correct=True,
+    ),
+)
+
+# Loadable as `--impl harness.selftest.mutants:<name>`, the same path as a user's module.
+IMPLEMENTATIONS = {v.name: v.implementation() for v in VARIANTS}
+BY_NAME = {v.name: v for v in VARIANTS}

@@ -1,0 +1,56 @@
+"""gradproof selftest: every mutant caught, no correct variant flagged, the table in report.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from harness.selftest.mutants import VARIANTS
+
+
+def _selftest(tmp_path: Path, *args: str) -> tuple[int, dict[str, object]]:
+    status = cli.main(["selftest", "--quiet", "--report-dir", str(tmp_path), *args])
+    return status, json.loads((tmp_path / "report.json").read_text())
+
+
+def test_library_has_thirty_distinct_families_and_correct_variants() -> None:
+    families = {v.family for v in VARIANTS if not v.correct}
+    assert len(families) >= 30
+    assert {v.op for v in VARIANTS if v.correct} >= {"relu", "leaky_relu"}  # other subgradients at kinks
+    assert len({v.name for v in VARIANTS}) == len(VARIANTS)
+
+
+def test_selftest_rows_for_one_op(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, report = _selftest(tmp_path, "--only", "relu,mse-reassociated")
+    out = capsys.readouterr().out
+    rows = report["selftest"]
+    assert isinstance(rows, list)
+    assert {r["op"] for r in rows} == {"relu", "mse"}
+    assert {"mutant", "family", "op", "caught_by_gradproof", "caught_by_gradcheck", "detail"} <= set(rows[0])
+    missed = [r["mutant"] for r in rows if not r["correct"] and not r["caught_by_gradproof"]]
+    flagged = [r["mutant"] for r in rows if r["correct"] and r["caught_by_gradproof"]]
+    assert missed == [] and flagged == [], (missed, flagged)
+    assert status == 0
+    # gradcheck cannot tell a valid subgradient at an exact kink from a wrong one; gradproof can.
+    gc = {r["mutant"]: r["caught_by_gradcheck"] for r in rows}
+    assert gc["relu-subgradient-one"] and not gc["mse-reassociated"]
+    assert "relu-inplace" in out and "gradcheck" in out
+
+
+def test_selftest_keeps_the_verify_report(tmp_path: Path) -> None:
+    (tmp_path / "report.json").write_text(json.dumps({"schema": "x", "checks": [1]}))
+    _selftest(tmp_path, "--only", "tanh-no-square", "--in-process")
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["checks"] == [1] and data["selftest"][0]["mutant"] == "tanh-no-square"
+
+
+@pytest.mark.thorough
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_whole_library_every_mutant_caught_no_false_alarm(tmp_path: Path, seed: int) -> None:
+    status, report = _selftest(tmp_path, "--seed", str(seed))
+    rows = report["selftest"]
+    bad = [r for r in rows if r["correct"] == r["caught_by_gradproof"]]  # type: ignore[union-attr]
+    assert bad == [] and status == 0, bad
