@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.elementary import FLOAT
+from derivations.kinks import judge_kinks
 from derivations.layers import ACTIVATIONS, ALPHA, G2_MAX, g, g_prime
 from derivations.model import Input, Source
 from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
@@ -134,75 +135,28 @@ def chain_branch(arrays: Arrays, params: Params) -> np.ndarray:
     return np.concatenate([np.ravel(y > 0) for y in ys])
 
 
-def _in_box(a: np.ndarray, r: np.ndarray, lo: float, hi: float, sweeps: int = 200) -> np.ndarray:
-    """A point of [lo, hi]^k solving a s = r in the least-squares sense, by alternating
-    projections between the solution set and the box: several kinks in one unit leave s
-    underdetermined, and the minimum-norm solution may lie outside the box though another
-    solution lies inside."""
-    pinv = np.linalg.pinv(a)
-    s = np.full(a.shape[1], (lo + hi) / 2)
-    for _ in range(sweeps):
-        s = np.clip(s + pinv @ (r - a @ s), lo, hi)
-    # The sweeps converge linearly; settle the entries inside the box exactly, the others held.
-    free = (s > lo) & (s < hi)
-    if free.any():
-        s[free] += np.linalg.lstsq(a[:, free], r - a @ s, rcond=None)[0]
-    return np.clip(s, lo, hi)
-
-
 def chain_subgradient_ok(
     arrays: Arrays, params: Params, c: np.ndarray, grads: Mapping[str, np.ndarray], rtol: float
 ) -> str | None:
-    """At pre-activations exactly 0 (in any layer), g'(0) may be any s in [alpha, 1] (ReLU:
-    [0, 1]), entry by entry. The slopes are solved layer by layer from the top: a layer's w and
-    b gradients (and x's, for the first) are linear in its own kink slopes once the layers above
-    are fixed. The whole gradient is then rebuilt from the solved slopes and must match the
-    backend's: a gradient outside the set is never accepted (an unidentifiable slope can only
-    reject)."""
+    """g'(0) anywhere in [alpha, 1] (ReLU: [0, 1]) at each pre-activation exactly 0, in any
+    layer, solved layer by layer from the top (derivations.kinks)."""
     act = params["g"]
-    lo, hi = (0.0, 1.0) if act == "relu" else (ALPHA, 1.0)
-    low = 0.0 if act == "relu" else ALPHA
     ys, xs = chain_forward_all(FLOAT, arrays, act)
     depth = len(ys)
-    slopes = [np.where(y > 0, 1.0, np.where(y < 0, low, 0.0)) for y in ys]
-    picked: list[float] = []
-    names = [f"w{k}" for k in range(1, depth + 1)] + [f"b{k}" for k in range(1, depth + 1)] + ["x"]
 
-    def flat(gr: Mapping[str, np.ndarray], keys: list[str]) -> np.ndarray:
-        return np.concatenate([np.asarray(gr[k], dtype=np.float64).ravel() for k in keys])
-
-    def full(sl: list[np.ndarray]) -> dict[str, np.ndarray]:
-        dx = c
+    def backprop(slopes: list[np.ndarray]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
+        dx = c
         for k in range(depth, 0, -1):
-            dy = dx * sl[k - 1]
+            dy = dx * slopes[depth - k]
             out[f"w{k}"], out[f"b{k}"] = dy.T @ xs[k - 1], dy.sum(axis=0)
             dx = dy @ arrays[f"w{k}"]
         out["x"] = dx
         return out
 
-    for k in range(depth, 0, -1):
-        kinks = np.argwhere(ys[k - 1] == 0)
-        if not len(kinks):
-            continue
-        keys = [f"w{k}", f"b{k}"] + (["x"] if k == 1 else [])
-        base = flat(full(slopes), keys)
-        columns = []
-        for idx in kinks:
-            trial = [s.copy() for s in slopes]
-            trial[k - 1][tuple(idx)] = 1.0
-            columns.append(flat(full(trial), keys) - base)
-        s = _in_box(np.stack(columns, axis=1), flat(grads, keys) - base, lo, hi)
-        for idx, v in zip(kinks, s, strict=True):
-            slopes[k - 1][tuple(idx)] = v
-        picked += [float(v) for v in s]
-    rebuilt = flat(full(slopes), names)
-    magnitude = flat(chain_bound(arrays, params, c), names)
-    got = flat(grads, names)
-    if np.any(np.abs(got - rebuilt) > rtol * (magnitude + np.abs(got)) + 1e-300):
-        return None
-    values = sorted({round(v, 12) for v in picked})
-    return f"{act}'(0) = " + ", ".join(f"{v:g}" for v in values) if values else f"{act}: no kink reached"
+    layers = [(ys[k - 1], [f"w{k}", f"b{k}"] + (["x"] if k == 1 else [])) for k in range(depth, 0, -1)]
+    low = 0.0 if act == "relu" else ALPHA
+    return judge_kinks(layers, backprop, grads, chain_bound(arrays, params, c), name=act, low=low, rtol=rtol)
 
 
 def _grid(shape: tuple[int, ...], bound: float, *, coarse: bool) -> st.SearchStrategy[np.ndarray]:

@@ -195,10 +195,13 @@ def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> di
     }
 
 
-def tensor_record(op: TensorOp, examples: list[TensorExample], verdict: dict[str, object]) -> dict[str, object]:
+def tensor_record(
+    op: TensorOp, examples: list[TensorExample], verdict: dict[str, object], seed: int = 0
+) -> dict[str, object]:
     regions = Counter(ex.region for ex in examples)
     for ex in examples:
         regions.update(ex.tags)
+    extra: dict[str, object] = {"series": op.experiment(seed)} if op.experiment is not None else {}
     return {
         "name": op.name,
         "title": op.title,
@@ -217,4 +220,5 @@ def tensor_record(op: TensorOp, examples: list[TensorExample], verdict: dict[str
         "notes": op.notes,
         "symbolic": verdict,
         "regions": dict(regions),
+        **extra,
     }
