@@ -10,7 +10,8 @@ The stated gradients are the recursion of 004 written once for any depth: the la
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from derivations.model import Input, Source
 from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
 
 DEPTHS = (1, 2, 3, 4)
+PROVED_DEPTH = 3  # SymPy proves the recursion up to here (3 s at depth 3, width 2)
 KINKED = ("relu", "leaky_relu")
 # A pre-activation this close to 0 (relative to the size of the terms summed into it) could
 # change sign under float32 rounding, and with it g'(y): such draws are kept off the kink.
@@ -55,17 +57,28 @@ def chain_forward(m: Elementary, arrays: Arrays, params: Params) -> np.ndarray:
 
 
 def chain_stated(m: Elementary, arrays: Arrays, params: Params, c: np.ndarray) -> dict[str, np.ndarray]:
-    """004's layer-wise formulas, from the last layer down:
+    act = params["g"]
+    return chain_recursion(arrays, c, lambda y: g(m, act, y), lambda y, a: g_prime(act, y, a))
+
+
+def chain_recursion(
+    arrays: Arrays, c: np.ndarray, act: Callable[[Any], Any], slope: Callable[[Any, Any], Any]
+) -> dict[str, np.ndarray]:
+    """004's layer-wise formulas, from the last layer down, for any activation `act` with
+    derivative `slope(y, a)` (a = act(y)):
     dLoss/dy^L = dLoss/dx^L . g'(y^L); dLoss/dw^L = dLoss/dy^L . x^{L-1}; dLoss/db^L = dLoss/dy^L;
     dLoss/dx^{L-1} = dLoss/dy^L . w^L; then dLoss/dy^{L-1} = dLoss/dx^{L-1} . g'(y^{L-1}), and so on
     (the w and b gradients sum over the batch)."""
-    act = params["g"]
-    ys, xs = chain_forward_all(m, arrays, act)
-    depth = len(ys)
+    xs: list[Any] = [arrays["x"]]
+    ys: list[Any] = []
+    while f"w{len(ys) + 1}" in arrays:
+        k = len(ys) + 1
+        ys.append(xs[-1] @ arrays[f"w{k}"].T + arrays[f"b{k}"])  # y^l = w^l . x^{l-1} + b^l
+        xs.append(act(ys[-1]))  # x^l = g(y^l)
     grads: dict[str, np.ndarray] = {}
     dx = c  # dLoss/dx^L
-    for k in range(depth, 0, -1):
-        dy = dx * g_prime(act, ys[k - 1], xs[k])  # dLoss/dy^l = dLoss/dx^l . g'(y^l)
+    for k in range(len(ys), 0, -1):
+        dy = dx * slope(ys[k - 1], xs[k])  # dLoss/dy^l = dLoss/dx^l . g'(y^l)
         grads[f"w{k}"] = dy.T @ xs[k - 1]  # dLoss/dw^l = dLoss/dy^l . x^{l-1}
         grads[f"b{k}"] = dy.sum(axis=0)  # dLoss/db^l = dLoss/dy^l
         dx = dy @ arrays[f"w{k}"]  # dLoss/dx^{l-1} = dLoss/dy^l . w^l
@@ -244,6 +257,14 @@ def _nudged(arrays: Arrays, depth: int) -> dict[str, np.ndarray]:
     return out
 
 
+@functools.cache
+def proved_recursion(depth: int) -> tuple[str, list[str]]:
+    from derivations.network_proof import prove_chain_recursion  # SymPy work, only when asked
+
+    scope = f"with SymPy for depth {depth}, width 2, batch 2 and a generic g with symbolic g'"
+    return scope, prove_chain_recursion(depth)
+
+
 def chain_op(depth: int) -> TensorOp:
     ordinal = {1: "last", 2: "second-to-last"}.get(depth, f"{depth}-th from last")
     return TensorOp(
@@ -266,6 +287,7 @@ def chain_op(depth: int) -> TensorOp:
         branch=chain_branch,
         tie_rule="g'(0) anywhere in [alpha, 1] (ReLU: [0, 1]) at each pre-activation exactly 0, solved layer by layer",
         subgradient_ok=chain_subgradient_ok,
+        proof=(lambda: proved_recursion(depth)) if depth <= PROVED_DEPTH else None,
         params_doc={"g": f"activation of every layer: one of {', '.join(ACTIVATIONS)} (leaky slope {ALPHA})"},
         notes=(
             "Rows are examples: y^l = x^(l-1) (w^l)^T + b^l; w and b gradients sum over the batch. "
