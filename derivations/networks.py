@@ -266,10 +266,9 @@ def proved_recursion(depth: int) -> tuple[str, list[str]]:
 
 
 def chain_op(depth: int) -> TensorOp:
-    ordinal = {1: "last", 2: "second-to-last"}.get(depth, f"{depth}-th from last")
     return TensorOp(
         name=f"backprop_chain_L{depth}",
-        title=f"A {depth}-layer network x^l = g(w^l x^(l-1) + b^l): layer-wise gradients down to the {ordinal} layer",
+        title=f"A {depth}-layer network x^l = g(w^l x^(l-1) + b^l): the layer-wise gradients of all {depth} layers",
         source=Source(
             seed="004",
             section="反向传播",

@@ -103,9 +103,9 @@ def perceptron_op(multi: bool) -> TensorOp:
         roundings=perceptron_roundings,
         regions=("typical", "saturated", "non-square") if multi else ("typical", "saturated"),
         stated=perceptron_stated,
-        params_doc={"w": "shape (m, n): w[k, j] joins input j to output k" if multi else "shape (n,)"},
         notes=(
-            "The seed's formulas are images lost from its text; the encoded gradient is the derivation "
+            ("w has shape (m, n): w[k, j] joins input j to output k. " if multi else "w has shape (n,). ")
+            + "The seed's formulas are images lost from its text; the encoded gradient is the derivation "
             "its words describe (sigmoid, linear pre-activation, squared error 1/2 (O - t)^2). "
             "The notes state dE/dw only; dE/dx is checked against the exact gradient without a stated form."
         ),

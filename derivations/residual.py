@@ -371,8 +371,10 @@ RESIDUAL_BLOCK = TensorOp(
     branch=block_branch,
     tie_rule="relu'(0) anywhere in [0, 1] at each pre-activation exactly 0 (either ReLU), solved from the top",
     subgradient_ok=block_subgradient_ok,
-    params_doc={"x": "(N, C, H, W)", "w1, w2": "(C, C, 3, 3), torch's Conv2d layout (out, in, kh, kw)"},
-    notes="The shape is kept: H + 2*1 - 3 + 1 = H (E8). The notes state dLoss/dx only.",
+    notes=(
+        "x is (N, C, H, W); w1, w2 are (C, C, 3, 3) in torch's Conv2d layout (out, in, kh, kw). "
+        "The shape is kept: H + 2*1 - 3 + 1 = H (E8). The notes state dLoss/dx only."
+    ),
 )
 
 RESIDUALS = (RESIDUAL_LINEAR, RESIDUAL_BLOCK)
