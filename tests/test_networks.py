@@ -117,7 +117,24 @@ def _slope_in_preactivation(g: str, y: np.ndarray, k: int, depth: int) -> np.nda
     return y * (1 - y) if g == "sigmoid" else (1 - y * y if g == "tanh" else ref._act(g, y)[1])
 
 
+def _last_slope_everywhere(x, *args, g):  # type: ignore[no-untyped-def]
+    # every layer multiplies by the last layer's g'(y^L): the wrong layer's derivative
+    *wb, c = args
+    layers = ref._pairs(tuple(wb))
+    xs = ref.mlp_forward(x, layers, g)
+    slope_last = ref._act(g, xs[-2] @ layers[-1][0].T + layers[-1][1])[1]
+    out: list[np.ndarray] = []
+    dx = c
+    for k in range(len(layers), 0, -1):
+        w, _ = layers[k - 1]
+        dy = dx * slope_last  # raises where the widths differ, as the bug would
+        out = [dy.T @ xs[k - 1], dy.sum(axis=0), *out]
+        dx = dy @ w
+    return (dx, *out)
+
+
 CHAIN_BUGS = {
+    "last layer's g' used in every layer": (_last_slope_everywhere, "backprop_chain_L3"),
     "hidden layer's g' dropped": (_chain_with(_hidden_slope_dropped), "backprop_chain_L2"),
     "g' in y instead of a": (_chain_with(_slope_in_preactivation), "backprop_chain_L3"),
     "transposed w gradient": (
