@@ -324,3 +324,20 @@ def test_residual_block_keeps_the_shape() -> None:
     arrays |= {"w2": rng.standard_normal((3, 3, 3, 3)), "b2": rng.standard_normal(3)}
     assert op.forward(FLOAT, arrays, {}).shape == (2, 3, 5, 4)  # E8: h + 2*1 - 3 + 1 = h
     np.testing.assert_allclose(op.forward(FLOAT, arrays, {}), ref.residual_block(*arrays.values()), rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", [f"backprop_chain_L{d}" for d in (1, 2, 3, 4)])
+def test_kink_region_zeros_are_exact_in_float32(name: str) -> None:
+    """The kink region's exact zeros stay exactly zero (and the others keep their sign) when
+    the network runs in float32, so every dtype sees the same kinks."""
+    from derivations.networks import chain_forward_all
+
+    op = TENSOR_OPS[name]
+    examples = [e for e in examples_for(op, RunOptions(seed=0, profile="quick")) if e.region == "kink"]
+    assert any(op.kink_gap(e.arrays, e.params) == 0 for e in examples)  # type: ignore[misc]
+    for e in examples:
+        ys64 = chain_forward_all(FLOAT, e.arrays, e.params["g"])[0]
+        arrays32 = {k: v.astype(np.float32) for k, v in e.arrays.items()}
+        ys32 = chain_forward_all(FLOAT, arrays32, e.params["g"])[0]
+        for y64, y32 in zip(ys64, ys32, strict=True):
+            assert np.array_equal(np.sign(y64), np.sign(y32))
