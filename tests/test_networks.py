@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from derivations import TENSOR_OPS
+from derivations.depth_experiment import EXPERIMENT_DEPTHS, depth_experiment, stack_input_gradient_norm
 from derivations.elementary import FLOAT
 from derivations.network_proof import prove_chain_recursion
 from derivations.networks import chain_recursion, proved_recursion
-from derivations.residual import EXPERIMENT_DEPTHS, depth_experiment, stack_input_gradient_norm
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends import numpy_networks as ref
 from harness.backends.numpy_ref import Op
@@ -286,7 +286,7 @@ def test_residual_keeps_the_gradient_alive_where_plain_sigmoid_loses_it() -> Non
 def test_experiment_gradients_match_torch_autograd() -> None:
     import torch
 
-    from derivations.residual import EXPERIMENT_BATCH, EXPERIMENT_WIDTH
+    from derivations.depth_experiment import EXPERIMENT_BATCH, EXPERIMENT_WIDTH
 
     for act in ("sigmoid", "relu"):
         for shortcut in (False, True):
