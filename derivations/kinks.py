@@ -57,9 +57,25 @@ def judge_kinks(
     gradients cannot see (a shortcut carries them to x)."""
     lo, hi = low, 1.0
     names = [k for k in magnitude if k != "out"]  # the gradients, not the forward value
-    slopes = [np.where(y > 0, 1.0, np.where(y < 0, low, 0.0)) for y, _ in layers]
+    values = _flat(got, names)
     kinked = [(k, np.argwhere(y == 0)) for k, (y, _) in enumerate(layers)]
     kinked = [(k, idx) for k, idx in kinked if len(idx)]
+
+    def matches(slopes: list[np.ndarray]) -> bool:
+        rebuilt = _flat(backprop(slopes), names)
+        return not np.any(np.abs(values - rebuilt) > rtol * (_flat(magnitude, names) + np.abs(values)) + 1e-300)
+
+    def convention(slopes: list[np.ndarray]) -> str:
+        found = sorted({round(float(slopes[k][tuple(i)]), 12) for k, idx in kinked for i in idx})
+        return f"{name}'(0) = " + ", ".join(f"{v:g}" for v in found) if found else f"{name}: no kink reached"
+
+    # One slope at every kink (torch: 0 for ReLU, alpha for leaky) is the common case: tried
+    # first, it needs no solving.
+    for v in (lo, hi):
+        slopes = [np.where(y > 0, 1.0, np.where(y < 0, low, v)) for y, _ in layers]
+        if matches(slopes):
+            return convention(slopes)
+    slopes = [np.where(y > 0, 1.0, np.where(y < 0, low, 0.0)) for y, _ in layers]
     for sweep in range(sweeps if len(kinked) > 1 else 1):
         for k, kinks in kinked:
             keys = layers[k][1] if sweep == 0 else names
@@ -73,9 +89,4 @@ def judge_kinks(
             s = in_box(np.stack(columns, axis=1), _flat(got, keys) - base + np.stack(columns, axis=1) @ current, lo, hi)
             for idx, v in zip(kinks, s, strict=True):
                 slopes[k][tuple(idx)] = v
-    rebuilt = _flat(backprop(slopes), names)
-    values = _flat(got, names)
-    if np.any(np.abs(values - rebuilt) > rtol * (_flat(magnitude, names) + np.abs(values)) + 1e-300):
-        return None
-    found = sorted({round(float(slopes[k][tuple(i)]), 12) for k, idx in kinked for i in idx})
-    return f"{name}'(0) = " + ", ".join(f"{v:g}" for v in found) if found else f"{name}: no kink reached"
+    return convention(slopes) if matches(slopes) else None
