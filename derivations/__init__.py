@@ -7,12 +7,15 @@ from derivations.claims import CLAIMS
 from derivations.layers import LAYER
 from derivations.losses import LOSSES
 from derivations.model import Claim, Derivation
+from derivations.networks import CHAINS
+from derivations.perceptron import PERCEPTRONS
+from derivations.residual import RESIDUALS
 from derivations.tensor_model import TensorOp
 
 CATALOG: dict[str, Derivation] = {d.name: d for d in (*ACTIVATIONS, *LOSSES)}
 
 # Ops over whole tensors (several differentiable inputs, integer parameters).
-TENSOR_OPS: dict[str, TensorOp] = {op.name: op for op in (LAYER,)}
+TENSOR_OPS: dict[str, TensorOp] = {op.name: op for op in (LAYER, *CHAINS, *PERCEPTRONS, *RESIDUALS)}
 
 
 __all__ = ["CATALOG", "CLAIMS", "TENSOR_OPS", "Claim", "Derivation", "TensorOp", "get"]

@@ -93,6 +93,12 @@ class TensorOp:
     params_doc: Mapping[str, str] = field(default_factory=dict)  # parameter conventions (axes, 1-based k, ...)
     notes: str = ""
     structure: str = "tensor"
+    # experiment(seed) -> {series name: {"title", "xlabel", "ylabel", "x", "lines": {label: ys}}}:
+    # a seeded experiment whose figures go into the op's record (e.g. gradient norm vs depth).
+    experiment: Callable[[int], dict[str, Any]] | None = None
+    # proof() -> (what was proved, the entries where SymPy found the stated gradient wrong):
+    # a symbolic proof of the stated gradients at small sizes, beside the 80-digit check.
+    proof: Callable[[], tuple[str, list[str]]] | None = None
 
     @property
     def differentiable(self) -> tuple[Input, ...]:

@@ -115,6 +115,8 @@ def projection(backend: Backend, case: TensorCase, target: Target) -> Outcome:
         return arrays
 
     home = None if op.branch is None else op.branch(case.arrays, case.params)
+    if home is not None and home.size == 0:
+        home = None  # a smooth input (sigmoid, tanh): one piece, nothing to stay on
     same: list[bool] = []  # per stencil point, in the order the differences evaluate them
 
     def f(batch: np.ndarray) -> np.ndarray:

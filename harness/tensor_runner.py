@@ -184,21 +184,26 @@ def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> di
                         "counterexample": {"example": i, "input": name, "params": ex.params},
                         "corrected": "",
                     }
-    return {
-        "status": "checked",
-        "detail": (
-            f"the stated gradients equal the exact ones to {STATED_DIGITS} digits at all {len(examples)} "
-            f"examples (80-digit arithmetic)"
-        ),
-        "counterexample": None,
-        "corrected": None,
-    }
+    detail = (
+        f"the stated gradients equal the exact ones to {STATED_DIGITS} digits at all {len(examples)} "
+        f"examples (80-digit arithmetic)"
+    )
+    if op.proof is not None:
+        scope, wrong = op.proof()
+        if wrong:
+            detail = f"SymPy ({scope}): the stated gradient differs at {', '.join(wrong[:5])}"
+            return {"status": "refuted", "detail": detail, "counterexample": {"entries": wrong}, "corrected": ""}
+        return {"status": "proved", "detail": f"proved {scope}; {detail}", "counterexample": None, "corrected": None}
+    return {"status": "checked", "detail": detail, "counterexample": None, "corrected": None}
 
 
-def tensor_record(op: TensorOp, examples: list[TensorExample], verdict: dict[str, object]) -> dict[str, object]:
+def tensor_record(
+    op: TensorOp, examples: list[TensorExample], verdict: dict[str, object], seed: int = 0
+) -> dict[str, object]:
     regions = Counter(ex.region for ex in examples)
     for ex in examples:
         regions.update(ex.tags)
+    extra: dict[str, object] = {"series": op.experiment(seed)} if op.experiment is not None else {}
     return {
         "name": op.name,
         "title": op.title,
@@ -212,4 +217,5 @@ def tensor_record(op: TensorOp, examples: list[TensorExample], verdict: dict[str
         "notes": op.notes,
         "symbolic": verdict,
         "regions": dict(regions),
+        **extra,
     }

@@ -14,6 +14,7 @@ from derivations.model import Derivation
 from derivations.tensor_model import TensorOp
 from harness.backends.base import Arrays, Target
 from harness.backends.numpy_layers import LAYER_OPS
+from harness.backends.numpy_networks import NETWORK_OPS
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -103,6 +104,7 @@ class Op:
 
 OPS: dict[str, Op] = {
     **{name: Op(fwd, vjp) for name, (fwd, vjp) in LAYER_OPS.items()},
+    **{name: Op(fwd, vjp) for name, (fwd, vjp) in NETWORK_OPS.items()},
     **{
         name: Op(globals()[name], globals()[name + "_vjp"])
         for name in (

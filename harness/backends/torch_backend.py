@@ -11,6 +11,7 @@ from derivations.model import Derivation
 from derivations.tensor_model import TensorOp
 from harness.backends.base import Arrays, Target
 from harness.backends.torch_layers import torch_tensor_ops
+from harness.backends.torch_networks import torch_network_ops
 
 TorchFn = Callable[..., object]
 
@@ -26,6 +27,7 @@ def _torch_ops() -> dict[str, TorchFn]:
 
     return {
         **torch_tensor_ops(),
+        **torch_network_ops(),
         "sigmoid": torch.sigmoid,
         "tanh": torch.tanh,
         "relu": torch.relu,

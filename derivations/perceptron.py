@@ -1,0 +1,115 @@
+"""D4: the single-output and multi-output perceptron with sigmoid and the squared error (001).
+
+001's text keeps the headings and words ("the activation is sigmoid, so its derivative is ...;
+the regression is a linear function") while the formulas were images. The derivation those
+words describe, as the course writes it: O_k = sigmoid(sum_j w_kj x_j), E = 1/2 sum_k (O_k - t_k)^2,
+
+    dE/dw_kj = (O_k - t_k) O_k (1 - O_k) x_j
+
+(one output: k = 0 only). One example, no bias, as in the derivation; E is returned as a
+length-1 array.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from derivations.elementary import FLOAT
+from derivations.model import Input, Source
+from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
+
+
+def _weights(arrays: Arrays) -> Any:
+    w = arrays["w"]
+    return w.reshape(1, -1) if w.ndim == 1 else w
+
+
+def perceptron_forward(m: Elementary, arrays: Arrays, params: Params) -> np.ndarray:
+    o = m.sigmoid(_weights(arrays) @ arrays["x"])  # O_k = sigmoid(sum_j w_kj x_j)
+    return np.array([np.sum((o - arrays["t"]) ** 2) / 2])  # E = 1/2 sum_k (O_k - t_k)^2
+
+
+def perceptron_stated(m: Elementary, arrays: Arrays, params: Params, c: np.ndarray) -> dict[str, np.ndarray]:
+    """dE/dw_kj = (O_k - t_k) O_k (1 - O_k) x_j, times the cotangent of E."""
+    o = m.sigmoid(_weights(arrays) @ arrays["x"])
+    dw = np.outer((o - arrays["t"]) * o * (1 - o), arrays["x"]) * c[0]
+    return {"w": dw.reshape(arrays["w"].shape)}
+
+
+def perceptron_bound(arrays: Arrays, params: Params, c: np.ndarray) -> dict[str, np.ndarray]:
+    w, x, t = _weights(arrays), arrays["x"], arrays["t"]
+    z = w @ x
+    z_mag = np.abs(w) @ np.abs(x)
+    o = np.asarray(FLOAT.sigmoid(z), dtype=np.float64)
+    slope = o * (1 - o)
+    diff = np.abs(o - t) + np.abs(o) + np.abs(t) + slope * z_mag  # o - t with o's error
+    out = np.array([np.sum(diff * np.abs(o - t))])
+    # (O - t) O (1 - O): each factor's error; sigma' taken from the rounded O moves by |1 - 2O| <= 1.
+    dz = np.abs(c[0]) * (diff * slope + np.abs(o - t) * (1 + slope * z_mag))
+    return {"out": out, "w": np.outer(dz, np.abs(x)).reshape(arrays["w"].shape), "x": dz @ np.abs(w)}
+
+
+def perceptron_roundings(arrays: Arrays, params: Params) -> float:
+    return 16.0 + 2.0 * (arrays["x"].size + _weights(arrays).shape[0])
+
+
+def perceptron_strategy(multi: bool) -> Any:
+    def strategy(region: str) -> st.SearchStrategy[TensorExample]:
+        """typical: |x|, |w| <= 3, t in [0, 1]; saturated: |w| up to 30 (O within e^-30 of 0 or 1);
+        non-square (multi-output): m != n."""
+
+        @st.composite
+        def build(draw: st.DrawFn) -> TensorExample:
+            n = draw(st.integers(1, 5))
+            m = draw(st.integers(1, 4).filter(lambda k: region != "non-square" or k != n)) if multi else 1
+            w_bound = 30.0 if region == "saturated" else 3.0
+            f32 = {"width": 32, "allow_subnormal": False}
+            x = draw(hnp.arrays(np.float64, (n,), elements=st.floats(-3, 3, **f32)))  # type: ignore[arg-type]
+            w_shape = (m, n) if multi else (n,)
+            w = draw(hnp.arrays(np.float64, w_shape, elements=st.floats(-w_bound, w_bound, **f32)))  # type: ignore[arg-type]
+            t = draw(hnp.arrays(np.float64, (m,), elements=st.floats(0, 1, **f32)))  # type: ignore[arg-type]
+            tags = ("non-square",) if multi and m != n else ()
+            return TensorExample({"x": x, "w": w, "t": t}, {}, region, tags)
+
+        return build()
+
+    return strategy
+
+
+def perceptron_op(multi: bool) -> TensorOp:
+    return TensorOp(
+        name="perceptron_multi" if multi else "perceptron_single",
+        title=(
+            "Multi-output perceptron with sigmoid: dE/dw_jk = (O_k - t_k) O_k (1 - O_k) x_j"
+            if multi
+            else "Single-output perceptron with sigmoid: dE/dw_j0 = (O_0 - t) O_0 (1 - O_0) x_j"
+        ),
+        source=Source(
+            seed="001",
+            section="多输出感知机的梯度推导" if multi else "感知机的梯度推导",
+            quote="激活函数仍然是sigmoid,且y的估计函数用到的仍然是一次线性回归函数"
+            if multi
+            else "这里的激活函数是sigmoid激活函数,所以对其求到的结果是,且使用的回归函数是一次线性回归函数",
+            claims=("D4",),
+        ),
+        inputs=(Input("x"), Input("w"), Input("t", differentiable=False)),
+        forward=perceptron_forward,
+        strategy=perceptron_strategy(multi),
+        bound=perceptron_bound,
+        roundings=perceptron_roundings,
+        regions=("typical", "saturated", "non-square") if multi else ("typical", "saturated"),
+        stated=perceptron_stated,
+        notes=(
+            ("w has shape (m, n): w[k, j] joins input j to output k. " if multi else "w has shape (n,). ")
+            + "The seed's formulas are images lost from its text; the encoded gradient is the derivation "
+            "its words describe (sigmoid, linear pre-activation, squared error 1/2 (O - t)^2). "
+            "The notes state dE/dw only; dE/dx is checked against the exact gradient without a stated form."
+        ),
+    )
+
+
+PERCEPTRONS = (perceptron_op(False), perceptron_op(True))
