@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from derivations.activations import ACTIVATIONS
 from derivations.conv import CONV2D
+from derivations.inception import INCEPTION
 from derivations.layers import LAYER
 from derivations.losses import LOSSES
 from derivations.model import Derivation
@@ -14,7 +15,9 @@ from derivations.tensor_model import TensorOp
 CATALOG: dict[str, Derivation] = {d.name: d for d in (*ACTIVATIONS, *LOSSES)}
 
 # Ops over whole tensors (several differentiable inputs, integer parameters).
-TENSOR_OPS: dict[str, TensorOp] = {op.name: op for op in (LAYER, CONV2D, MAX_POOL2D, AVG_POOL2D, *STATISTICS)}
+TENSOR_OPS: dict[str, TensorOp] = {
+    op.name: op for op in (LAYER, CONV2D, MAX_POOL2D, AVG_POOL2D, *STATISTICS, INCEPTION)
+}
 
 
 def get(name: str) -> Derivation:

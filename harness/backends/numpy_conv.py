@@ -93,3 +93,38 @@ CONV_OPS: dict[str, tuple[Callable[..., np.ndarray], Callable[..., tuple[np.ndar
     "max_pool2d": (max_pool2d, max_pool2d_vjp),
     "avg_pool2d": (avg_pool2d, avg_pool2d_vjp),
 }
+
+
+def _inception_parts(x: np.ndarray, w1: np.ndarray, w3: np.ndarray) -> tuple[np.ndarray, int, int]:
+    return avg_pool2d(x, (3, 3), (1, 1), (1, 1)), w1.shape[0], w3.shape[0]
+
+
+def inception_block(
+    x: np.ndarray, w1: np.ndarray, b1: np.ndarray, w3: np.ndarray, b3: np.ndarray, wp: np.ndarray, bp: np.ndarray
+) -> np.ndarray:
+    pooled, _, _ = _inception_parts(x, w1, w3)
+    one = conv2d(x, w1, b1, (1, 1), (0, 0))
+    three = conv2d(x, w3, b3, (1, 1), (1, 1))
+    return np.concatenate([one, three, conv2d(pooled, wp, bp, (1, 1), (0, 0))], axis=1)
+
+
+def inception_block_vjp(
+    x: np.ndarray,
+    w1: np.ndarray,
+    b1: np.ndarray,
+    w3: np.ndarray,
+    b3: np.ndarray,
+    wp: np.ndarray,
+    bp: np.ndarray,
+    c: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    # The concatenation hands each branch the cotangent of its own channels.
+    pooled, o1, o3 = _inception_parts(x, w1, w3)
+    gx1, gw1, gb1 = conv2d_vjp(x, w1, b1, c[:, :o1], (1, 1), (0, 0))
+    gx3, gw3, gb3 = conv2d_vjp(x, w3, b3, c[:, o1 : o1 + o3], (1, 1), (1, 1))
+    gpooled, gwp, gbp = conv2d_vjp(pooled, wp, bp, c[:, o1 + o3 :], (1, 1), (0, 0))
+    (gxp,) = avg_pool2d_vjp(x, gpooled, (3, 3), (1, 1), (1, 1))
+    return gx1 + gx3 + gxp, gw1, gb1, gw3, gb3, gwp, gbp
+
+
+CONV_OPS["inception_block"] = (inception_block, inception_block_vjp)
