@@ -10,6 +10,7 @@ each output may route its cotangent to any entry that holds its value (derivatio
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -287,14 +288,14 @@ def _rho(a: Arrays, p: Params) -> float:
 
 
 TABLE: dict[str, tuple[Callable[..., Any], str]] = {
-    "sum_dim": (sum_forward, "sum over a dim"),
-    "mean_dim": (mean_forward, "mean over a dim"),
-    "norm1_dim": (norm1_forward, "vector 1-norm over a dim, sum |x_i|"),
-    "norm2_dim": (norm2_forward, "vector 2-norm over a dim, sqrt(sum x_i^2)"),
-    "max_dim": (max_forward, "max over a dim (values)"),
-    "min_dim": (min_forward, "min over a dim (values)"),
-    "kthvalue": (kthvalue_forward, "k-th smallest value over a dim (k 1-based)"),
-    "topk": (topk_forward, "the k largest values over a dim, largest first"),
+    "sum_dim": (sum_forward, "Sum over a dim"),
+    "mean_dim": (mean_forward, "Mean over a dim"),
+    "norm1_dim": (norm1_forward, "Vector 1-norm over a dim, sum |x_i|"),
+    "norm2_dim": (norm2_forward, "Vector 2-norm over a dim, sqrt(sum x_i^2)"),
+    "max_dim": (max_forward, "Max over a dim (values)"),
+    "min_dim": (min_forward, "Min over a dim (values)"),
+    "kthvalue": (kthvalue_forward, "The k-th smallest value over a dim (k 1-based)"),
+    "topk": (topk_forward, "The k largest values over a dim, largest first"),
 }
 
 TIE_RULE = "a tied value: the output's cotangent split in any convex combination among the entries that hold it"
@@ -309,8 +310,8 @@ def _op(name: str, **extra: Any) -> TensorOp:
         doc["k"] = "1-based: kthvalue's k-th smallest, topk's count"
     return TensorOp(
         name=name,
-        title=title[0].upper() + title[1:],
-        source=SOURCE,
+        title=title,
+        source=replace(SOURCE, claims=("F1", "F3") if name.startswith("norm") else ("F2", "F3")),
         inputs=(Input("x"),),
         forward=forward,
         strategy=stat_strategy(name),
