@@ -9,6 +9,7 @@ from derivations.layers import LAYER
 from derivations.losses import LOSSES
 from derivations.model import Derivation
 from derivations.pooling import AVG_POOL2D, MAX_POOL2D
+from derivations.selections import SELECTIONS
 from derivations.statistics import STATISTICS
 from derivations.tensor_model import TensorOp
 
@@ -16,7 +17,7 @@ CATALOG: dict[str, Derivation] = {d.name: d for d in (*ACTIVATIONS, *LOSSES)}
 
 # Ops over whole tensors (several differentiable inputs, integer parameters).
 TENSOR_OPS: dict[str, TensorOp] = {
-    op.name: op for op in (LAYER, CONV2D, MAX_POOL2D, AVG_POOL2D, *STATISTICS, INCEPTION)
+    op.name: op for op in (LAYER, CONV2D, MAX_POOL2D, AVG_POOL2D, *STATISTICS, *SELECTIONS, INCEPTION)
 }
 
 
