@@ -62,7 +62,7 @@ def conv_strategy(region: str) -> st.SearchStrategy[TensorExample]:
 
     @st.composite
     def build(draw: st.DrawFn) -> TensorExample:
-        bsz = draw(st.integers(2, 3) if region == "batch-nonsquare" else st.integers(1, 2))
+        bsz = 2 if region == "batch-nonsquare" else 1  # the exact reference runs once per entry: keep x small
         chans = draw(st.integers(2, 3) if region == "one-by-one" else st.integers(1, 2))
         outs = draw(st.integers(1, 3).filter(lambda o: region != "one-by-one" or o != chans))
         if region == "one-by-one":

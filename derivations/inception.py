@@ -73,17 +73,16 @@ def _floats(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 
 
 def inception_strategy(region: str) -> st.SearchStrategy[TensorExample]:
-    """B 1-2, C 1-2, H and W 2-3, 1-2 output channels per branch. Small: the exact reference
+    """B 1-2, one input channel, H and W 2-3, 1-2 output channels per branch. Small: the exact reference
     runs the whole block once per input entry."""
 
     @st.composite
     def build(draw: st.DrawFn) -> TensorExample:
         bsz = 2 if region == "batch-nonsquare" else draw(st.integers(1, 2))
-        chans = draw(st.integers(1, 2))
+        chans = 1
         h = draw(st.integers(2, 3))
         w = draw(st.integers(2, 3).filter(lambda v: region != "batch-nonsquare" or v != h))
         o1, o3, op = (draw(st.integers(1, 2)) for _ in range(3))
-        chans = 1 if o3 == 2 else chans  # keeps the 3x3 kernel, the largest input, at 18 entries
         arrays = {
             "x": draw(_floats((bsz, chans, h, w))),
             "w1": draw(_floats((o1, chans, 1, 1))),

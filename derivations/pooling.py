@@ -132,7 +132,7 @@ def pool_strategy(region: str) -> st.SearchStrategy[TensorExample]:
 
     @st.composite
     def build(draw: st.DrawFn) -> TensorExample:
-        bsz = draw(st.integers(2, 3) if region == "batch-nonsquare" else st.integers(1, 2))
+        bsz = 2 if region == "batch-nonsquare" else 1  # the exact reference runs once per entry: keep x small
         chans = draw(st.integers(1, 2))
         if draw(st.booleans()):
             kernel, stride = (2, 2), (2, 2)  # the notes' halving pool
@@ -146,8 +146,8 @@ def pool_strategy(region: str) -> st.SearchStrategy[TensorExample]:
             padding = (1, draw(st.integers(1, kernel[1] // 2)))
         else:
             padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
-        h = draw(st.integers(max(kernel[0], 2), 6))
-        w = draw(st.integers(max(kernel[1], 2), 6).filter(lambda v: region != "batch-nonsquare" or v != h))
+        h = draw(st.integers(max(kernel[0], 2), 5))
+        w = draw(st.integers(max(kernel[1], 2), 5).filter(lambda v: region != "batch-nonsquare" or v != h))
         if region == "uneven-stride-padding" and (h + 2 * padding[0] - kernel[0]) % stride[0] == 0:
             h += 1
         x = draw(_floats((bsz, chans, h, w), region == "ties"))
