@@ -14,7 +14,7 @@ import numpy as np
 
 from derivations.reductions import STAT_REGIONS, expand, keep, reduction_op, size_of_dim, sum_dim
 from derivations.tensor_model import Arrays, Elementary, Params, TensorOp
-from derivations.ties import TINY
+from derivations.ties import floor
 
 
 # The forwards, as the ops are defined.
@@ -72,7 +72,7 @@ def norm1_rule(a: Arrays, p: Params, c: np.ndarray, grads: Mapping[str, np.ndarr
     x = np.asarray(a["x"], dtype=np.float64)
     cx = np.broadcast_to(expand(c, p), x.shape)
     g = np.asarray(grads["x"], dtype=np.float64)
-    tol = rtol * (np.abs(cx) + np.abs(g)) + TINY
+    tol = rtol * (np.abs(cx) + np.abs(g)) + floor(rtol, x, c, g)
     zero = x == 0
     off_sign = np.abs(g - cx * np.sign(x))[~zero] > tol[~zero]
     if np.any(off_sign) or np.any(np.abs(g[zero]) > np.abs(cx[zero]) + tol[zero]):
@@ -104,11 +104,12 @@ def norm2_rule(a: Arrays, p: Params, c: np.ndarray, grads: Mapping[str, np.ndarr
     g = np.asarray(grads["x"], dtype=np.float64)
     want = cx * unit
     zero = np.broadcast_to(norm == 0, x.shape)
-    tol = rtol * (np.abs(want) + np.abs(g)) + TINY
+    tiny = floor(rtol, x, c, g)
+    tol = rtol * (np.abs(want) + np.abs(g)) + tiny
     if np.any(np.abs(g - want)[~zero] > tol[~zero]):
         return None
     length = np.sqrt(np.sum(np.where(zero, g, 0.0) ** 2, axis=p["dim"], keepdims=True))
-    if np.any(length > np.abs(cx) * (1 + rtol) + TINY):
+    if np.any(length > np.abs(cx) * (1 + rtol) + tiny):
         return None
     if not zero.any():
         return "no zero slice reached"

@@ -13,7 +13,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-TINY = 1e-300
+
+def floor(rtol: float, *arrays: object) -> float:
+    """rho * tiny, the absolute floor the core adds to every tolerance, for the narrowest format
+    that holds every value (a rule hears rtol = rho * u only): below the smallest normal
+    number no relative accuracy exists, and float32 reaches it at 1e-38."""
+    values = [np.asarray(a, dtype=np.float64) for a in arrays]
+    with np.errstate(over="ignore"):
+        narrow = all(np.array_equal(v.astype(np.float32).astype(np.float64), v) for v in values)
+    fmt = np.finfo(np.float32 if narrow else np.float64)
+    return float(rtol / (float(fmt.eps) / 2) * float(fmt.tiny))
 
 
 def _route(
@@ -48,7 +57,7 @@ def routing_ok(
     magnitude = np.zeros(got.size)
     for o, s in enumerate(candidates):
         magnitude[s] += abs(cot[o])
-    tol = rtol * (magnitude + np.abs(got)) + TINY
+    tol = rtol * (magnitude + np.abs(got)) + floor(rtol, cot, got)
     tied = any(len(s) > 1 for s in candidates)
     for pick in ("lowest index", "highest index", "split evenly"):
         if np.all(np.abs(got - _route(candidates, cot, got.size, pick, groups)) <= tol):
