@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from derivations import activation_facts, information, optimisers, prose, shapes, statistics, training
+from derivations import activation_facts, information, optimisers, prose, shapes, statistics_facts, training
 from derivations.model import Claim
 
 CLAIMS: dict[str, Claim] = {
     c.name: c
-    for module in (activation_facts, information, optimisers, training, shapes, statistics, prose)
+    for module in (activation_facts, information, optimisers, training, shapes, statistics_facts, prose)
     for c in module.CLAIMS
 }

@@ -9,6 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from harness.backends.numpy_conv import CONV_OPS
+from harness.backends.numpy_stats import STAT_OPS
+
 LEAKY = 0.1
 
 
@@ -42,4 +45,6 @@ def dense_layer_vjp(
 
 LAYER_OPS: dict[str, tuple[Callable[..., np.ndarray], Callable[..., tuple[np.ndarray, ...]]]] = {
     "dense_layer": (dense_layer, dense_layer_vjp),
+    **CONV_OPS,
+    **STAT_OPS,
 }

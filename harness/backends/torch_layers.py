@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from harness.backends.torch_conv import torch_conv_ops
+from harness.backends.torch_stats import torch_stat_ops
+
 
 def torch_tensor_ops() -> dict[str, Callable[..., Any]]:
     import torch
@@ -20,4 +23,4 @@ def torch_tensor_ops() -> dict[str, Callable[..., Any]]:
     def dense_layer(x: Any, w: Any, b: Any, g: str) -> Any:
         return activations[g](F.linear(x, w, b))
 
-    return {"dense_layer": dense_layer}
+    return {"dense_layer": dense_layer, **torch_conv_ops(), **torch_stat_ops()}

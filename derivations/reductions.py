@@ -1,0 +1,114 @@
+"""What the reductions over one dim share: their source, regions, shapes and parameters.
+
+The ops themselves live in statistics.py (sum, mean, the norms) and selections.py (max, min,
+kthvalue, topk). Each reduces one dim of a rank 1-4 tensor, with and without keepdim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from derivations.model import Input, Source
+from derivations.tensor_model import Arrays, Params, TensorExample, TensorForward, TensorOp
+
+SOURCE = Source(
+    seed="001",
+    section="张量统计",
+    quote="norm; mean, sum, max, min, argmax, argmin; kthvalue——第几个的数值和位置; topk; 设置keepdim=True",
+    claims=("F1", "F2", "F3"),
+)
+STAT_REGIONS = ("typical", "ties", "zeros")
+DOC = {"dim": "the reduced axis, negative counts from the end", "keepdim": "keep the reduced axis with size 1"}
+
+
+def size_of_dim(x: Any, params: Params) -> int:
+    return int(np.shape(x)[params["dim"]])
+
+
+def keep(v: Any, params: Params) -> Any:
+    return np.expand_dims(v, params["dim"]) if params.get("keepdim") else v
+
+
+def sum_dim(x: Any, params: Params) -> Any:
+    return np.sum(x, axis=params["dim"], keepdims=bool(params.get("keepdim")))
+
+
+def expand(c: np.ndarray, params: Params) -> np.ndarray:
+    """A cotangent of the reduced shape, broadcastable against x."""
+    return np.asarray(c if params.get("keepdim") else np.expand_dims(c, params["dim"]))
+
+
+def _shape(draw: st.DrawFn) -> tuple[int, ...]:
+    rank = draw(st.integers(1, 4))
+    limit = (8, 5, 4, 3)[rank - 1]
+    return tuple(draw(st.integers(1, limit)) for _ in range(rank))
+
+
+def stat_strategy(name: str) -> Callable[[str], st.SearchStrategy[TensorExample]]:
+    """typical: entries in [-3, 3]; ties: small integers (repeated maxima, k-th values);
+    zeros: whole slices of zeros and zero entries (the norms' kinks); tiny (2-norm only):
+    entries scaled by 2^-80 or 2^-540, whose squares underflow in float32 or float64. Rank,
+    dim, keepdim and k are drawn at random in every region."""
+
+    def strategy(region: str) -> st.SearchStrategy[TensorExample]:
+        @st.composite
+        def build(draw: st.DrawFn) -> TensorExample:
+            shape = _shape(draw)
+            dim = draw(st.integers(-len(shape), len(shape) - 1))
+            if region == "ties":
+                x = draw(hnp.arrays(np.float64, shape, elements=st.integers(-2, 2).map(float)))
+            else:
+                x = draw(hnp.arrays(np.float64, shape, elements=st.floats(-3.0, 3.0, allow_subnormal=False)))
+            if region == "tiny":  # squares below the smallest normal number (float32, then float64)
+                x = x * draw(st.sampled_from([2.0**-80, 2.0**-540]))
+            if region == "zeros":
+                rows = np.moveaxis(x, dim, -1).copy()
+                flat = rows.reshape(-1, shape[dim])
+                flat[draw(hnp.arrays(np.bool_, flat.shape))] = 0.0  # scattered zero entries
+                flat[draw(st.integers(0, flat.shape[0] - 1))] = 0.0  # and one whole slice of zeros
+                x = np.moveaxis(flat.reshape(rows.shape), -1, dim)
+            params: dict[str, Any] = {"dim": dim}
+            if name != "topk":
+                params["keepdim"] = draw(st.booleans())
+            if name in ("kthvalue", "topk"):
+                params["k"] = draw(st.integers(1, shape[dim]))
+            flags = (
+                (f"rank-{len(shape)}", True),
+                ("keepdim", bool(params.get("keepdim"))),
+                ("dim<0", dim < 0),
+                ("tied-values", len(np.unique(x)) < x.size),
+            )
+            return TensorExample({"x": np.ascontiguousarray(x)}, params, region, tuple(t for t, on in flags if on))
+
+        return build()
+
+    return strategy
+
+
+def _rho(a: Arrays, p: Params) -> float:
+    return 8.0 + 2.0 * size_of_dim(a["x"], p)
+
+
+def reduction_op(name: str, forward: TensorForward, title: str, claims: tuple[str, ...], **extra: Any) -> TensorOp:
+    doc = dict(DOC)
+    if name == "topk":
+        doc.pop("keepdim")
+    if name in ("kthvalue", "topk"):
+        doc["k"] = "1-based: kthvalue's k-th smallest, topk's count"
+    return TensorOp(
+        name=name,
+        title=title,
+        source=replace(SOURCE, claims=claims),
+        inputs=(Input("x"),),
+        forward=forward,
+        strategy=stat_strategy(name),
+        roundings=_rho,
+        params_doc=doc,
+        **{"regions": STAT_REGIONS, **extra},
+    )

@@ -1,0 +1,39 @@
+"""Running tensor ops from tests: one op, chosen backends, the failures they produce."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from derivations import TENSOR_OPS
+from harness.backends import NumpyBackend
+from harness.backends.base import Backend
+from harness.backends.numpy_layers import LAYER_OPS
+from harness.backends.numpy_ref import Op
+from harness.runner import RunOptions
+from harness.tensor_runner import TensorRunner, examples_for
+
+
+def run_op(
+    name: str,
+    *backends: Backend,
+    seed: int = 0,
+    profile: str = "quick",
+    kinds: tuple[str, ...] | None = None,
+    dtypes: tuple[str, ...] | None = None,
+) -> list[dict[str, object]]:
+    """Every backend in one runner, so that they share the exact references."""
+    chosen = {"kinds": kinds} if kinds else {}
+    options = RunOptions(seed=seed, profile=profile, devices=("cpu",), dtypes=dtypes, **chosen)  # type: ignore[arg-type]
+    op = TENSOR_OPS[name]
+    return TensorRunner(list(backends), options).run_op(op, examples_for(op, options))
+
+
+def bad(records: list[dict[str, object]]) -> list[str]:
+    return [f"{r['id']}: {r['verdict']} {r['message']}" for r in records if r["verdict"] in ("fail", "error")]
+
+
+def caught(name: str, vjp: Callable[..., object], seed: int = 0, profile: str = "quick") -> set[str]:
+    """The checks that fail when `name`'s NumPy backward is replaced by `vjp`."""
+    mutant = NumpyBackend("mutant", {name: Op(LAYER_OPS[name][0], vjp)})  # type: ignore[arg-type]
+    records = run_op(name, mutant, seed=seed, profile=profile, kinds=("vjp",), dtypes=("float64",))
+    return {str(r["check"]) for r in records if r["verdict"] in ("fail", "error")}

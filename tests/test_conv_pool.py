@@ -1,0 +1,106 @@
+"""Convolution and pooling (E1, E3-E5): correct backends pass, planted backward bugs are caught."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from derivations import TENSOR_OPS
+from harness.backends import NumpyBackend, TorchBackend
+from harness.backends.numpy_conv import _crop, _offsets, _padded, _window_stack, conv2d_vjp
+from harness.runner import RunOptions
+from harness.tensor_runner import examples_for, stated_verdict
+from tests.tensor_helpers import bad, caught, run_op
+
+OPS = ("conv2d", "max_pool2d", "avg_pool2d")
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_correct_backends_pass(name: str) -> None:
+    records = run_op(name, NumpyBackend(), TorchBackend())
+    assert bad(records) == []
+    passed = {(r["backend"], r["check"]) for r in records if r["verdict"] == "pass"}
+    assert passed == {(b, k) for b in ("numpy", "torch") for k in ("forward", "vjp", "projection")}
+
+
+def test_notes_pooling_gradients_hold() -> None:
+    options = RunOptions(seed=0, profile="quick")
+    for name in ("max_pool2d", "avg_pool2d"):
+        op = TENSOR_OPS[name]
+        assert stated_verdict(op, examples_for(op, options), 0)["status"] == "checked"
+
+
+def test_max_pool_records_the_first_maximum_as_torchs_tie_rule() -> None:
+    records = run_op("max_pool2d", TorchBackend(), kinds=("vjp",), dtypes=("float64",))
+    picked = {v for r in records for vs in r["conventions"].values() for v in vs}  # type: ignore[attr-defined]
+    assert picked == {"ties: lowest index"}
+
+
+def _flipped_kernel(x, w, b, c, stride, padding):  # type: ignore[no-untyped-def]
+    return conv2d_vjp(x, w[:, :, ::-1, ::-1], b, c, stride, padding)  # true convolution's flip
+
+
+def _transposed_kernel_grad(x, w, b, c, stride, padding):  # type: ignore[no-untyped-def]
+    gx, gw, gb = conv2d_vjp(x, w, b, c, stride, padding)
+    return gx, gw[::-1, ::-1], gb  # output and input channels swapped
+
+
+def _stride_off_by_one(x, w, b, c, stride, padding):  # type: ignore[no-untyped-def]
+    gx, _, gb = conv2d_vjp(x, w, b, c, stride, padding)
+    s = (stride[0] + 1, stride[1])
+    xp = _padded(x, padding, 0.0)
+    gw = np.zeros_like(w)
+    for i, j, rows, cols in _offsets(xp.shape, w.shape[2:], s):
+        part = xp[:, :, rows, cols]
+        gw[:, :, i, j] = np.einsum("bohw,bchw->oc", c[..., : part.shape[2], :], part[:, :, : c.shape[2]])
+    return gx, gw, gb
+
+
+def _avg_padding_off_by_one(x, c, kernel, stride, padding):  # type: ignore[no-untyped-def]
+    gxp = np.zeros_like(_padded(x, padding, 0.0))
+    for _, _, rows, cols in _offsets(gxp.shape, kernel, stride):
+        gxp[:, :, rows, cols] += c / (kernel[0] * kernel[1])
+    shifted = np.roll(gxp, 1, axis=(2, 3)) if max(padding) else np.roll(gxp, 1, axis=2)
+    return (_crop(shifted, padding),)
+
+
+def _avg_over_k(x, c, kernel, stride, padding):  # type: ignore[no-untyped-def]
+    gxp = np.zeros_like(_padded(x, padding, 0.0))
+    for _, _, rows, cols in _offsets(gxp.shape, kernel, stride):
+        gxp[:, :, rows, cols] += c / max(kernel)  # 1/k instead of 1/k^2
+    return (_crop(gxp, padding),)
+
+
+def _max_to_every_tie(x, c, kernel, stride, padding):  # type: ignore[no-untyped-def]
+    win = _window_stack(x, kernel, stride, padding, -np.inf)
+    top = win == win.max(axis=0)  # every tied entry gets the whole cotangent: sum > c
+    gxp = np.zeros_like(_padded(x, padding, 0.0))
+    for k, (_, _, rows, cols) in enumerate(_offsets(gxp.shape, kernel, stride)):
+        gxp[:, :, rows, cols] += np.where(top[k], c, 0.0)
+    return (_crop(gxp, padding),)
+
+
+@pytest.mark.parametrize(
+    ("name", "vjp"),
+    [
+        ("conv2d", _flipped_kernel),
+        ("conv2d", _transposed_kernel_grad),
+        ("conv2d", _stride_off_by_one),
+        ("avg_pool2d", _avg_padding_off_by_one),
+        ("avg_pool2d", _avg_over_k),
+        ("max_pool2d", _max_to_every_tie),
+    ],
+)
+def test_planted_backward_bugs_are_caught(name: str, vjp: object) -> None:
+    assert "vjp" in caught(name, vjp)  # type: ignore[arg-type]
+
+
+@pytest.mark.thorough
+@pytest.mark.parametrize("name", OPS)
+def test_no_false_alarm_on_any_seed(name: str) -> None:
+    found = [
+        f"seed {s}: {line}"
+        for s in range(1, 21)
+        for line in bad(run_op(name, NumpyBackend(), TorchBackend(), seed=s, profile="default"))
+    ]
+    assert found == []
