@@ -168,7 +168,7 @@ def regions(report: dict[str, Any]) -> dict[str, Any]:
 def conventions(report: dict[str, Any]) -> list[dict[str, Any]]:
     """What each backend returned at each non-differentiable point, merged over its checks."""
     kinks = {d["name"]: d.get("kinks", []) for d in report["derivations"]}
-    merged: dict[tuple[str, str, str, str, str], set[float]] = defaultdict(set)
+    merged: dict[tuple[str, str, str, str, str], set[float | str]] = defaultdict(set)
     for c in report["checks"]:
         for key, values in (c.get("conventions") or {}).items():
             merged[(c["derivation"], key, c["backend"], c["device"], c["dtype"])].update(values)
@@ -190,9 +190,12 @@ def conventions(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _values(values: set[float], shown: int = 8) -> str:
-    # A parameter-dependent value (leaky ReLU's alpha) differs per drawn parameter.
-    distinct = list(dict.fromkeys(f"{v:.4g}" for v in sorted(values)))
+def _values(values: set[float | str], shown: int = 8) -> str:
+    # A parameter-dependent value (leaky ReLU's alpha) differs per drawn parameter; a tensor
+    # op's tie rule is text ("ties: lowest index").
+    numbers = sorted(v for v in values if not isinstance(v, str))
+    texts = sorted(v for v in values if isinstance(v, str))
+    distinct = list(dict.fromkeys([*(f"{v:.4g}" for v in numbers), *texts]))
     more = f" … ({len(distinct)} distinct values)" if len(distinct) > shown else ""
     return ", ".join(distinct[:shown]) + more
 

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest_plugins = ("pytester",)  # the gradproof pytest plugin is tested in a pytester sandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The suite's tensors have at most a few hundred entries: one torch thread is faster.
+    if "OMP_NUM_THREADS" not in os.environ:
+        try:
+            import torch
+        except ImportError:
+            return
+        torch.set_num_threads(1)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
