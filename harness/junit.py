@@ -57,5 +57,8 @@ def render(report: dict[str, Any]) -> str:
                 node.text = _text(_details(rec))
             elif verdict == "skip":
                 ET.SubElement(case, "skipped", message=_text(rec.get("message", "")))
+            elif verdict == "xfail":
+                reason = (rec.get("expected_failure") or {}).get("reason", "")
+                ET.SubElement(case, "skipped", message=_text(f"expected failure: {reason}"), type="xfail")
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
