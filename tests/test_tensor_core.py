@@ -124,3 +124,22 @@ def test_kinks_accept_any_subgradient_and_record_it() -> None:
     dy = c * np.where(y >= 0, np.where(y == 0, 2.0, 1.0), 0.0)  # relu'(0) = 2 is no subgradient
     grads = {"x": dy @ arrays["w"], "w": dy.T @ arrays["x"], "b": dy.sum(axis=0)}
     assert rule(arrays, {"g": "relu"}, c, grads, 1e-15) is None
+
+
+def test_a_proof_past_its_time_budget_falls_back_to_the_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    from dataclasses import replace
+
+    from harness import tensor_runner
+
+    def slow_proof() -> tuple[str, list[str]]:
+        time.sleep(5)
+        return "never", []
+
+    monkeypatch.setattr(tensor_runner, "PROOF_SECONDS", 0.5)
+    op = replace(LAYER, proof=slow_proof)
+    start = time.perf_counter()
+    verdict = stated_verdict(op, examples_for(op, RunOptions(seed=0, profile="quick"))[:2], 0)
+    assert time.perf_counter() - start < 4
+    assert verdict["status"] == "checked"
+    assert "no proof" in str(verdict["detail"])
