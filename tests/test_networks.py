@@ -104,17 +104,17 @@ def _chain_with(slope_of: Callable[[str, np.ndarray, int, int], np.ndarray], w_g
 
 
 def _right_slope(g: str, y: np.ndarray, k: int, depth: int) -> np.ndarray:
-    return ref._act(g, y)[1]
+    return ref.activation(g, y)[1]
 
 
 def _hidden_slope_dropped(g: str, y: np.ndarray, k: int, depth: int) -> np.ndarray:
     # the second-to-last layer's g'(y^{L-1}) left out of D3's chain (wrong layer's derivative)
-    return ref._act(g, y)[1] if k == depth else np.ones_like(y)
+    return ref.activation(g, y)[1] if k == depth else np.ones_like(y)
 
 
 def _slope_in_preactivation(g: str, y: np.ndarray, k: int, depth: int) -> np.ndarray:
     # sigma'(y) = y(1 - y): g' written in y instead of in the output a
-    return y * (1 - y) if g == "sigmoid" else (1 - y * y if g == "tanh" else ref._act(g, y)[1])
+    return y * (1 - y) if g == "sigmoid" else (1 - y * y if g == "tanh" else ref.activation(g, y)[1])
 
 
 def _last_slope_everywhere(x, *args, g):  # type: ignore[no-untyped-def]
@@ -122,7 +122,7 @@ def _last_slope_everywhere(x, *args, g):  # type: ignore[no-untyped-def]
     *wb, c = args
     layers = ref._pairs(tuple(wb))
     xs = ref.mlp_forward(x, layers, g)
-    slope_last = ref._act(g, xs[-2] @ layers[-1][0].T + layers[-1][1])[1]
+    slope_last = ref.activation(g, xs[-2] @ layers[-1][0].T + layers[-1][1])[1]
     out: list[np.ndarray] = []
     dx = c
     for k in range(len(layers), 0, -1):

@@ -9,7 +9,7 @@ import pytest
 from derivations import TENSOR_OPS
 from derivations.elementary import MP, Dual, to_float, to_mp
 from harness.backends import NumpyBackend, TorchBackend
-from harness.backends.numpy_layers import LAYER_OPS, _act
+from harness.backends.numpy_layers import LAYER_OPS, activation
 from harness.backends.numpy_ref import Op
 from harness.runner import RunOptions
 from harness.tensor_exact import reference
@@ -76,13 +76,13 @@ def _x_from_preactivation(x, w, b, c, g):  # type: ignore[no-untyped-def]
 
 
 def _transposed_w(x, w, b, c, g):  # type: ignore[no-untyped-def]
-    _, slope = _act(g, x @ w.T + b)
+    _, slope = activation(g, x @ w.T + b)
     dy = c * slope
     return dy @ w, (x.T @ dy).T[::-1], dy.sum(axis=0)
 
 
 def _no_batch_sum(x, w, b, c, g):  # type: ignore[no-untyped-def]
-    _, slope = _act(g, x @ w.T + b)
+    _, slope = activation(g, x @ w.T + b)
     dy = c * slope
     return dy @ w, dy.T @ x, dy[0]
 

@@ -15,8 +15,8 @@ from harness.backends.numpy_stats import STAT_OPS
 LEAKY = 0.1
 
 
-def _act(name: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The activation and its derivative at y."""
+def activation(name: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The activation and its derivative at y (ReLU'(0) = 0, leaky'(0) = alpha)."""
     if name == "sigmoid":
         e = np.exp(-np.abs(y))
         a = np.where(y >= 0, 1 / (1 + e), e / (1 + e))
@@ -32,13 +32,13 @@ def _act(name: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def dense_layer(x: np.ndarray, w: np.ndarray, b: np.ndarray, g: str) -> np.ndarray:
-    return _act(g, x @ w.T + b)[0]
+    return activation(g, x @ w.T + b)[0]
 
 
 def dense_layer_vjp(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, c: np.ndarray, g: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    _, slope = _act(g, x @ w.T + b)
+    _, slope = activation(g, x @ w.T + b)
     dy = c * slope  # dL/dy^L = dL/dx^L * g'(y^L)
     return dy @ w, dy.T @ x, dy.sum(axis=0)  # x^{L-1}, w^L, b^L
 

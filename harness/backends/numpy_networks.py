@@ -10,24 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-LEAKY = 0.1
-
-
-def _act(name: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The activation and its derivative at y (ReLU'(0) = 0, leaky'(0) = alpha)."""
-    if name == "sigmoid":
-        e = np.exp(-np.abs(y))
-        a = np.where(y >= 0, 1 / (1 + e), e / (1 + e))
-        return a, a * (1 - a)
-    if name == "tanh":
-        a = np.tanh(y)
-        return a, 1 - a * a
-    if name == "relu":
-        return np.maximum(y, 0), (y > 0).astype(y.dtype)
-    if name == "leaky_relu":
-        return np.where(y > 0, y, LEAKY * y), np.where(y > 0, 1, LEAKY).astype(y.dtype)
-    raise ValueError(f"unknown activation {name!r}")
-
+from harness.backends.numpy_layers import activation
 
 # --- an L-layer network: a loop over layers forward, the reverse loop backward -------------
 
@@ -36,7 +19,7 @@ def mlp_forward(x: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]], g: s
     """Activations x^0 .. x^L."""
     xs = [x]
     for w, b in layers:
-        xs.append(_act(g, xs[-1] @ w.T + b)[0])
+        xs.append(activation(g, xs[-1] @ w.T + b)[0])
     return xs
 
 
@@ -47,7 +30,7 @@ def mlp_backward(
     grads: list[tuple[np.ndarray, np.ndarray]] = []
     dx = c
     for (w, b), x_prev in zip(reversed(layers), reversed(xs[:-1]), strict=True):
-        _, slope = _act(g, x_prev @ w.T + b)
+        _, slope = activation(g, x_prev @ w.T + b)
         dy = dx * slope
         grads.append((dy.T @ x_prev, dy.sum(axis=0)))
         dx = dy @ w
@@ -73,13 +56,13 @@ def chain_vjp(x: np.ndarray, *args: np.ndarray, g: str) -> tuple[np.ndarray, ...
 
 
 def perceptron(x: np.ndarray, w: np.ndarray, t: np.ndarray) -> np.ndarray:
-    o = _act("sigmoid", np.atleast_2d(w) @ x)[0]
+    o = activation("sigmoid", np.atleast_2d(w) @ x)[0]
     return np.array([0.5 * np.sum((o - t) ** 2)])
 
 
 def perceptron_vjp(x: np.ndarray, w: np.ndarray, t: np.ndarray, c: np.ndarray) -> tuple[np.ndarray | None, ...]:
     w2 = np.atleast_2d(w)
-    o, slope = _act("sigmoid", w2 @ x)
+    o, slope = activation("sigmoid", w2 @ x)
     dz = c[0] * (o - t) * slope  # dE/dO . dO/dz
     return dz @ w2, np.outer(dz, x).reshape(w.shape), None
 
