@@ -45,7 +45,9 @@ def perceptron_bound(arrays: Arrays, params: Params, c: np.ndarray) -> dict[str,
     z = w @ x
     z_mag = np.abs(w) @ np.abs(x)
     o = np.asarray(FLOAT.sigmoid(z), dtype=np.float64)
-    slope = o * (1 - o)
+    # sigma(z) sigma(-z), not o(1 - o): in the tail o rounds to 1 and o(1 - o) to 0, which
+    # would leave no room for the error of a backward that rounds O first.
+    slope = np.asarray(FLOAT.sigmoid(z) * FLOAT.sigmoid(-z), dtype=np.float64)
     diff = np.abs(o - t) + np.abs(o) + np.abs(t) + slope * z_mag  # o - t with o's error
     out = np.array([np.sum(diff * np.abs(o - t))])
     # (O - t) O (1 - O): each factor's error; sigma' taken from the rounded O moves by |1 - 2O| <= 1.

@@ -341,3 +341,22 @@ def test_kink_region_zeros_are_exact_in_float32(name: str) -> None:
         ys32 = chain_forward_all(FLOAT, arrays32, e.params["g"])[0]
         for y64, y32 in zip(ys64, ys32, strict=True):
             assert np.array_equal(np.sign(y64), np.sign(y32))
+
+
+def test_perceptron_whose_output_rounds_to_its_target_is_no_false_alarm() -> None:
+    # Seed 10 drew this: O = sigma(39.2) rounds to 1.0 = t, so a float backward gives 0 where
+    # the exact gradient is -8e-35; the bound must leave room for that rounding.
+    from derivations.tensor_model import TensorExample
+    from harness.backends import NumpyBackend, TorchBackend
+    from harness.runner import RunOptions
+    from harness.tensor_runner import TensorRunner
+
+    op = TENSOR_OPS["perceptron_multi"]
+    x = np.array([-1.4935095310211182, -2.835378408432007, 2.4838554859161377, 1.5489362478256226, -1.96359920501709])
+    w = np.full((4, 5), 2.0)
+    w[0, 1], w[1, 3], w[2, 3], w[3, 2] = -7.310764789581299, 25.70613670349121, -2.3947083950042725, 19.600801467895508
+    t = np.array([0.8923149108886719, 0.2476053386926651, 0.4185752272605896, 1.0])
+    example = TensorExample({"x": x, "w": w, "t": t}, {}, "saturated")
+    runner = TensorRunner([NumpyBackend(), TorchBackend()], RunOptions(devices=("cpu",), kinds=("vjp",)))
+    records = runner.run_op(op, [example])
+    assert [r["verdict"] for r in records] == ["pass"] * 4
