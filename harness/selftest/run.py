@@ -7,9 +7,9 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from derivations import CATALOG, TENSOR_OPS, TensorOp
