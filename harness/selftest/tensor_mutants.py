@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from harness.backends.numpy_conv import _offsets, _padded, _window_stack, conv2d_vjp
-from harness.backends.numpy_networks import _act, _pairs, mlp_forward
+from harness.backends.numpy_layers import activation as _act
+from harness.backends.numpy_networks import _pairs, mlp_forward
 from harness.backends.numpy_stats import _back
 
 Pair = tuple[int, int]
