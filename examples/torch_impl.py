@@ -39,3 +39,22 @@ def leaky_relu(z, alpha):
 def softmax_cross_entropy(z, y):
     n = z.shape[-1]
     return F.cross_entropy(z.reshape(-1, n), y.reshape(-1, n), reduction="none").reshape(z.shape[:-1])
+
+
+# Tensor ops: parameters (stride, padding, dim, keepdim, the activation g) come as keywords.
+ACTIVATIONS = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": lambda y: F.leaky_relu(y, 0.1),
+}
+
+
+@impl.op("dense_layer")
+def dense_layer(x, w, b, g):
+    return ACTIVATIONS[g](F.linear(x, w, b))
+
+
+impl.add("conv2d", lambda x, w, b, stride, padding: F.conv2d(x, w, b, stride=tuple(stride), padding=tuple(padding)))
+impl.add("max_pool2d", lambda x, kernel, stride, padding: F.max_pool2d(x, tuple(kernel), tuple(stride), tuple(padding)))
+impl.add("sum_dim", lambda x, dim, keepdim: x.sum(dim=dim, keepdim=keepdim))

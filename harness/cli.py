@@ -259,6 +259,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 tensor_examples = tensor_examples_for(op, options)
                 tensor_verdict = stated_verdict(op, tensor_examples, options.seed)
                 found = tensor_runner.run_op(op, tensor_examples)
+                if session is not None:
+                    found += session.conformance(op, tensor_examples, options)
                 derivations.append(tensor_record(op, tensor_examples, tensor_verdict, options.seed))
                 status, count = str(tensor_verdict["status"]), len(tensor_examples)
             else:

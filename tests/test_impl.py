@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from derivations import TENSOR_OPS
 from harness import cli
 from harness.impl.expectations import Expectations, ExpectationsError
 
@@ -55,7 +56,7 @@ def test_module_attributes_and_every_failure_mode_of_third_party_code(
     assert line in err
     assert "lacks softmax, softmax_cross_entropy" in err
     impl = report["implementations"][0]  # type: ignore[index]
-    assert impl["lacks"] == ["softmax", "softmax_cross_entropy"]
+    assert impl["lacks"] == ["softmax", "softmax_cross_entropy", *TENSOR_OPS]  # tensor ops count too
     assert checks[f"sigmoid{prefix}vjp"]["reproduce"].startswith(
         f"gradproof verify --only sigmoid --impl {IMPLS / 'broken.py'} "
     )

@@ -83,7 +83,7 @@ def _shaped(v: np.ndarray, dim: int, keepdim: bool, single: bool) -> np.ndarray:
 
 def _route(x: np.ndarray, c: np.ndarray, dim: int, idx: np.ndarray, keepdim: bool, single: bool) -> np.ndarray:
     c_moved = c[..., None] if single and not keepdim else np.moveaxis(c, dim, -1)
-    g = np.zeros(np.moveaxis(x, dim, -1).shape)
+    g = np.zeros(np.moveaxis(x, dim, -1).shape, dtype=np.result_type(x, c))  # the inputs' dtype, as torch keeps it
     np.put_along_axis(g, idx, c_moved, axis=-1)
     return np.moveaxis(g, -1, dim)
 

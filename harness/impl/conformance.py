@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from derivations.elementary import FLOAT
 from derivations.model import Derivation
+from derivations.tensor_model import TensorExample, TensorOp
 from harness.backends.base import Target
 from harness.compare import roundings
 from harness.dtypes import Format, get_format
@@ -29,13 +31,20 @@ class Nonconformance(Exception):
 class Probe:
     """One example at one target, with the calls every conformance check shares."""
 
-    def __init__(self, backend: ImplBackend, d: Derivation, ex: Example, target: Target, seed: int) -> None:
+    def __init__(
+        self, backend: ImplBackend, d: Derivation | TensorOp, ex: Example | TensorExample, target: Target, seed: int
+    ) -> None:
         self.backend, self.d, self.target = backend, d, target
         self.fmt: Format = get_format(target.dtype)
         self.arrays = {k: self.fmt.round(v) for k, v in ex.arrays.items()}
-        self.params = ex.params
-        self.x = self.arrays[d.wrt.name]
-        self.out_shape = d.output_shape(self.x.shape)
+        self.params = dict(ex.params)
+        if isinstance(d, TensorOp):
+            self.out_shape = tuple(np.shape(d.forward(FLOAT, self.arrays, self.params)))
+            self.rho = float(d.roundings(self.arrays, self.params))
+        else:
+            x = self.arrays[d.wrt.name]
+            self.out_shape = d.output_shape(x.shape)
+            self.rho = roundings(d, d.row_length(x.shape))
         self.rng = np.random.default_rng(seed)
         self.cotangent = self.fmt.round(self.rng.standard_normal(self.out_shape))
         self.wrt = [k for k, i in enumerate(d.inputs) if i.differentiable]
@@ -53,9 +62,8 @@ class Probe:
     def allowed(self, value: np.ndarray) -> np.ndarray:
         """How far two values that should agree may differ: rounding at subnormal size, plus
         the ULPs the implementation declares as its nondeterminism."""
-        rho = roundings(self.d, self.d.row_length(self.x.shape))
         ulps = self.backend.descriptor.nondeterminism_ulps
-        return rho * self.fmt.tiny + ulps * self.fmt.ulp(value)
+        return self.rho * self.fmt.tiny + ulps * self.fmt.ulp(value)
 
 
 def _dtype_shape(p: Probe) -> None:
@@ -100,8 +108,13 @@ def _determinism(p: Probe) -> None:
                 raise Nonconformance(f"two identical calls differ ({problem})")
 
 
-def _split_mask(p: Probe) -> np.ndarray:
-    """A random 0/1 mask over whole output rows: a row of a row op goes to one part or the other."""
+def _split_mask(p: Probe) -> np.ndarray | None:
+    """A random 0/1 mask over whole output rows: a row of a row op goes to one part or the other.
+
+    None for a tensor op: one input entry gathers many output entries (a matrix product, a
+    convolution), so the two parts' sum rounds differently from the whole and no mask is exact."""
+    if isinstance(p.d, TensorOp):
+        return None
     row_op = p.d.structure == "row" and not p.d.reduces
     shape = (*p.out_shape[:-1], 1) if row_op and p.out_shape else p.out_shape
     return np.broadcast_to(p.rng.integers(0, 2, shape).astype(np.float64), p.out_shape)
@@ -109,7 +122,8 @@ def _split_mask(p: Probe) -> np.ndarray:
 
 def _cotangent(p: Probe) -> None:
     """vjp(-2c) = -2 vjp(c) exactly (scaling by a power of two rounds nothing), and
-    vjp(c m) + vjp(c (1 - m)) = vjp(c) for a mask m over whole rows (each row's part is exact)."""
+    vjp(c m) + vjp(c (1 - m)) = vjp(c) for a mask m over whole rows (each row's part is exact;
+    elementwise and row ops only)."""
     c = p.cotangent
     g = p.grads(p.vjp())
     g_scaled = p.grads(p.vjp(-2.0 * c))
@@ -120,6 +134,8 @@ def _cotangent(p: Probe) -> None:
         if problem:
             raise Nonconformance(f"the backward is not linear in its cotangent ({problem})")
     m = _split_mask(p)
+    if m is None:
+        return
     g1, g2 = p.grads(p.vjp(c * m)), p.grads(p.vjp(c * (1 - m)))
     for a, b, whole in zip(g1, g2, g, strict=True):
         problem = _differ("vjp(c m) + vjp(c (1-m)) against vjp(c)", a + b, whole, p.allowed(whole))
@@ -137,8 +153,8 @@ CHECKS: dict[str, Callable[[Probe], None]] = {
 
 def run(
     backend: ImplBackend,
-    d: Derivation,
-    examples: Sequence[Example],
+    d: Derivation | TensorOp,
+    examples: Sequence[Example | TensorExample],
     options: RunOptions,
     kinds: Sequence[str] = KINDS,
     skip_reason: Callable[[str], str | None] = lambda check_id: None,
@@ -164,7 +180,12 @@ def run(
 
 
 def _run_one(
-    backend: ImplBackend, d: Derivation, examples: Sequence[Example], options: RunOptions, target: Target, kind: str
+    backend: ImplBackend,
+    d: Derivation | TensorOp,
+    examples: Sequence[Example | TensorExample],
+    options: RunOptions,
+    target: Target,
+    kind: str,
 ) -> dict[str, object]:
     start = time.perf_counter()
     verdict, message, failed_at = "pass", "", None

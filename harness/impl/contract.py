@@ -30,13 +30,10 @@ class Convention:
 
     @classmethod
     def of(cls, d: Any) -> Convention:
-        """From a catalog Derivation (duck-typed so that this module never imports SymPy)."""
-        return cls(
-            d.name,
-            tuple(i.name for i in d.inputs),
-            tuple(i.differentiable for i in d.inputs),
-            tuple(p.name for p in d.params),
-        )
+        """From a catalog Derivation or TensorOp (duck-typed so that this module never imports
+        SymPy); a TensorOp names its parameters (stride, dim, keepdim, k, g) in params_doc."""
+        params = tuple(d.params_doc) if hasattr(d, "params_doc") else tuple(p.name for p in d.params)
+        return cls(d.name, tuple(i.name for i in d.inputs), tuple(i.differentiable for i in d.inputs), params)
 
     def forward_call(self) -> str:
         return f"forward({self._args(())})"

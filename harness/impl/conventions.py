@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from derivations import CATALOG
+from derivations import CATALOG, TENSOR_OPS
 from derivations.model import Derivation
 from harness.impl.contract import Convention
 
@@ -37,6 +37,24 @@ def rows() -> list[dict[str, object]]:
                 "kinks": [f"at {k.at:g} any value in [{k.lo}, {k.hi}] passes" for k in d.kinks],
             }
         )
+    for op in TENSOR_OPS.values():
+        conv = Convention.of(op)
+        out.append(
+            {
+                "op": op.name,
+                "forward": conv.forward_call(),
+                "vjp": f"{conv.vjp_call()} -> {conv.vjp_returns()}",
+                "shapes": "as torch lays them out (see each parameter); the output's shape follows from the inputs",
+                "cotangent": "the output's shape",
+                "inputs": [
+                    {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable}
+                    for i in op.inputs
+                ],
+                # Integers, booleans, pairs or names, passed as keywords exactly as documented.
+                "params": [{"name": k, "convention": v, "keyword": True} for k, v in op.params_doc.items()],
+                "kinks": [op.tie_rule] if op.tie_rule else [],
+            }
+        )
     return out
 
 
@@ -54,7 +72,10 @@ def text() -> str:
             what = "differentiable" if i["differentiable"] else "not differentiable (return None)"
             lines.append(f"  input {i['name']}: {i['domain']}, {what}")
         for p in row["params"]:  # type: ignore[attr-defined]
-            lines.append(f"  param {p['name']} (keyword): default {p['default']:g}, domain {p['domain']}")
+            if "convention" in p:
+                lines.append(f"  param {p['name']} (keyword): {p['convention']}")
+            else:
+                lines.append(f"  param {p['name']} (keyword): default {p['default']:g}, domain {p['domain']}")
         for k in row["kinks"]:  # type: ignore[attr-defined]
             lines.append(f"  kink: {k}")
     return "\n".join(lines)

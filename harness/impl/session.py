@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from derivations import CATALOG
+from derivations import CATALOG, TENSOR_OPS
 from derivations.model import Derivation
+from derivations.tensor_model import TensorExample, TensorOp
 from harness.impl import conformance
 from harness.impl.backend import ImplBackend
 from harness.impl.contract import Convention
@@ -17,7 +18,7 @@ from harness.impl.isolation import DEFAULT_TIMEOUT, InProcess, Isolated
 from harness.inputs import Example
 from harness.runner import RunOptions
 
-CONVENTIONS = {name: Convention.of(d) for name, d in CATALOG.items()}
+CONVENTIONS = {name: Convention.of(d) for name, d in (*CATALOG.items(), *TENSOR_OPS.items())}
 
 
 def load(spec: str, *, isolate: bool = True, timeout: float = DEFAULT_TIMEOUT) -> ImplBackend:
@@ -52,9 +53,11 @@ class ImplSession:
 
     def ops(self) -> tuple[str, ...]:
         """Catalog ids any implementation provides, in catalog order."""
-        return tuple(n for n in CATALOG if any(n in b.descriptor.ops for b in self.backends))
+        return tuple(n for n in CONVENTIONS if any(n in b.descriptor.ops for b in self.backends))
 
-    def conformance(self, d: Derivation, examples: list[Example], options: RunOptions) -> list[dict[str, object]]:
+    def conformance(
+        self, d: Derivation | TensorOp, examples: Sequence[Example | TensorExample], options: RunOptions
+    ) -> list[dict[str, object]]:
         kinds = [k for k in conformance.KINDS if k in options.kinds] if options.kinds else list(conformance.KINDS)
         records: list[dict[str, object]] = []
         for b in self.backends:
@@ -77,7 +80,7 @@ class ImplSession:
                 "spec": b.descriptor.spec,
                 "kind": b.descriptor.kind,
                 "ops": list(b.descriptor.ops),
-                "lacks": [n for n in CATALOG if n not in b.descriptor.ops],
+                "lacks": [n for n in CONVENTIONS if n not in b.descriptor.ops],
                 "problems": list(b.descriptor.problems),
                 "nondeterminism_ulps": b.descriptor.nondeterminism_ulps,
             }
@@ -88,7 +91,7 @@ class ImplSession:
         lines = [f"PROBLEM {p}" for p in self.problems()]
         lines += [f"WARNING {u}" for u in self.expectations.unmatched()]
         for b in self.backends:
-            lacks = [n for n in CATALOG if n not in b.descriptor.ops]
+            lacks = [n for n in CONVENTIONS if n not in b.descriptor.ops]
             lines.append(
                 f"{b.name} ({b.descriptor.kind}) provides {', '.join(b.descriptor.ops) or 'no ops'}"
                 + (f"; lacks {', '.join(lacks)}" if lacks else "")

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations import CATALOG
+from derivations import CATALOG, TENSOR_OPS
 from harness.backends import numpy_ref as ref
 from harness.impl.registry import Implementation
+from harness.selftest import tensor_mutants as tm
 
 Fn = Callable[..., object]
 
@@ -42,7 +43,9 @@ class Variant:
 
 def _per_input(op: str, vjp: Fn) -> Fn:
     """The reference's vjp returns the one differentiable input's gradient; the contract
-    wants one entry per input, None for targets."""
+    wants one entry per input, None for targets. A tensor op's already gives one per input."""
+    if op in TENSOR_OPS:
+        return vjp
     inputs = CATALOG[op].inputs
     if len(inputs) == 1:
         return vjp
@@ -397,6 +400,49 @@ VARIANTS: tuple[Variant, ...] = (
         "correct: another order of operations",
         "mse",
         vjp=lambda yhat, y, c: (_row(c) * (yhat - y) * (2.0 / yhat.shape[-1]), None),
+        correct=True,
+    ),
+    # Tensor ops: layers, chains, residual blocks, convolution, pooling, reductions.
+    M("dense-weight-transposed", "transposed weight gradient", "dense_layer", vjp=tm.dense_weight_transposed),
+    M("dense-bias-batch-mean", "missing batch sum for the bias", "dense_layer", vjp=tm.dense_bias_no_batch_sum),
+    M(
+        "chain-last-layer-slope",
+        "wrong layer's activation derivative",
+        "backprop_chain_L2",
+        vjp=tm.chain_last_layer_slope,
+    ),
+    M("residual-no-identity", "dropped residual term", "residual_linear", vjp=tm.residual_no_identity),
+    M(
+        "conv-crop-ignores-padding",
+        "stride/padding handling in the backward",
+        "conv2d",
+        vjp=tm.conv_crop_ignores_padding,
+    ),
+    M("conv-flipped-kernel", "flipped kernel", "conv2d", vjp=tm.conv_flipped_kernel),
+    M("max-pool-ties-duplicated", "tie handling", "max_pool2d", vjp=tm.max_pool_ties_duplicated),
+    M("max-dim-ties-duplicated", "tie handling", "max_dim", vjp=tm.max_dim_ties_duplicated),
+    M("sum-keepdim-last-axis", "keepdim mishandled", "sum_dim", vjp=tm.sum_keepdim_last_axis),
+    M("mean-wrong-dim-count", "wrong axis or dim", "mean_dim", vjp=tm.mean_wrong_dim_count),
+    M("norm2-missing-norm", "missing factor or normaliser", "norm2_dim", vjp=tm.norm2_missing_norm),
+    M(
+        "max-pool-ties-split",
+        "correct: ties share the cotangent evenly",
+        "max_pool2d",
+        vjp=tm.max_pool_ties_split,
+        correct=True,
+    ),
+    M(
+        "max-dim-ties-split",
+        "correct: ties share the cotangent evenly",
+        "max_dim",
+        vjp=tm.max_dim_ties_split,
+        correct=True,
+    ),
+    M(
+        "chain-relu-slope-one",
+        "correct: subgradient 1 at the kink",
+        "backprop_chain_L2",
+        vjp=tm.chain_relu_slope_one,
         correct=True,
     ),
 )
