@@ -85,7 +85,7 @@ def conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cross-correlation with a 3x3 kernel, stride 1, zero padding 1: (N, C, H, W) -> (N, O, H, W)."""
     n, _, h, wd = x.shape
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    out = np.zeros((n, w.shape[0], h, wd))
+    out = np.zeros((n, w.shape[0], h, wd), dtype=np.result_type(x, w))
     for i in range(3):
         for j in range(3):
             out += np.einsum("nchw,oc->nohw", xp[:, :, i : i + h, j : j + wd], w[:, :, i, j])
