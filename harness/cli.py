@@ -28,7 +28,7 @@ from harness.impl.session import ImplSession, read_expectations
 from harness.inputs import Example
 from harness.runner import PROFILES, Runner, RunOptions, derivation_record, examples_for
 from harness.selftest import cli as selftest_cli
-from harness.tensor_runner import TensorRunner, stated_verdict, tensor_record
+from harness.tensor_runner import TensorRunner, tensor_record
 from harness.tensor_runner import examples_for as tensor_examples_for
 
 DEVICES = ("cpu", "cuda")
@@ -257,7 +257,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 op = TENSOR_OPS[name]
                 live(f"[{k}/{len(only)}] {name}: drawing inputs and checking the stated gradients at 80 digits")
                 tensor_examples = tensor_examples_for(op, options)
-                tensor_verdict = stated_verdict(op, tensor_examples, options.seed)
+                tensor_verdict = tensor_runner.stated_verdict(op, tensor_examples)
                 found = tensor_runner.run_op(op, tensor_examples)
                 if session is not None:
                     found += session.conformance(op, tensor_examples, options)

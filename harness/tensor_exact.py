@@ -27,6 +27,9 @@ KINK_GAP = 0.0  # only an exact kink or tie is one: anywhere else the branch is 
 class TensorReference:
     forward: np.ndarray
     vjp: dict[str, np.ndarray]  # empty at a kink, where the VJP is a set
+    # The same at 80 digits (mpmath object arrays): a formula is judged on these, since two
+    # values equal to 30 digits can still round to neighbouring doubles.
+    vjp_digits: dict[str, np.ndarray]
     at_kink: bool
 
 
@@ -47,6 +50,7 @@ def reference(
         exact = {k: to_mp(v) for k, v in arrays.items()}
         out = to_float(np.asarray(op.forward(MP, exact, params), dtype=object))
         grads: dict[str, np.ndarray] = {}
+        digits: dict[str, np.ndarray] = {}
         if not at_kink:
             c = to_mp(cotangent)
             total = sum(int(np.size(arrays[i.name])) for i in op.differentiable)
@@ -62,4 +66,5 @@ def reference(
                     done += 1
                 on_entry(done, total)
                 grads[inp.name] = to_float(g)
-    return TensorReference(out, grads, at_kink)
+                digits[inp.name] = g
+    return TensorReference(out, grads, digits, at_kink)

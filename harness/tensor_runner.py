@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import mpmath
 import numpy as np
 
-from derivations.elementary import FLOAT, MP, to_float, to_mp
+from derivations.elementary import FLOAT, MP, to_mp
 from derivations.tensor_model import TensorExample, TensorOp
 from harness import symbolic, tensor_checks
 from harness.backends.base import Backend, Target
@@ -33,8 +32,21 @@ def examples_for(op: TensorOp, options: RunOptions) -> list[TensorExample]:
     return found
 
 
+def exact_case(op: TensorOp, ex: TensorExample, dtype: str, seed: int) -> tensor_checks.TensorCase:
+    """One example rounded to `dtype`, a random cotangent from `seed`, and the exact reference."""
+    fmt = get_format(dtype)
+    arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
+    out_shape = np.shape(op.forward(FLOAT, arrays, ex.params))
+    cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
+    ref = reference(op, arrays, ex.params, cot)
+    return tensor_checks.TensorCase(op, arrays, dict(ex.params), cot, ref, fmt, seed)
+
+
 class TensorRunner:
-    """Checks tensor ops on each backend that provides them; `on_progress` hears each group."""
+    """Checks tensor ops on each backend that provides them; `on_progress` hears each group.
+
+    The exact cases of the op last seen are kept, so that its stated-formula verdict and its
+    checks share one 80-digit reference per example and dtype (the costliest step)."""
 
     def __init__(
         self,
@@ -45,25 +57,23 @@ class TensorRunner:
         self.backends = backends
         self.options = options
         self.on_progress = on_progress
+        self._cases: dict[tuple[str, int, str], tensor_checks.TensorCase] = {}
 
-    def _case(
-        self, op: TensorOp, ex: TensorExample, index: int, dtype: str, cache: dict[tuple[int, str], Any]
-    ) -> tensor_checks.TensorCase:
-        key = (index, dtype)
-        if key not in cache:
-            fmt = get_format(dtype)
-            arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
-            out_shape = np.shape(op.forward(FLOAT, arrays, ex.params))
-            seed = _seed(self.options.seed, op.name, index, dtype)
-            cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
-            ref = reference(op, arrays, ex.params, cot)
-            cache[key] = tensor_checks.TensorCase(op, arrays, dict(ex.params), cot, ref, fmt, seed)
-        return cache[key]  # type: ignore[no-any-return]
+    def _case(self, op: TensorOp, ex: TensorExample, index: int, dtype: str) -> tensor_checks.TensorCase:
+        key = (op.name, index, dtype)
+        if key not in self._cases:
+            if any(k[0] != op.name for k in self._cases):
+                self._cases.clear()  # one op at a time: the references are large object arrays
+            self._cases[key] = exact_case(op, ex, dtype, _seed(self.options.seed, op.name, index, dtype))
+        return self._cases[key]
+
+    def stated_verdict(self, op: TensorOp, examples: list[TensorExample]) -> dict[str, object]:
+        """`stated_verdict` on the float64 cases the checks use."""
+        return _judge_stated(op, examples, lambda i, ex: self._case(op, ex, i, "float64"))
 
     def run_op(self, op: TensorOp, examples: list[TensorExample]) -> list[dict[str, object]]:
         o = self.options
         kinds = [k for k in o.kinds if k in tensor_checks.KINDS]
-        cache: dict[tuple[int, str], Any] = {}
         records: list[dict[str, object]] = []
         plan: list[tuple[Backend, Target, str]] = []
         for backend in self.backends:
@@ -80,14 +90,13 @@ class TensorRunner:
                         plan.append((backend, target, kind))
         for k, (backend, target, kind) in enumerate(plan, 1):
             self.on_progress(f"{op.name}: {backend.name} {target} {kind} ({k}/{len(plan)})")
-            records.append(self._run_group(op, examples, cache, backend, target, kind))
+            records.append(self._run_group(op, examples, backend, target, kind))
         return records
 
     def _run_group(
         self,
         op: TensorOp,
         examples: list[TensorExample],
-        cache: dict[tuple[int, str], Any],
         backend: Backend,
         target: Target,
         kind: str,
@@ -121,7 +130,7 @@ class TensorRunner:
 
         for i, ex in enumerate(examples):
             try:
-                case = self._case(op, ex, i, target.dtype, cache)
+                case = self._case(op, ex, i, target.dtype)
                 if kind in tensor_checks.FD_KINDS and case.reference.at_kink:
                     continue  # differences straddle the kink; the VJP check judges the set
                 outcome = run(backend, case, target)
@@ -158,35 +167,37 @@ def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> di
 
     A formula that agrees to STATED_DIGITS digits everywhere is 'checked'; the first example
     where it does not is the counterexample."""
+    return _judge_stated(op, examples, lambda i, ex: exact_case(op, ex, "float64", _seed(seed, op.name, "stated", i)))
+
+
+def _judge_stated(
+    op: TensorOp,
+    examples: list[TensorExample],
+    case_for: Callable[[int, TensorExample], tensor_checks.TensorCase],
+) -> dict[str, object]:
     if op.stated is None:
         return {"status": "numerical-only", "detail": "the notes state no gradient formula for this op"}
     for i, ex in enumerate(examples):
-        cot = np.random.default_rng(_seed(seed, op.name, "stated", i)).standard_normal(
-            np.shape(op.forward(FLOAT, ex.arrays, ex.params))
-        )
-        ref = reference(op, ex.arrays, ex.params, cot)
+        case = case_for(i, ex)
+        ref, cot = case.reference, case.cotangent
         if ref.at_kink:
             continue
         with mpmath.workdps(DIGITS):
-            exact = {k: to_mp(v) for k, v in ex.arrays.items()}
-            said = op.stated(MP, exact, ex.params, to_mp(cot))
+            exact = {k: to_mp(v) for k, v in case.arrays.items()}
+            said = op.stated(MP, exact, case.params, to_mp(cot))
             for name, g in said.items():
-                g_float = to_float(np.asarray(g, dtype=object))
-                want = ref.vjp[name]
-                scale = max(float(np.max(np.abs(want))), 1e-300) if want.size else 1.0
-                err = np.abs(g_float - want) if g_float.shape == want.shape else np.array([np.inf])
-                if g_float.shape != want.shape or float(np.max(err)) > scale * 10.0**-STATED_DIGITS:
-                    j = int(np.argmax(err)) if g_float.shape == want.shape else 0
-                    return {
-                        "status": "refuted",
-                        "detail": (
-                            f"d/d{name} as stated differs from the exact gradient at example {i} "
-                            f"({ex.region}, params {ex.params}): entry {j} stated "
-                            f"{g_float.reshape(-1)[j] if g_float.size else 'nothing'} vs exact {want.reshape(-1)[j]}"
-                        ),
-                        "counterexample": {"example": i, "input": name, "params": ex.params},
-                        "corrected": "",
-                    }
+                stated = np.asarray(g, dtype=object)
+                want = ref.vjp_digits[name]
+                if stated.shape != want.shape:
+                    return _refuted(i, ex, name, f"stated shape {stated.shape}, exact {want.shape}")
+                err = np.abs(stated - want).reshape(-1)
+                scale = max((abs(v) for v in want.reshape(-1)), default=mpmath.mpf(0))
+                j = int(np.argmax(err)) if err.size else 0
+                if err.size and err[j] > scale * mpmath.mpf(10) ** -STATED_DIGITS:
+                    got, exact_j = stated.reshape(-1)[j], want.reshape(-1)[j]
+                    return _refuted(
+                        i, ex, name, f"entry {j} stated {mpmath.nstr(got, 20)} vs exact {mpmath.nstr(exact_j, 20)}"
+                    )
     detail = (
         f"the stated gradients equal the exact ones to {STATED_DIGITS} digits at all {len(examples)} "
         f"examples (80-digit arithmetic)"
@@ -202,6 +213,18 @@ def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> di
             return {"status": "refuted", "detail": detail, "counterexample": {"entries": wrong}, "corrected": ""}
         return {"status": "proved", "detail": f"proved {scope}; {detail}", "counterexample": None, "corrected": None}
     return {"status": "checked", "detail": detail, "counterexample": None, "corrected": None}
+
+
+def _refuted(index: int, ex: TensorExample, name: str, what: str) -> dict[str, object]:
+    return {
+        "status": "refuted",
+        "detail": (
+            f"d/d{name} as stated differs from the exact gradient at example {index} "
+            f"({ex.region}, params {ex.params}): {what}"
+        ),
+        "counterexample": {"example": index, "input": name, "params": ex.params},
+        "corrected": "",
+    }
 
 
 def tensor_record(
