@@ -142,50 +142,30 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.params:
         print(conventions.text() if not args.json else json.dumps(conventions.rows(), indent=1))
         return 0
+    entries: list[Derivation | TensorOp | Claim] = [*CATALOG.values(), *TENSOR_OPS.values(), *CLAIMS.values()]
     if args.json:
-        rows = [
-            {
-                "name": d.name,
-                "title": d.title,
-                "structure": d.structure,
-                "claims": list(d.source.claims),
-                "seed": d.source.seed,
-            }
-            for d in CATALOG.values()
-        ]
-        rows += [
-            {
-                "name": op.name,
-                "title": op.title,
-                "structure": op.structure,
-                "claims": list(op.claims),
-                "seed": op.source.seed,
-            }
-            for op in TENSOR_OPS.values()
-        ]
-        rows += [
-            {
-                "name": c.name,
-                "title": c.title,
-                "method": c.method,
-                "claims": list(c.source.claims),
-                "seed": c.source.seed,
-            }
-            for c in CLAIMS.values()
-        ]
-        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        print(json.dumps([_list_row(e) for e in entries], indent=1, ensure_ascii=False))
         return 0
-    for d in CATALOG.values():
-        inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in d.inputs)
-        params = "".join(f", {p.name}={p.default:g}" for p in d.params)
-        print(f"{d.name:24} {d.structure:11} ({inputs}{params})  {'/'.join(d.source.claims)}  {d.title}")
-    for op in TENSOR_OPS.values():
-        inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in op.inputs)
-        params = "".join(f", {p}" for p in op.params_doc)
-        print(f"{op.name:24} {op.structure:11} ({inputs}{params})  {'/'.join(op.claims)}  {op.title}")
-    for c in CLAIMS.values():
-        print(f"{c.name:24} claim/{c.method:10} {'/'.join(c.source.claims)}  {c.title}")
+    for e in entries:
+        print(_list_line(e))
     return 0
+
+
+def _list_row(e: Derivation | TensorOp | Claim) -> dict[str, object]:
+    kind = {"method": e.method} if isinstance(e, Claim) else {"structure": e.structure}
+    return {"name": e.name, "title": e.title, **kind, "claims": list(e.source.claims), "seed": e.source.seed}
+
+
+def _list_line(e: Derivation | TensorOp | Claim) -> str:
+    claims = "/".join(e.source.claims)
+    if isinstance(e, Claim):
+        return f"{e.name:24} claim/{e.method:10} {claims}  {e.title}"
+    inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in e.inputs)
+    if isinstance(e, Derivation):
+        params = "".join(f", {p.name}={p.default:g}" for p in e.params)
+    else:
+        params = "".join(f", {p}" for p in e.params_doc)
+    return f"{e.name:24} {e.structure:11} ({inputs}{params})  {claims}  {e.title}"
 
 
 def _small_tensor_threads() -> None:

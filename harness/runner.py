@@ -282,12 +282,16 @@ class Runner:
         worst = acc.worst
         if worst is None or worst.usage <= 1.0:
             return finish("pass", "")
-        return finish(
-            "fail",
-            f"{d.name} {kind} on {name}/{target}: entry {list(worst.index)} expected {worst.expected:.17g}, "
-            f"got {worst.actual:.17g} (error {worst.abs_error:.3g}, {worst.ulp_error:.3g} ULP; "
-            f"tolerance {worst.tolerance:.3g})",
-        )
+        return finish("fail", failure_message(f"{d.name} {kind} on {name}/{target}", worst))
+
+
+def failure_message(check: str, worst: compare.Measurement, of: str = "") -> str:
+    """`check`: entry [i] (of input) expected e, got a (error, ULPs; tolerance)."""
+    where = f" of {of}" if of else ""
+    return (
+        f"{check}: entry {list(worst.index)}{where} expected {worst.expected:.17g}, got {worst.actual:.17g} "
+        f"(error {worst.abs_error:.3g}, {worst.ulp_error:.3g} ULP; tolerance {worst.tolerance:.3g})"
+    )
 
 
 class Group(NamedTuple):

@@ -15,7 +15,7 @@ from harness import symbolic, tensor_checks
 from harness.backends.base import Backend, Target
 from harness.dtypes import get_format
 from harness.inputs import draw_examples
-from harness.runner import PROFILES, Accumulator, RunOptions, _record, _seed
+from harness.runner import PROFILES, Accumulator, RunOptions, _input_summary, _record, _seed, failure_message
 from harness.tensor_exact import DIGITS, reference
 
 # The stated gradient must agree with the exact one to this many digits to hold; both are
@@ -140,7 +140,7 @@ class TensorRunner:
                 acc.error = f"{type(exc).__name__}: {exc}"
                 acc.worst_example = i
                 rec = finish("error", acc.error)
-                rec.setdefault("failure", {"input": {"arrays": {k: v.tolist() for k, v in ex.arrays.items()}}})
+                rec.setdefault("failure", {"input": _input_summary(ex)})
                 return rec
             checked += 1
             acc.add(outcome, i)
@@ -151,15 +151,10 @@ class TensorRunner:
             return finish("skip", "every example sits at a kink, where finite differences do not apply")
         if worst is None or worst.usage <= 1.0:
             return finish("pass", "")
+        check = f"{op.name} {kind} on {backend.name}/{target}"
         if acc.where.startswith("outside"):  # judged as a set at a kink or tie: no single expected value
-            return finish("fail", f"{op.name} {kind} on {backend.name}/{target}: the gradient lies {acc.where}")
-        where = f" of {acc.where}" if acc.where else ""
-        return finish(
-            "fail",
-            f"{op.name} {kind} on {backend.name}/{target}: entry {list(worst.index)}{where} expected "
-            f"{worst.expected:.17g}, got {worst.actual:.17g} (error {worst.abs_error:.3g}, "
-            f"{worst.ulp_error:.3g} ULP; tolerance {worst.tolerance:.3g})",
-        )
+            return finish("fail", f"{check}: the gradient lies {acc.where}")
+        return finish("fail", failure_message(check, worst, acc.where))
 
 
 def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> dict[str, object]:

@@ -9,7 +9,7 @@ from derivations import TENSOR_OPS
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends.numpy_conv import _crop, _offsets, _padded, _window_stack, conv2d_vjp
 from harness.runner import RunOptions
-from harness.tensor_runner import examples_for, stated_verdict
+from harness.tensor_runner import TensorRunner, examples_for, stated_verdict
 from tests.tensor_helpers import bad, caught, run_op
 
 OPS = ("conv2d", "max_pool2d", "avg_pool2d")
@@ -111,3 +111,26 @@ def test_a_stated_value_on_a_rounding_tie_is_judged_at_80_digits() -> None:
     # doubles: compared after rounding to float64, the exact formula looked refuted.
     op = TENSOR_OPS["avg_pool2d"]
     assert stated_verdict(op, examples_for(op, RunOptions(seed=5)), 5)["status"] == "checked"
+
+
+def test_a_failing_conv2d_record_fits_the_report_schema() -> None:
+    # Its failure input carries kernel/stride/padding pairs: lists in JSON.
+    import json
+
+    from harness import report, report_schema
+    from harness.backends.numpy_ref import OPS, Op
+
+    forward, vjp = OPS["conv2d"].forward, OPS["conv2d"].vjp
+
+    def wrong_weight(*args: object, **params: object) -> tuple[object, ...]:
+        dx, dw, db = vjp(*args, **params)  # type: ignore[misc]
+        return dx, dw * 1.5, db
+
+    options = RunOptions(seed=0, profile="quick", devices=("cpu",), kinds=("vjp",))
+    op = TENSOR_OPS["conv2d"]
+    records = TensorRunner([NumpyBackend("mutant", {"conv2d": Op(forward, wrong_weight)})], options).run_op(
+        op, examples_for(op, options)
+    )
+    assert {r["verdict"] for r in records} == {"fail"}
+    data = report.build([], records, seed=0, profile="quick", seconds=0.0)
+    report_schema.validate(json.loads(json.dumps(data, default=lambda v: v.tolist())))
