@@ -121,6 +121,15 @@ class NumpyKind:
         return _raw(gradients(conv, out), modified, _from_numpy)
 
 
+def _callable_problem(conv: Convention, entry: Any, what: str) -> str | None:
+    """Why one callable cannot serve as `conv`'s op (not callable, wrong signature), or None."""
+    from harness.impl.contract import signature_problem
+
+    if not callable(entry):
+        return f"needs {what}, got {type(entry).__name__}"
+    return signature_problem(entry, conv.op, conv.inputs, conv.params)
+
+
 class TorchKind:
     """A torch callable (a function, or a custom autograd.Function's .apply) through autograd."""
 
@@ -139,11 +148,7 @@ class TorchKind:
         return None
 
     def check_entry(self, conv: Convention, entry: Any) -> str | None:
-        from harness.impl.contract import signature_problem
-
-        if not callable(entry):
-            return f"needs a torch callable, got {type(entry).__name__}"
-        return signature_problem(entry, conv.op, conv.inputs, conv.params)
+        return _callable_problem(conv, entry, "a torch callable")
 
     @staticmethod
     def _numpy(t: Any) -> tuple[np.ndarray, str]:
@@ -234,11 +239,7 @@ class JaxKind:
         return None
 
     def check_entry(self, conv: Convention, entry: Any) -> str | None:
-        from harness.impl.contract import signature_problem
-
-        if not callable(entry):
-            return f"needs a JAX function, got {type(entry).__name__}"
-        return signature_problem(entry, conv.op, conv.inputs, conv.params)
+        return _callable_problem(conv, entry, "a JAX function")
 
     @staticmethod
     def _numpy(value: Any) -> tuple[np.ndarray, str]:
