@@ -57,13 +57,14 @@ class TensorRunner:
         self.backends = backends
         self.options = options
         self.on_progress = on_progress
-        self._cases: dict[tuple[str, int, str], tensor_checks.TensorCase] = {}
+        self._cases: dict[tuple[int, str], tensor_checks.TensorCase] = {}
+        self._cases_of = ""  # the op those cases belong to: one op at a time, they are large
 
     def _case(self, op: TensorOp, ex: TensorExample, index: int, dtype: str) -> tensor_checks.TensorCase:
-        key = (op.name, index, dtype)
+        if self._cases_of != op.name:
+            self._cases, self._cases_of = {}, op.name
+        key = (index, dtype)
         if key not in self._cases:
-            if any(k[0] != op.name for k in self._cases):
-                self._cases.clear()  # one op at a time: the references are large object arrays
             self._cases[key] = exact_case(op, ex, dtype, _seed(self.options.seed, op.name, index, dtype))
         return self._cases[key]
 
