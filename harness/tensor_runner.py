@@ -57,16 +57,18 @@ class TensorRunner:
         self.backends = backends
         self.options = options
         self.on_progress = on_progress
-        self._cases: dict[tuple[int, str], tensor_checks.TensorCase] = {}
-        self._cases_of = ""  # the op those cases belong to: one op at a time, they are large
+        # (example index, dtype) -> (the example, its case), for the op named by _cases_of: one
+        # op at a time, as the references are large. The example is kept to know a hit is one.
+        self._cases: dict[tuple[int, str], tuple[TensorExample, tensor_checks.TensorCase]] = {}
+        self._cases_of = ""
 
     def _case(self, op: TensorOp, ex: TensorExample, index: int, dtype: str) -> tensor_checks.TensorCase:
         if self._cases_of != op.name:
             self._cases, self._cases_of = {}, op.name
         key = (index, dtype)
-        if key not in self._cases:
-            self._cases[key] = exact_case(op, ex, dtype, _seed(self.options.seed, op.name, index, dtype))
-        return self._cases[key]
+        if key not in self._cases or self._cases[key][0] is not ex:
+            self._cases[key] = (ex, exact_case(op, ex, dtype, _seed(self.options.seed, op.name, index, dtype)))
+        return self._cases[key][1]
 
     def stated_verdict(self, op: TensorOp, examples: list[TensorExample]) -> dict[str, object]:
         """`stated_verdict` on the float64 cases the checks use."""
