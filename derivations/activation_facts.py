@@ -1,7 +1,8 @@
-"""What the notes say about the activations beyond their derivatives (CLAIMS.md A1-A7, D5)."""
+"""What the notes say about the activations beyond their derivatives (CLAIMS.md A1-A9, D5, G5)."""
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from derivations import activations as act
@@ -109,5 +110,77 @@ CLAIMS = (
         source=Source(S004, "梯度消失", "∏g′(y^{L+i}) ... 每个隐藏层都使用Sigmoid函数 ... 很容易引起梯度消失", ("D5",)),
         method="symbolic",
         statement={"g": _sigmoid, "bound": lambda k: sp.Rational(1, 4) ** k, "depths": (1, 2, 3, 4)},
+    ),
+    Claim(
+        name="activation_values_in_unit_interval",
+        title="activation values lie in [0, 1], like a probability",
+        source=Source(
+            S004, "基础知识 / 激活函数", "取值[0,1],如leru取值[0,正无穷)可归一化成[0,1],符合概率特点", ("A8",)
+        ),
+        method="symbolic",
+        # The activations the notes name: sigmoid, tanh, ReLU and leaky ReLU at its usual slope 0.01.
+        statement={
+            "activations": {
+                "sigmoid": _sigmoid,
+                "tanh": _tanh,
+                "relu": lambda z: sp.Max(0, z),
+                "leaky_relu": lambda z: sp.Max(z / 100, z),
+            },
+            "range": (0, 1),
+        },
+    ),
+    Claim(
+        name="relu_normalisable",
+        title="ReLU's values [0, ∞) can be normalised into [0, 1]",
+        source=Source(S004, "基础知识 / 激活函数", "如leru取值[0,正无穷)可归一化成[0,1]", ("A8",)),
+        method="numerical",
+        interpretation="'normalised' (归一化) read as dividing a batch of outputs by its largest value, the usual "
+        "min-max scaling when the minimum is ReLU's 0; a batch with no positive value is already in [0, 1] and is kept",
+        statement={
+            "activation": lambda z: np.maximum(0.0, z),
+            "normalise": lambda a: a / np.max(a) if np.max(a) > 0 else a,
+            "range": (0.0, 1.0),
+        },
+    ),
+    Claim(
+        name="tanh_outputs_mean_zero",
+        title="tanh as the activation normalises: its outputs have mean 0",
+        source=Source(
+            S002, "tanh 函数", "tanh是以0为中心点,如果使用tanh作为激活函数,还能起到归一化(均值为0)的效果", ("A9",)
+        ),
+        method="numerical",
+        interpretation="the note does not say which pre-activations; the check sweeps their mean μ (z ~ N(μ, 1)) "
+        "and says for which μ the outputs' mean is 0",
+        statement={"f": np.tanh, "mean": 0.0, "centres": (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)},
+    ),
+    Claim(
+        name="approximates_any_function",
+        title="with non-linear activations a network can approximate any non-linear function arbitrarily well",
+        source=Source(S002, "为什么激活函数都是非线性的", "使得神经网络可以任意逼近任何非线性函数", ("G5",)),
+        method="numerical",
+        interpretation="'approximate arbitrarily well' read as: the largest error over the domain falls below any "
+        "bound as the network widens (uniform approximation); the note names neither the functions nor the domain, "
+        "so a discontinuous target (the sign function) and an unbounded domain (x² on the real line) are included",
+        statement={
+            "targets": {
+                "sign on [-1, 1]": (np.sign, (-1.0, 1.0)),
+                "x² on the real line": (np.square, (-np.inf, np.inf)),
+            }
+        },
+    ),
+    Claim(
+        name="approximates_continuous_on_interval",
+        title="a ReLU network approximates a continuous function on a closed interval arbitrarily well",
+        source=Source(S002, "为什么激活函数都是非线性的", "使得神经网络可以任意逼近任何非线性函数", ("G5",)),
+        method="numerical",
+        interpretation="the part of the sentence that holds (the universal approximation theorem): continuous "
+        "targets on a closed interval; shown by building the network, one hidden ReLU unit per knot",
+        statement={
+            "targets": {
+                "sin on [-π, π]": (np.sin, (-np.pi, np.pi)),
+                "|x| on [-1, 1]": (np.abs, (-1.0, 1.0)),
+                "exp on [-2, 2]": (np.exp, (-2.0, 2.0)),
+            }
+        },
     ),
 )

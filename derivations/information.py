@@ -1,4 +1,4 @@
-"""The notes' claims about losses and information (CLAIMS.md B1, B2, B4-B7)."""
+"""The notes' claims about losses and information (CLAIMS.md B1, B2, B4-B9)."""
 
 from __future__ import annotations
 
@@ -104,5 +104,31 @@ CLAIMS = (
             "unchanged": (0.4, 0.45),
             "threshold": 0.5,
         },
+    ),
+    Claim(
+        name="kl_is_distance",
+        title="D_KL is the distance between two probability distributions",
+        source=Source(S001, "Cross Entropy", "Dkl表示的是两个概率分布的距离", ("B8",)),
+        method="numerical",
+        interpretation="'distance' (距离) read as a metric: non-negative, 0 exactly for identical arguments, "
+        "symmetric, and obeying the triangle inequality",
+        statement={"distance": lambda p, q: np.sum(p * np.log(p / q), axis=-1)},
+    ),
+    Claim(
+        name="kl_zero_when_identical",
+        title="D_KL is 0 when the two distributions are identical",
+        source=Source(S001, "Cross Entropy", "当两个概率分布完全相同的时候,距离为0,Dkl=0", ("B8",)),
+        method="symbolic",
+        statement={
+            "kl": lambda p, q: sum(pi * sp.log(pi / qi) for pi, qi in zip(p, q, strict=True)),
+            "sizes": (2, 3, 4),
+        },
+    ),
+    Claim(
+        name="accuracy_definition",
+        title="accuracy = (number of predictions equal to the truth) / (number of all y)",
+        source=Source(S001, "无法直接最大化准确率", "分母为所有的y值,分子为预测值等于真实值的个数", ("B9",)),
+        method="numerical",
+        statement={"accuracy": lambda pred, y: np.count_nonzero(pred == y) / np.size(y)},
     ),
 )

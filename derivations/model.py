@@ -183,6 +183,8 @@ class Claim:
     method: Literal["symbolic", "numerical", "empirical", "prose"]
     statement: Mapping[str, Any] = field(default_factory=dict)
     reason: str = ""  # prose only: why no machine can decide it
+    # What the encoding had to read into the words (a typo, an ambiguous word, a lost image), and why.
+    interpretation: str = ""
 
 
 def row_symbols(prefix: str, n: int) -> list[sp.Symbol]:

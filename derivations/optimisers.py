@@ -1,4 +1,4 @@
-"""Gradient descent and the optimisers as the notes write them (CLAIMS.md C1-C9)."""
+"""Gradient descent and the optimisers as the notes write them (CLAIMS.md C1-C11)."""
 
 from __future__ import annotations
 
@@ -113,5 +113,41 @@ CLAIMS = (
         source=Source(S001, "梯度下降背后的数学原理", "泰勒定理", ("C9",)),
         method="numerical",
         statement={"step": lambda x, g, eta: x - eta * g},
+    ),
+    Claim(
+        name="saddle_point_axes",
+        title="at a saddle point f has a maximum along one variable and a minimum along the other",
+        source=Source(
+            S001,
+            "凸函数 / 容易出现的问题",
+            "saddle point出现鞍点,在一个自变量上的偏微分取得极大值,在另一个自变量上取极小值",
+            ("C10",),
+        ),
+        method="symbolic",
+        interpretation="'偏微分取得极大值' (the partial derivative attains a maximum) read as f, as a function of that "
+        "one variable with the other held fixed, attains a maximum there; read literally (∂f/∂x itself maximal) "
+        "it fails already at x² − y², where ∂f/∂x = 2x has no extremum",
+        # The lines through the point along which the note looks: the coordinate axes of the variables.
+        statement={"directions": "variables", "extrema": ("max", "min")},
+    ),
+    Claim(
+        name="gradient_derivative_steepness",
+        title="the larger the derivative of the gradient, the steeper the surface, the larger one step's height "
+        "change and the denser the contour lines",
+        source=Source(S004, "等高线", "梯度的导数越大,越陡,走一步造成的高度差越大,等高线越密", ("C11",)),
+        method="numerical",
+        interpretation="'梯度的导数' read as written: the derivative of the gradient, the Hessian (its largest "
+        "absolute eigenvalue at the point); steepness as the height change of one short step uphill and contour "
+        "density as level lines crossed per unit length",
+        statement={"measure": lambda grad, hessian: float(np.max(np.abs(np.linalg.eigvalsh(hessian))))},
+    ),
+    Claim(
+        name="steep_surface_dense_contours",
+        title="the steeper the surface (the larger the gradient), the larger one step's height change and the "
+        "denser the contour lines",
+        source=Source(S004, "等高线", "越陡,走一步造成的高度差越大,等高线越密", ("C11",)),
+        method="numerical",
+        interpretation="steepness as the gradient's norm, the rest of the sentence as in gradient_derivative_steepness",
+        statement={"measure": lambda grad, hessian: float(np.linalg.norm(grad))},
     ),
 )

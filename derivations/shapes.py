@@ -1,4 +1,4 @@
-"""Shape rules of convolutions, pooling and reductions, as the notes write them (CLAIMS.md E1-E9, F3)."""
+"""Shape rules of convolutions, pooling and reductions, as the notes write them (CLAIMS.md E1-E11, F3)."""
 
 from __future__ import annotations
 
@@ -118,5 +118,47 @@ CLAIMS = (
         source=Source(S001, "dim、keepdim", "会自动消减一个维度 ... 可以设置keepdim=True", ("F3",)),
         method="numerical",
         statement={"shape": _reduce_shape},
+    ),
+    Claim(
+        name="conv_io_four_dimensional",
+        title="a convolution layer's inputs and outputs are 4-D (a fully connected layer's are 2-D)",
+        source=Source(
+            S004, "与全连接时区别", "全连接层的输入输出数据是二维[n,features]; 卷积层的输入输出都是四维", ("E10",)
+        ),
+        method="numerical",
+        statement={"conv_ndim": 4, "linear_ndim": 2},
+    ),
+    Claim(
+        name="conv_layout_width_height",
+        title="a convolution layer's data is laid out [n, chanel_num, width, height]",
+        source=Source(S004, "与全连接时区别", "卷积层的输入输出都是四维[n,chanel_num,width,height]", ("E10",)),
+        method="numerical",
+        interpretation="height and width as the note names them elsewhere: the kernel's (高', 宽') in "
+        "(out_channel, in_channel, 高', 宽') and torch's kernel_size (kH, kW); an axis is the height when the "
+        "kernel's height shrinks it",
+        statement={"layout": ("n", "channels", "width", "height")},
+    ),
+    Claim(
+        name="inception_concat_comment",
+        title="the Inception code's comment: '-1 means concatenating along the channel dimension'",
+        source=Source(
+            S004, "Inception Module 代码", "#(batch_size,channel,h,w) -1指的是在通道维度拼接 24+16+24+24=88", ("E11",)
+        ),
+        method="numerical",
+        statement={"dim": -1, "layout": ("batch_size", "channel", "h", "w"), "axis": "channel"},
+    ),
+    Claim(
+        name="fc_comment_320",
+        title="the Net's comment '(batch_size,320)->(batch_size,10)' next to Linear(1408, 10)",
+        source=Source(S004, "Inception Module 代码", "#全连接层 (batch_size,320)->(batch_size,10)", ("E11",)),
+        method="numerical",
+        statement={"build": notes_modules.net, "input": (2, 1, 28, 28), "features": 320},
+    ),
+    Claim(
+        name="inception_code_runs_as_printed",
+        title="the Inception and Net code blocks run as printed",
+        source=Source(S004, "Inception Module 代码", "class Inception(torch.nn.Module): ... model=Net()", ("E11",)),
+        method="numerical",
+        statement={"seed": S004, "pattern": r"(?ms)^class Inception\(torch\.nn\.Module\):$.*?^model=Net\(\)$"},
     ),
 )

@@ -1,4 +1,4 @@
-"""The notes' tensor statistics: norms and the value/position reductions (CLAIMS.md F1, F2)."""
+"""The notes' tensor statistics: norms and the value/position reductions (CLAIMS.md F1, F2, F4)."""
 
 from __future__ import annotations
 
@@ -30,5 +30,24 @@ CLAIMS = (
             "kthvalue": lambda x, k: np.sort(x, axis=-1)[..., k - 1],
             "topk": lambda x, k: -np.sort(-x, axis=-1)[..., :k],
         },
+    ),
+    Claim(
+        name="norm_not_normalize",
+        title="norm is not normalize",
+        source=Source(S001, "统计属性", "注意:norm不等于normalize(正则化)", ("F4",)),
+        method="numerical",
+        statement={
+            "norm": lambda x: np.sqrt(np.sum(x**2, axis=-1)),
+            "normalize": lambda x: x / np.sqrt(np.sum(x**2, axis=-1, keepdims=True)),
+        },
+    ),
+    Claim(
+        name="normalize_is_regularisation",
+        title="normalize is 正则化 (regularisation)",
+        source=Source(S001, "统计属性", "注意:norm不等于normalize(正则化)", ("F4",)),
+        method="numerical",
+        interpretation="正则化 read as its standard meaning, regularisation: a penalty such as (λ/2)‖w‖² added to "
+        "the loss, which torch's weight_decay applies; normalize as torch.nn.functional.normalize",
+        statement={"gloss": "regularisation"},
     ),
 )

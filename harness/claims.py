@@ -20,13 +20,13 @@ BUDGET_S = 30.0  # one claim's check; SymPy simplification is the only thing tha
 
 # The ids of ../shared/CLAIMS.md, in its order. tests/test_claims.py compares this list with the file.
 CLAIM_IDS: tuple[str, ...] = (
-    *(f"A{i}" for i in range(1, 8)),
-    *(f"B{i}" for i in range(1, 8)),
-    *(f"C{i}" for i in range(1, 10)),
-    *(f"D{i}" for i in range(1, 10)),
-    *(f"E{i}" for i in range(1, 10)),
-    *(f"F{i}" for i in range(1, 4)),
-    *(f"G{i}" for i in range(1, 5)),
+    *(f"A{i}" for i in range(1, 10)),
+    *(f"B{i}" for i in range(1, 10)),
+    *(f"C{i}" for i in range(1, 12)),
+    *(f"D{i}" for i in range(1, 12)),
+    *(f"E{i}" for i in range(1, 12)),
+    *(f"F{i}" for i in range(1, 5)),
+    *(f"G{i}" for i in range(1, 6)),
 )
 
 
@@ -107,6 +107,7 @@ def run_claim(claim: Claim, seed: int, checks: Mapping[str, object] | None = Non
             "claims": list(claim.source.claims),
         },
         "method": claim.method,
+        "interpretation": claim.interpretation,
         "verdict": verdict,
         "detail": detail,
         "corrected": corrected,

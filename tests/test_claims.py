@@ -25,12 +25,18 @@ EXPECTED = {
             "sigmoid_range_monotone sigmoid_derivative_range tanh_range_zero_centred relu_derivative_values "
             "leaky_gradient_nonzero softmax_probabilities linear_layers_collapse saturation "
             "sigmoid_chain_factors_small mse_not_norm square_loss_convex kl_decomposition logistic_ce_convex "
-            "best_step_quadratic contour_normal"
+            "best_step_quadratic contour_normal kl_zero_when_identical"
         ).split(),
         "proved",
     ),
     **dict.fromkeys(
-        "tanh_shifted_sigmoid softmax_widens_gaps large_init_saturation conv_output_size pooling_halves".split(),
+        (
+            "tanh_shifted_sigmoid softmax_widens_gaps large_init_saturation conv_output_size pooling_halves "
+            "activation_values_in_unit_interval tanh_outputs_mean_zero approximates_any_function kl_is_distance "
+            "saddle_point_axes gradient_derivative_steepness dloss_dx_L2_feeds_second_to_last "
+            "init_line_runs_as_printed conv_layout_width_height inception_concat_comment fc_comment_320 "
+            "inception_code_runs_as_printed normalize_is_regularisation"
+        ).split(),
         "refuted",
     ),
     **dict.fromkeys("entropy_information activation_priority relu_sparsity deep_features".split(), "not-checkable"),
@@ -42,6 +48,7 @@ FORMAT = {
     "claims",
     "source",
     "method",
+    "interpretation",
     "verdict",
     "detail",
     "corrected",
@@ -160,3 +167,21 @@ def test_list_shows_claims_with_their_method(capsys: pytest.CaptureFixture[str])
 def test_verdicts_hold_over_seeds(seed: int) -> None:
     got = {name: claims.run_claim(c, seed)["verdict"] for name, c in CLAIMS.items()}
     assert got == EXPECTED
+
+
+def test_a_missing_or_undecodable_seed_makes_its_claims_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.claim_checks import printed_code
+
+    monkeypatch.setattr(printed_code, "SEEDS", tmp_path)
+    rec = claims.run_claim(CLAIMS["init_line_runs_as_printed"], 0)
+    assert rec["verdict"] == "error" and "is missing" in str(rec["detail"])
+    (tmp_path / CLAIMS["init_line_runs_as_printed"].statement["seed"]).write_bytes(b"w[1]=\xff\xfe")
+    rec = claims.run_claim(CLAIMS["init_line_runs_as_printed"], 0)
+    assert rec["verdict"] == "error" and "not UTF-8" in str(rec["detail"])
+
+
+def test_printed_code_failure_names_the_seed_line() -> None:
+    rec = claims.run_claim(CLAIMS["inception_code_runs_as_printed"], 0)
+    failure = next(e for e in rec["evidence"] if not e["ok"])  # type: ignore[union-attr]
+    # The scraped text lost its indentation: the first body line after `class Inception` is where Python stops.
+    assert "line 1966: 'def __init__(self,in_channels):': IndentationError" in failure["actual"]

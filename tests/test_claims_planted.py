@@ -74,6 +74,16 @@ WRONG = {
     "keepdim_shapes": {"shape": lambda shape, dim, keepdim: shape[: dim % len(shape)] + shape[dim % len(shape) + 1 :]},
     "norms_distinct": {"norm1": lambda x: np.abs(np.sum(x, axis=-1))},
     "reduction_semantics": {"kthvalue": lambda x, k: -np.sort(-x, axis=-1)[..., k - 1]},
+    # the second pass over the notes
+    "relu_normalisable": {"range": (0.0, 0.5)},
+    "approximates_continuous_on_interval": {"targets": {"sign on [-1, 1]": (np.sign, (-1.0, 1.0))}},
+    "kl_zero_when_identical": {"kl": lambda p, q: sum(pi * sp.log(2 * pi / qi) for pi, qi in zip(p, q, strict=True))},
+    "accuracy_definition": {"accuracy": lambda pred, y: np.count_nonzero(pred == y) / max(1, np.count_nonzero(pred))},
+    "steep_surface_dense_contours": {"measure": CLAIMS["gradient_derivative_steepness"].statement["measure"]},
+    "dloss_dx_L1_feeds_second_to_last": {"label_from_end": 3},
+    "init_small_random_2x2": {"init": lambda rng: rng.standard_normal((2, 2)) * 100},
+    "conv_io_four_dimensional": {"conv_ndim": 3},
+    "norm_not_normalize": {"normalize": lambda x: x / np.sum(np.abs(x), axis=-1, keepdims=True)},
 }
 
 RIGHT = {
@@ -82,6 +92,20 @@ RIGHT = {
     "pooling_halves": {"size": lambda n: n // 2},
     "softmax_widens_gaps": {"widens": lambda z, p: min(z) < 1 or (max(p) / min(p)) >= max(z) / min(z)},
     "large_init_saturation": {"small": 10.0, "large": 100.0},
+    # the second pass over the notes
+    "activation_values_in_unit_interval": {"activations": {"sigmoid": lambda z: 1 / (1 + sp.exp(-z))}},
+    "tanh_outputs_mean_zero": {"centres": (0.0,)},
+    "approximates_any_function": {"targets": {"sin on [-π, π]": (np.sin, (-np.pi, np.pi))}},
+    "kl_is_distance": {"distance": lambda p, q: 0.5 * np.sum(np.abs(p - q), axis=-1)},
+    "saddle_point_axes": {"directions": "Hessian eigenvectors"},
+    "gradient_derivative_steepness": {"measure": lambda grad, hessian: float(np.linalg.norm(grad))},
+    "dloss_dx_L2_feeds_second_to_last": {"label_from_end": 3},
+    "init_line_runs_as_printed": {"seed": "004_f140c67d6cd45aad.txt", "pattern": r"(?m)^import torch$"},
+    "conv_layout_width_height": {"layout": ("n", "channels", "height", "width")},
+    "inception_concat_comment": {"dim": 1},
+    "fc_comment_320": {"features": 1408},
+    "inception_code_runs_as_printed": {"pattern": r"(?m)^import torch$"},
+    "normalize_is_regularisation": {"gloss": "normalisation"},
 }
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from derivations.model import Claim
-from harness.claim_checks import activations, information, optimisers, shapes, statistics, training
+from harness.claim_checks import (
+    activations,
+    approximation,
+    information,
+    optimisers,
+    printed_code,
+    shapes,
+    statistics,
+    surfaces,
+    training,
+)
 from harness.claim_checks.result import ClaimResult
 
 Check = Callable[[Claim, int], ClaimResult]
@@ -15,6 +25,9 @@ CHECKS: dict[str, Check] = {
     **information.CHECKS,
     **optimisers.CHECKS,
     **training.CHECKS,
+    **approximation.CHECKS,
+    **printed_code.CHECKS,
+    **surfaces.CHECKS,
     **shapes.CHECKS,
     **statistics.CHECKS,
 }

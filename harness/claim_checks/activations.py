@@ -1,4 +1,4 @@
-"""Checks of the activation claims (A1-A7, D5): SymPy limits, stationary points and identities."""
+"""Checks of the activation claims (A1-A9, D5): SymPy limits, stationary points, identities, sweeps."""
 
 from __future__ import annotations
 
@@ -207,6 +207,65 @@ def chain_factors(claim: Claim, seed: int) -> ClaimResult:
     return r
 
 
+def unit_interval(claim: Claim, seed: int) -> ClaimResult:
+    """Each activation is monotone, so its values fill the open interval between its limits at ±oo."""
+    st, r = claim.statement, ClaimResult()
+    lo, hi = st["range"]
+    inside = []
+    for name, f in st["activations"].items():
+        inf, sup = sp.limit(f(Z), Z, -sp.oo), sp.limit(f(Z), Z, sp.oo)
+        low = sp.Min(inf, f(Z).subs(Z, 0))  # ReLU attains its lowest value 0; the limit alone is the infimum
+        ok = bool(low >= lo) and bool(sup <= hi)
+        r.add(f"{name}: values within [{lo}, {hi}]", ok, f"[{lo}, {hi}]", f"from {low} to {sup}")
+        inside += [name] if ok else []
+    r.detail = f"within [{lo}, {hi}]: {', '.join(inside) or 'none'}"
+    r.corrected = (
+        f"only {', '.join(inside) or 'none'} of the notes' activations stay within [{lo}, {hi}]; tanh's values fill "
+        "(−1, 1), ReLU's [0, ∞) and leaky ReLU's the whole real line"
+    )
+    return r
+
+
+def normalisable(claim: Claim, seed: int) -> ClaimResult:
+    """Batches of activations at every scale, all-negative pre-activations included, normalised."""
+    st, r = claim.statement, ClaimResult()
+    lo, hi = st["range"]
+    rng = np.random.default_rng(seed)
+    batches = [rng.normal(size=int(rng.integers(1, 50))) * 10.0 ** rng.uniform(-3, 3) for _ in range(300)]
+    batches += [-np.abs(rng.normal(size=5)), np.zeros(4)]  # no positive value at all
+    outside, reordered = 0, 0
+    for z in batches:
+        a = st["activation"](z)
+        n = st["normalise"](a)
+        outside += int(not np.all((n >= lo) & (n <= hi)))
+        reordered += int(np.any(np.diff(n[np.argsort(a, kind="stable")]) < 0))
+    r.add(f"normalised values within [{lo}, {hi}]", outside == 0, 0, outside, f"batches outside, of {len(batches)}")
+    r.add("order of the activations kept", reordered == 0, 0, reordered, "batches whose order changed")
+    r.detail = f"{len(batches)} batches of ReLU outputs, scales 1e-3 to 1e3, all land in [{lo}, {hi}] in order"
+    r.corrected = "ReLU's values are unbounded: no fixed normalisation maps [0, ∞) onto a bounded interval"
+    return r
+
+
+def mean_zero(claim: Claim, seed: int) -> ClaimResult:
+    """Sweep the pre-activations' mean; the outputs' mean must be `mean` within 5 standard errors."""
+    st, r = claim.statement, ClaimResult()
+    rng = np.random.default_rng(seed)
+    odd = _is_zero(sp.tanh(-Z) + sp.tanh(Z))
+    holds = []
+    for mu in st["centres"]:
+        a = st["f"](rng.normal(mu, 1.0, 200_000))
+        m, se = float(np.mean(a)), float(np.std(a) / np.sqrt(a.size))
+        ok = abs(m - st["mean"]) <= 5 * se
+        r.add(f"mean output for z ~ N({mu}, 1)", ok, st["mean"], m, f"±{5 * se:.1e} (5 standard errors)")
+        holds += [mu] if ok else []
+    r.detail = f"the outputs' mean is {st['mean']} for μ in {holds} of {list(st['centres'])}"
+    r.corrected = (
+        f"tanh is odd ({'proved' if odd else 'NOT proved'}: tanh(−z) = −tanh(z)), so its outputs have mean 0 when "
+        f"the pre-activations are symmetric about 0 (μ = 0 here); otherwise the mean follows μ's sign"
+    )
+    return r
+
+
 CHECKS = {
     "sigmoid_range_monotone": range_and_shape,
     "tanh_range_zero_centred": range_and_shape,
@@ -219,4 +278,7 @@ CHECKS = {
     "linear_layers_collapse": linear_collapse,
     "saturation": saturation,
     "sigmoid_chain_factors_small": chain_factors,
+    "activation_values_in_unit_interval": unit_interval,
+    "relu_normalisable": normalisable,
+    "tanh_outputs_mean_zero": mean_zero,
 }

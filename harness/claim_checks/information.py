@@ -1,6 +1,8 @@
-"""Checks of the loss and information claims (B1, B2, B4-B7)."""
+"""Checks of the loss and information claims (B1, B2, B4-B9)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
@@ -251,6 +253,82 @@ def accuracy_gradient(claim: Claim, seed: int) -> ClaimResult:
     return r
 
 
+def _triples(rng: np.random.Generator, count: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Random distributions, and triples with q halfway between p and r, where a squared distance fails."""
+    out = []
+    for _ in range(count):
+        k = int(rng.integers(2, 6))
+        p, q, r = (rng.dirichlet(np.ones(k)) for _ in range(3))
+        out += [(p, q, r), (p, (p + r) / 2, r)]
+    return out
+
+
+def distance_axioms(claim: Claim, seed: int) -> ClaimResult:
+    """The four axioms of a metric over random distributions; the first violation of each is the evidence."""
+    st, r = claim.statement, ClaimResult()
+    d = st["distance"]
+    slack = 1e-12  # rounding of sums of a few logs of numbers near 1
+    axioms: dict[str, tuple[Callable[..., bool], str]] = {
+        "non-negative: d(p, q) >= 0": (lambda p, q, s: d(p, q) >= -slack, "d(p, q) = {pq:.4g}"),
+        "zero for identical arguments: d(p, p) = 0": (lambda p, q, s: abs(d(p, p)) <= slack, "d(p, p) = {pp:.4g}"),
+        "symmetric: d(p, q) = d(q, p)": (
+            lambda p, q, s: abs(d(p, q) - d(q, p)) <= slack * (1 + abs(d(p, q))),
+            "d(p, q) = {pq:.4g}, d(q, p) = {qp:.4g}",
+        ),
+        "triangle: d(p, r) <= d(p, q) + d(q, r)": (
+            lambda p, q, s: d(p, s) <= d(p, q) + d(q, s) + slack,
+            "d(p, r) = {pr:.4g} > d(p, q) + d(q, r) = {pqr:.4g}",
+        ),
+    }
+    triples = _triples(np.random.default_rng(seed), 1000)
+    for name, (holds, shown) in axioms.items():
+        bad = [t for t in triples if not holds(*t)]
+        actual = "holds for all"
+        if bad:
+            p, q, s = bad[0]
+            values = {"pq": d(p, q), "qp": d(q, p), "pp": d(p, p), "pr": d(p, s), "pqr": d(p, q) + d(q, s)}
+            where = f"p = {np.round(p, 3).tolist()}, q = {np.round(q, 3).tolist()}, r = {np.round(s, 3).tolist()}"
+            actual = f"fails in {len(bad)} of {len(triples)}: {where}: " + shown.format(**values)
+        r.add(name, not bad, "holds for all", actual)
+    r.detail = f"the metric axioms over {len(triples)} triples of distributions (half with q midway)"
+    r.corrected = (
+        "D_KL is a divergence, not a distance: D_KL(p‖q) ≥ 0 with equality only at p = q, but it is not symmetric and "
+        "breaks the triangle inequality"
+    )
+    return r
+
+
+def kl_zero_when_identical(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    for n in st["sizes"]:
+        p = _row("p", n, positive=True)
+        same = sp.simplify(st["kl"](p, p))
+        r.add(f"KL(p||p) for every positive p (n = {n})", same == 0, 0, same)
+    r.detail = f"KL(p||p) = Σ p_i log(p_i/p_i) = 0 for n in {tuple(st['sizes'])}"
+    return r
+
+
+def accuracy_definition(claim: Claim, seed: int) -> ClaimResult:
+    """The note's formula against its own numbers (B7) and a confusion matrix's diagonal share."""
+    st, r = claim.statement, ClaimResult()
+    acc = st["accuracy"]
+    y = np.ones(5, dtype=np.int64)  # B7: five samples, accuracy 0.6, then 0.8 when one more is right
+    for right, expected in ((3, 0.6), (4, 0.8)):
+        pred = np.array([1] * right + [0] * (5 - right))
+        r.add(f"B7's example: {right} of 5 right", acc(pred, y) == expected, expected, acc(pred, y))
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for _ in range(300):
+        k, shape = int(rng.integers(2, 11)), tuple(int(v) for v in rng.integers(1, 9, int(rng.integers(1, 3))))
+        y, pred = rng.integers(0, k, shape), rng.integers(0, k, shape)
+        confusion = np.zeros((k, k))
+        np.add.at(confusion, (y.ravel(), pred.ravel()), 1)
+        worst = max(worst, abs(acc(pred, y) - np.trace(confusion) / confusion.sum()))
+    r.add("300 random label arrays: against trace/total of the confusion matrix", worst == 0.0, 0.0, worst)
+    r.detail = "the note's formula gives B7's 0.6 and 0.8 and the confusion matrix's diagonal share"
+    return r
+
+
 CHECKS = {
     "mse_not_norm": mse_not_norm,
     "square_loss_convex": square_loss_convex,
@@ -261,4 +339,7 @@ CHECKS = {
     "logistic_ce_convex": logistic_convex,
     "network_loss_nonconvex": network_nonconvex,
     "accuracy_gradient": accuracy_gradient,
+    "kl_is_distance": distance_axioms,
+    "kl_zero_when_identical": kl_zero_when_identical,
+    "accuracy_definition": accuracy_definition,
 }

@@ -1,4 +1,4 @@
-"""Checks of the shape claims (E1-E9, F3) against torch's convolution, pooling and reductions."""
+"""Checks of the shape claims (E1-E11, F3) against torch's convolution, pooling and reductions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from derivations import notes_modules
 from derivations.model import Claim
 from harness.claim_checks.result import ClaimResult
 
@@ -296,7 +297,80 @@ def keepdim_shapes(claim: Claim, seed: int) -> ClaimResult:
     return r
 
 
+def conv_io_ndim(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    torch.manual_seed(seed)
+    conv, fc = torch.nn.Conv2d(3, 5, kernel_size=3), torch.nn.Linear(12, 4)
+    with torch.no_grad():
+        x = torch.randn(2, 3, 7, 9)
+        y = conv(x)
+        unbatched = conv(x[0]).dim()
+        z = fc(torch.randn(2, 12))
+    r.add(
+        "Conv2d input, output", (x.dim(), y.dim()) == (st["conv_ndim"],) * 2, (st["conv_ndim"],) * 2, (x.dim(), y.dim())
+    )
+    r.add("Linear input, output", (2, z.dim()) == (st["linear_ndim"],) * 2, (st["linear_ndim"],) * 2, (2, z.dim()))
+    r.detail = (
+        f"a batch (n, C, H, W) in, (n, C', H', W') out; a Linear layer's (n, features) in and out; torch also takes "
+        f"one unbatched image (C, H, W) and returns {unbatched}-D"
+    )
+    return r
+
+
+def conv_layout(claim: Claim, seed: int) -> ClaimResult:
+    """Name each spatial axis by the kernel side that shrinks it, as the note's kernel (out, in, 高', 宽') does."""
+    st, r = claim.statement, ClaimResult()
+    conv = torch.nn.Conv2d(1, 1, kernel_size=(3, 1))  # 高' = weight.shape[2] = 3, 宽' = weight.shape[3] = 1
+    with torch.no_grad():
+        out = conv(torch.zeros(1, 1, 5, 8))
+    named = {2: "height", 3: "width"} if tuple(out.shape[2:]) == (5 - 3 + 1, 8) else {2: "width", 3: "height"}
+    for axis, name in named.items():
+        r.add(
+            f"axis {axis}", st["layout"][axis] == name, st["layout"][axis], name, f"shrinks by the kernel's {name} − 1"
+        )
+    r.detail = "the layout is " + ", ".join(st["layout"])
+    r.corrected = "[n, channels, height, width], as the note's own (N, C, 高, 宽) and torch's (N, C, H, W) say"
+    return r
+
+
+def concat_comment(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    torch.manual_seed(seed)
+    module = notes_modules.inception(10)
+    with torch.no_grad():
+        branches = list(module.branches(torch.randn(2, 10, 12, 12)).values())
+        try:
+            shape: object = tuple(torch.cat(branches, dim=st["dim"]).shape)
+        except RuntimeError as exc:
+            shape = f"RuntimeError: {str(exc).splitlines()[0]}"
+    axis = st["layout"][st["dim"]]
+    r.add(f"dim={st['dim']} of {st['layout']}", axis == st["axis"], st["axis"], axis)
+    want = (2, 88, 12, 12)
+    r.add(f"torch.cat(outputs, dim={st['dim']})", shape == want, want, shape, "the four branches of Inception(10)")
+    r.detail = f"dim={st['dim']} is the {axis} axis; the concatenation gives {shape}"
+    r.corrected = "dim=1 (as the code has it) is the channel axis of (batch_size, channel, h, w); -1 is w"
+    return r
+
+
+def fc_comment(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    torch.manual_seed(seed)
+    model, seen = st["build"](), []
+    model.full_conn.register_forward_hook(lambda m, args, out: seen.append(tuple(args[0].shape)))
+    with torch.no_grad():
+        model(torch.zeros(*st["input"]))
+    n = st["input"][0]
+    r.add("the fully connected layer's input", seen[0] == (n, st["features"]), (n, st["features"]), seen[0])
+    r.detail = f"the flattened (batch_size, 88, 4, 4) has {seen[0][1]} features, as Linear({seen[0][1]}, 10) takes"
+    r.corrected = f"(batch_size,{seen[0][1]})->(batch_size,10): the comment's 320 is stale (88·4·4 = 1408)"
+    return r
+
+
 CHECKS = {
+    "conv_io_four_dimensional": conv_io_ndim,
+    "conv_layout_width_height": conv_layout,
+    "inception_concat_comment": concat_comment,
+    "fc_comment_320": fc_comment,
     "conv_output_size": conv_output_size,
     "conv_worked_sizes": conv_worked_sizes,
     "conv_kernel_shape": conv_kernel_shape,

@@ -1,4 +1,4 @@
-"""Checks of the tensor-statistics claims (F1, F2) against torch.linalg and torch's reductions."""
+"""Checks of the tensor-statistics claims (F1, F2, F4) against torch.linalg and torch's reductions."""
 
 from __future__ import annotations
 
@@ -88,4 +88,54 @@ def reduction_semantics(claim: Claim, seed: int) -> ClaimResult:
     return r
 
 
-CHECKS = {"norms_distinct": norms_distinct, "reduction_semantics": reduction_semantics}
+def norm_not_normalize(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    x = np.random.default_rng(seed).normal(size=(40, 6)) * 10.0 ** np.arange(-2, 2, 0.1)[:, None]
+    norm, unit = np.asarray(st["norm"](x)), np.asarray(st["normalize"](x))
+    tx = torch.tensor(x)
+    gap_n = _rel(norm, torch.linalg.vector_norm(tx, dim=-1))
+    gap_u = _rel(unit, F.normalize(tx, dim=-1))
+    r.add("norm against torch.linalg.vector_norm", gap_n < 1e-13, "< 1e-13 relative", gap_n)
+    r.add("normalize against torch.nn.functional.normalize", gap_u < 1e-13, "< 1e-13 relative", gap_u)
+    r.add(
+        "norm gives one number per vector, normalize a vector",
+        norm.shape != unit.shape,
+        "different",
+        f"{norm.shape} vs {unit.shape}",
+    )
+    r.detail = "norm(x) = ||x|| is a number; normalize(x) = x/||x|| is a unit vector of x's shape"
+    return r
+
+
+def normalize_gloss(claim: Claim, seed: int) -> ClaimResult:
+    """Compare normalize with the operation the gloss names, on the same weights."""
+    st, r = claim.statement, ClaimResult()
+    rng = np.random.default_rng(seed)
+    w0, target, lam, lr = rng.normal(size=5), rng.normal(size=5), 0.1, 0.5
+
+    def regularisation(w: torch.Tensor) -> torch.Tensor:
+        """One SGD step on a loss with torch's weight decay, the (λ/2)||w||² penalty."""
+        p = w.clone().requires_grad_(True)
+        opt = torch.optim.SGD([p], lr=lr, weight_decay=lam)
+        ((p - torch.tensor(target)) ** 2).sum().backward()
+        opt.step()
+        return p.detach()
+
+    meaning = {"regularisation": regularisation, "normalisation": lambda w: w / torch.linalg.vector_norm(w)}
+    w = torch.tensor(w0)
+    gap = _rel(F.normalize(w, dim=0), meaning[st["gloss"]](w))
+    r.add(f"normalize(w) against {st['gloss']} of w", gap < 1e-13, "< 1e-13 relative", gap)
+    r.detail = f"torch.nn.functional.normalize is {st['gloss']}: w/||w||"
+    r.corrected = (
+        "normalize is 归一化 (normalisation, w/||w||); 正则化 (regularisation) adds a penalty such as (λ/2)||w||² to "
+        "the loss, as torch's weight_decay does"
+    )
+    return r
+
+
+CHECKS = {
+    "norms_distinct": norms_distinct,
+    "reduction_semantics": reduction_semantics,
+    "norm_not_normalize": norm_not_normalize,
+    "normalize_is_regularisation": normalize_gloss,
+}

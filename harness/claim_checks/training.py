@@ -1,6 +1,8 @@
-"""Seeded torch experiments for the initialisation claims (D7, D8)."""
+"""Seeded torch experiments for the initialisation and back-propagation claims (D7, D8, D10, D11)."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import torch
@@ -125,4 +127,83 @@ def large_init_saturation(claim: Claim, seed: int) -> ClaimResult:
     return r
 
 
-CHECKS = {"zero_init_symmetry": zero_init_symmetry, "large_init_saturation": large_init_saturation}
+def _layer_gradients(
+    params: list[tuple[torch.Tensor, torch.Tensor]], x0: torch.Tensor, hooked: int | None
+) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """x^k = sigmoid(w^k x^{k-1} + b^k); the gradient arriving at x^hooked is doubled on its way down."""
+    x, ys = x0, []
+    for k, (w, b) in enumerate(params, start=1):
+        y = w @ x + b
+        y.retain_grad()
+        ys.append(y)
+        x = torch.sigmoid(y)
+        if k == hooked:
+            x.register_hook(lambda g: 2 * g)
+    for w, b in params:
+        w.grad = b.grad = None
+    (x**2).sum().backward()
+    return [w.grad.clone() for w, _ in params], torch.stack([y.grad.norm() for y in ys])  # type: ignore[union-attr]
+
+
+def dloss_dx_layer(claim: Claim, seed: int) -> ClaimResult:
+    """Which layer uses ∂Loss/∂x^k: the highest layer whose gradients change when that quantity changes."""
+    st, r = claim.statement, ClaimResult()
+    rng = np.random.default_rng(seed)
+    widths = [3, 4, 5, 4, 2]  # L = 4 layers, none square
+    depth = len(widths) - 1
+    params = [
+        (
+            torch.tensor(rng.normal(size=(m, n)), requires_grad=True),
+            torch.tensor(rng.normal(size=m), requires_grad=True),
+        )
+        for n, m in itertools.pairwise(widths)
+    ]
+    x0 = torch.tensor(rng.normal(size=widths[0]))
+    k = depth + st["x_index"]
+    plain, plain_y = _layer_gradients(params, x0, None)
+    moved, moved_y = _layer_gradients(params, x0, k)
+    changed = [m + 1 for m in range(depth) if not torch.equal(plain[m], moved[m])]
+    y_changed = [m + 1 for m in range(depth) if not torch.equal(plain_y[m], moved_y[m])]
+    user = max(changed)
+    from_end = depth - user + 1
+    r.add(f"∂Loss/∂y^k that change with ∂Loss/∂x^{k} (L = {depth})", max(y_changed) == k, f"k <= {k}", y_changed)
+    r.add(
+        f"layer using ∂Loss/∂x^{k}, counted from the end (1 = last)",
+        from_end == st["label_from_end"],
+        st["label_from_end"],
+        from_end,
+        f"the highest layer whose ∂Loss/∂w changes is layer {user} of {depth}",
+    )
+    r.detail = f"doubling ∂Loss/∂x^{k} changes the gradients of layers {changed}: it is used by layer {user}"
+    r.corrected = (
+        f"∂Loss/∂x^(L−{-st['x_index']}) is used by layer L−{-st['x_index']}, number {-st['x_index'] + 1} from the end, "
+        f"to get ∂Loss/∂y^(L−{-st['x_index']}) and update its w and b"
+    )
+    return r
+
+
+def small_init(claim: Claim, seed: int) -> ClaimResult:
+    st, r = claim.statement, ClaimResult()
+    rng = np.random.default_rng(seed)
+    draws = np.stack([st["init"](rng) for _ in range(10_000)])
+    first = draws[0]
+    r.add("shape of w", first.shape == st["shape"], st["shape"], first.shape)
+    spread = float(np.std(draws))
+    r.add("spread of the entries", abs(spread / st["scale"] - 1) < 0.05, st["scale"], spread, "10,000 draws")
+    distinct = int(np.count_nonzero(np.ptp(draws.reshape(len(draws), -1), axis=1) > 0))
+    r.add("entries differ within a draw (no symmetry)", distinct == len(draws), len(draws), distinct)
+    b = st["bias"]()
+    r.add(
+        "b = np.zeros((2,1))", b.shape == (2, 1) and not np.any(b), "(2, 1) zeros", f"{b.shape}, {b.ravel().tolist()}"
+    )
+    r.detail = f"w: 2×2 random entries of spread {spread:.4f}; b: a 2×1 column of zeros"
+    return r
+
+
+CHECKS = {
+    "zero_init_symmetry": zero_init_symmetry,
+    "large_init_saturation": large_init_saturation,
+    "dloss_dx_L1_feeds_second_to_last": dloss_dx_layer,
+    "dloss_dx_L2_feeds_second_to_last": dloss_dx_layer,
+    "init_small_random_2x2": small_init,
+}
