@@ -154,11 +154,4 @@ CLAIMS = (
         method="numerical",
         statement={"build": notes_modules.net, "input": (2, 1, 28, 28), "features": 320},
     ),
-    Claim(
-        name="inception_code_runs_as_printed",
-        title="the Inception and Net code blocks run as printed",
-        source=Source(S004, "Inception Module 代码", "class Inception(torch.nn.Module): ... model=Net()", ("E11",)),
-        method="numerical",
-        statement={"seed": S004, "pattern": r"(?ms)^class Inception\(torch\.nn\.Module\):$.*?^model=Net\(\)$"},
-    ),
 )

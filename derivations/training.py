@@ -54,14 +54,6 @@ CLAIMS = (
         statement={"x_index": -2, "label_from_end": 2},
     ),
     Claim(
-        name="init_line_runs_as_printed",
-        title="the initialisation line w[1]=np.random.randn((2,2))0.01 as printed",
-        source=Source(S003, "2.5 随机初始化参数", "w[1]=np.random.randn((2,2))0.01", ("D11",)),
-        method="numerical",
-        # The code as the seed text prints it, found by this pattern; nothing is added or repaired.
-        statement={"seed": S003, "pattern": r"w\[1\]=\S+"},
-    ),
-    Claim(
         name="init_small_random_2x2",
         title="the initialisation gives a 2×2 matrix of small random values; b may be np.zeros((2,1))",
         source=Source(S003, "2.5 随机初始化参数", "w[1]=np.random.randn((2,2))0.01; b[i]=np.zeros((2,1))", ("D11",)),
