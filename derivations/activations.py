@@ -14,10 +14,11 @@ KINK = Region("kink", bound=5.0, kink_fraction=0.5)
 sigmoid = Derivation(
     name="sigmoid",
     title="logistic sigmoid",
+    # The derivative a′ = a(1 − a) is 002's (004 gives only its range); 002 prints it as a LaTeX image link.
     source=Source(
-        seed="004_f140c67d6cd45aad.txt",
-        section="sigmoid函数 / 导数",
-        quote="取值[0,1],导数取值[0,0.25]; 导数 :a′=a(1−a)",
+        seed="002_45e9eb678900eba1.txt",
+        section="sigmoid 函数",
+        quote="导数 :a′=a(1−a)  (printed as gif.latex?a%5E%5Cprime%20%3Da%281%20-%20a%29)",
         claims=("A1",),
     ),
     structure="elementwise",
@@ -92,9 +93,9 @@ softmax = Derivation(
     name="softmax",
     title="softmax over the last axis",
     source=Source(
-        seed="004_f140c67d6cd45aad.txt",
-        section="softmax",
-        quote="ŷ_i=e^{z_i}/∑_j e^{z_j}; 当i=j的时候 p_i(1−p_i); 当i不等于j的时候 −p_i p_j",
+        seed="001_e84e7666733dea5a.txt",
+        section="求导",
+        quote="softmax的公式为: 当i=j的时候求导结果为: 当i不等于j的时候求导结果为:  (the formulas were images)",
         claims=("A5",),
     ),
     structure="row",
@@ -104,6 +105,10 @@ softmax = Derivation(
         [out[i] * (1 - out[i]) if i == j else -out[i] * out[j] for j in range(len(z))] for i in range(len(z))
     ],
     regions=(Region("typical"), Region("large-logits", low=100.0, bound=1e3)),
+    notes="The derivative is reconstructed: 001 names the two cases (i = j, i ≠ j) but its formulas were images, "
+    "lost from the text; p_i(1 − p_i) and −p_i p_j are the standard results put in their place. The forward is "
+    "004's e^{z_i} / Σ_j^{n−1} e^{z_j}, with j read as running over all n classes, 0 to n−1 (the A5 claims judge "
+    "both readings of the printed limit).",
 )
 
 ACTIVATIONS = (sigmoid, tanh, relu, leaky_relu, softmax)

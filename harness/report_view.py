@@ -201,6 +201,51 @@ def _values(values: set[float | str], shown: int = 8) -> str:
     return ", ".join(distinct[:shown]) + more
 
 
+def _entry_verdict(entry: dict[str, Any]) -> str:
+    return str(entry.get("verdict") or (entry.get("symbolic") or {}).get("status") or "not judged")
+
+
+def notes(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every CLAIMS.md id in order, with each entry that encodes one of its statements and that entry's verdict."""
+    entries = {e["name"]: e for e in [*report["derivations"], *report.get("claims", [])]}
+    rows = []
+    for row in coverage(report)["rows"]:
+        statements = []
+        for name in row["entries"]:
+            if name not in entries:  # in the catalog, but not run for this report (--only, --impl, pytest)
+                statements.append({"name": name, "verdict": "not run", "ran": False})
+                continue
+            e = entries[name]
+            failed = next((ev for ev in e.get("evidence") or [] if not ev.get("ok")), None)
+            symbolic = e.get("symbolic") or {}
+            statements.append(
+                {
+                    "name": name,
+                    "kind": "op" if "structure" in e else "claim",
+                    "title": e.get("title", ""),
+                    "verdict": _entry_verdict(e),
+                    "source": e.get("source") or {},
+                    "detail": e.get("detail") or symbolic.get("detail") or "",
+                    "interpretation": e.get("interpretation", ""),
+                    "corrected": e.get("corrected") or symbolic.get("corrected") or "",
+                    "counterexample": failed,
+                    "evidence": e.get("evidence") or [],
+                    "notes": e.get("notes", ""),
+                    "ran": True,
+                }
+            )
+        rows.append({**row, "statements": statements, "ran": [st for st in statements if st["ran"]]})
+    return rows
+
+
+def notes_summary(report: dict[str, Any]) -> dict[str, int]:
+    """Verdicts of every entry that cites the notes: the claims and the ops' stated derivatives."""
+    counts: dict[str, int] = defaultdict(int)
+    for e in [*report["derivations"], *report.get("claims", [])]:
+        counts[_entry_verdict(e)] += 1
+    return dict(counts)
+
+
 def claims(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Refuted claims first: they are findings."""
     order = {"refuted": 0, "error": 1, "checked": 2, "proved": 3, "not-checkable": 4}

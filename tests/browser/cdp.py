@@ -139,15 +139,24 @@ class Browser:
                 found.append(f"dialog: {params.get('message')}")
         return found
 
-    def screenshot(self, path: Path) -> None:
-        height = int(self.evaluate("document.documentElement.scrollHeight"))
-        width = int(self.evaluate("document.documentElement.scrollWidth"))
+    def screenshot(self, path: Path, selector: str | None = None) -> None:
+        """The whole page, or the box of the first element `selector` finds (16,000 px at most)."""
+        if selector is None:
+            x, y = 0, 0
+            height = int(self.evaluate("document.documentElement.scrollHeight"))
+            width = int(self.evaluate("document.documentElement.scrollWidth"))
+        else:
+            box = self.evaluate(
+                f"(() => {{ const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();"
+                " return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()"
+            )
+            x, y, width, height = (int(v) for v in box)
         shot = self.send(
             "Page.captureScreenshot",
             {
                 "format": "png",
                 "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 16000), "scale": 1},
+                "clip": {"x": x, "y": y, "width": width, "height": min(height, 16000), "scale": 1},
             },
         )
         path.write_bytes(base64.b64decode(shot["data"]))

@@ -64,3 +64,49 @@ def test_hostile_text_never_runs(browser: Browser, report: dict[str, Any], tmp_p
     assert browser.evaluate("document.querySelectorAll('img, #injected, [onerror]').length") == 0
     assert "<script>document.title='pwned'</script>" in browser.evaluate("document.body.innerText")
     assert browser.evaluate(f"{VISIBLE}('#matrix')") and browser.evaluate(f"{VISIBLE}('#environment')")
+
+
+NOTES_SHOT = SCREENSHOT.with_name("notes.png")
+CJK_FAMILIES = ("WenQuanYi", "Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "PingFang", "Hiragino", "YaHei")
+
+
+def _cjk_font_installed() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(["fc-list"], capture_output=True, text=True, check=False).stdout
+    return any(family in listed for family in CJK_FAMILIES)
+
+
+@pytest.fixture(scope="module")
+def notes_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report with claims of the notes: a refuted one, a checked one and prose."""
+    from harness import cli
+
+    directory = tmp_path_factory.mktemp("notes")
+    only = "sigmoid,kl_is_distance,accuracy_definition,entropy_information"
+    args = ["verify", "--quiet", "--profile", "quick", "--backend", "numpy", "--dtype", "float64", "--only", only]
+    assert cli.main([*args, "--report-dir", str(directory)]) == 0
+    return directory / "index.html"
+
+
+def test_the_notes_section_shows_each_statement_with_its_chinese_quote(browser: Browser, notes_page: Path) -> None:
+    browser.open(notes_page.as_uri())
+    assert browser.problems() == []
+    assert browser.evaluate(f"{VISIBLE}('#notes')") and browser.evaluate(f"{VISIBLE}('#n-B8 .statement')")
+    text = browser.evaluate("document.querySelector('#n-B8').innerText")
+    assert "Dkl表示的是两个概率分布的距离" in text and "refuted" in text and "What holds" in text
+    # The teacher's headline counts the notes' verdicts apart from the implementations' checks.
+    assert "refuted" in browser.evaluate("document.querySelector('#notes-summary').innerText")
+    browser.send("DOM.enable")
+    browser.send("CSS.enable")
+    root = browser.send("DOM.getDocument")["root"]["nodeId"]
+    quote = browser.send("DOM.querySelector", {"nodeId": root, "selector": "#n-B8 blockquote"})["nodeId"]
+    fonts = [f["familyName"] for f in browser.send("CSS.getPlatformFontsForNode", {"nodeId": quote})["fonts"]]
+    if _cjk_font_installed():
+        assert any(family in name for name in fonts for family in CJK_FAMILIES), fonts
+    NOTES_SHOT.parent.mkdir(exist_ok=True)
+    browser.screenshot(NOTES_SHOT, "#n-B8")
+    assert NOTES_SHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

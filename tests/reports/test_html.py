@@ -61,8 +61,18 @@ def test_tensor_records_show_their_kink_rules_and_parameter_conventions(report: 
 
 def test_coverage_shows_uncovered_claims_red(report: dict[str, Any]) -> None:
     html = html_report.render(with_additions(report))
-    assert re.search(r'<tr class="uncovered"><td>G4</td>', html)
-    assert re.search(r'<tr class="covered"><td>A6</td>', html)
+    assert re.search(r'<tr class="uncovered"><td><a href="#n-G4">G4</a></td>', html)
+    assert re.search(r'<tr class="covered"><td><a href="#n-A6">A6</a></td>', html)
+
+
+def test_coverage_and_the_notes_section_show_each_entry_verdict(report: dict[str, Any]) -> None:
+    """The report ran sigmoid and relu only: their verdicts show, the rest of the catalog reads "not run"."""
+    rows = {r["claim"]: r for r in report_view.notes(report)}
+    assert [(s["name"], s["verdict"]) for s in rows["A1"]["ran"]] == [("sigmoid", "proved")]
+    assert all(s["verdict"] == "not run" for s in rows["B8"]["statements"]) and not rows["B8"]["ran"]
+    html = html_report.render(report)
+    assert re.search(r'sigmoid<span class="badge proved">proved</span>', html)
+    assert "not run in this report" in html and "No claim of the notes ran in this report" in html
 
 
 def test_coverage_fallback_comes_from_the_sources(report: dict[str, Any]) -> None:
