@@ -1,9 +1,14 @@
-"""gradproof.check: one line that verifies a user's function against a catalog derivation,
-with hypothesis drawing the inputs from every named region of the derivation's domain."""
+"""gradproof.check: one line that verifies a user's function against any catalog op, with
+hypothesis drawing the inputs from every named region of the op's domain.
+
+The user's functions go through the same adapter (`harness/impl`) and the same checks as
+`gradproof verify --impl`: one calling convention, the conformance checks included.
+"""
 
 from __future__ import annotations
 
 import os
+import types
 import unittest
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,18 +17,27 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from derivations.tensor_model import TensorOp
 from gradproof import recording
 from gradproof.profiles import DEFAULT_EXAMPLES, PROFILES
-from gradproof.strategies import derivation as _derivation
+from gradproof.strategies import inputs as _inputs
+from gradproof.strategies import op as _op
 from gradproof.strategies import regions as _regions
 from harness import checks as check_kinds
-from harness.backends.base import Backend
-from harness.backends.numpy_ref import NumpyBackend, Op
+from harness import tensor_checks
+from harness.backends.base import Target
+from harness.backends.numpy_ref import NumpyBackend
 from harness.dtypes import FORMATS
-from harness.inputs import Example, inputs_for
+from harness.impl import conformance
+from harness.impl.backend import ImplBackend
+from harness.impl.isolation import InProcess
+from harness.impl.session import CONVENTIONS
 from harness.runner import Runner, RunOptions
+from harness.tensor_runner import TensorRunner
 
 DEVICES = ("cpu", "cuda")
+KINDS = (*check_kinds.KINDS, *conformance.KINDS)
+IMPLEMENTATION_KINDS = ("numpy", "torch", "jax")
 
 
 class CheckFailure(AssertionError):
@@ -41,24 +55,34 @@ def _names(values: Sequence[str], valid: Sequence[str], what: str) -> tuple[str,
     return names
 
 
-def _backend(fn: Callable[..., Any], name: str, vjp: Callable[..., Any] | None, derivation: str) -> Backend:
-    if vjp is not None:
-        return NumpyBackend(name, {derivation: Op(fn, vjp)})
-    from harness.backends.torch_backend import TorchBackend
-
-    return TorchBackend(name, {derivation: fn})
-
-
 def _implementation_name(fn: Callable[..., Any]) -> str:
+    """module.qualname; a custom autograd.Function's `apply` is named after the user's class."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type) and getattr(fn, "__name__", "") == "apply":
+        return f"{owner.__module__}.{owner.__qualname__}"
     qualname = getattr(fn, "__qualname__", None) or type(fn).__name__
-    return f"impl:{getattr(fn, '__module__', None) or '?'}.{qualname}"
+    return f"{getattr(fn, '__module__', None) or '?'}.{qualname}"
+
+
+def _implementation(
+    fn: Callable[..., Any], vjp: Callable[..., Any] | None, op: str, kind: str, label: str
+) -> ImplBackend:
+    """The user's functions as a one-op implementation, called in this process (a test's local
+    functions cannot be sent to a worker)."""
+    module = types.ModuleType(label)
+    module.KIND = kind  # type: ignore[attr-defined]
+    module.OPS = {op: (fn, vjp) if kind == "numpy" else fn}  # type: ignore[attr-defined]
+    backend = ImplBackend(InProcess(label, CONVENTIONS, module))
+    if backend.descriptor.problems:
+        raise TypeError("; ".join(backend.descriptor.problems))
+    return backend
 
 
 def _array_text(a: np.ndarray) -> str:
     return np.array2string(np.asarray(a), precision=17, separator=", ", threshold=64)
 
 
-def _message(rec: dict[str, Any], example: Example) -> str:
+def _message(rec: dict[str, Any], example: Any) -> str:
     lines = [f"gradproof: {rec['verdict']} {rec['id']}", f"  {rec['message']}", f"  input (region {example.region}):"]
     lines += [f"    {k} = {_array_text(v)}" for k, v in example.arrays.items()]
     if example.params:
@@ -89,60 +113,84 @@ def _examples_per_region(max_examples: int | None) -> int:
     return DEFAULT_EXAMPLES
 
 
+def _runs(d: Any, backend: ImplBackend, options: RunOptions) -> Callable[[Any], list[dict[str, Any]]]:
+    """One example's check records, from the runner for the op's structure."""
+    if isinstance(d, TensorOp):
+        tensor = TensorRunner([backend], options)
+        return lambda example: tensor.run_op(d, [example])
+    runner = Runner([backend], NumpyBackend(), options)
+    return lambda example: runner.run_derivation(d, [example])
+
+
+def _raise_on_failure(records: list[dict[str, Any]], example: Any) -> None:
+    bad = [r for r in records if r["verdict"] in ("fail", "error")]
+    if bad:
+        raise CheckFailure(_message(bad[0], example))
+
+
 def check(
     fn: Callable[..., Any],
     derivation: str,
     *,
     vjp: Callable[..., Any] | None = None,
+    kind: str | None = None,
     dtypes: Sequence[str] = ("float32", "float64"),
     device: str = "cpu",
-    checks: Sequence[str] = check_kinds.KINDS,
+    checks: Sequence[str] = KINDS,
     regions: Sequence[str] | None = None,
     max_examples: int | None = None,
     seed: int | None = None,
     name: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Check `fn` against the catalog derivation `derivation`; raise CheckFailure on the first
-    failing check, after hypothesis has shrunk its input. Returns the records (one per check).
+    """Check `fn` against the catalog op `derivation` (any of them: `gradproof list`); raise
+    CheckFailure on the first failing check, after hypothesis has shrunk its input. Returns the
+    records (one per check).
 
     With `vjp`, `fn(*inputs, **params)` and `vjp(*inputs, cotangent, **params)` are NumPy
-    functions; without it, `fn` is a torch callable checked through autograd. Every region of
-    the derivation is visited (`regions` picks some) with `max_examples` inputs each;
-    `seed` fixes hypothesis' draws.
+    functions, and vjp returns one gradient per input: a tuple in input order, a dict by input
+    name, None for an input that is not differentiable, or a bare array for a one-input op
+    (`gradproof list --params` shows each op's). Without it, `fn` is a torch callable checked
+    through autograd (`kind="jax"` for a JAX function). Every region of the op is visited
+    (`regions` picks some) with `max_examples` inputs each; `seed` fixes hypothesis' draws.
     """
-    d = _derivation(derivation)
+    d = _op(derivation)
     if not callable(fn) or (vjp is not None and not callable(vjp)):
         raise TypeError("gradproof.check needs a callable forward (and, if given, a callable vjp)")
+    kind = kind or ("numpy" if vjp is not None else "torch")
+    _names(kind, IMPLEMENTATION_KINDS, "kind")
     dtypes = _names(dtypes, tuple(FORMATS), "dtype")
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
-    kinds = _names(checks, check_kinds.KINDS, "check")
+    kinds = _names(checks, KINDS, "check")
     chosen = _names(regions, _regions(d.name), "region") if regions is not None else _regions(d.name)
     count = _examples_per_region(max_examples)
-    backend = _backend(fn, name or _implementation_name(fn), vjp, d.name)
-    if vjp is not None and device != "cpu":
+    if kind == "numpy" and device != "cpu":
         raise ValueError("NumPy functions run on the cpu device only")
-    options = RunOptions(seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=kinds, fd_oracle=False)
-    runner = Runner([backend], NumpyBackend(), options)
-    reasons = {backend.unavailable(t) for t in backend.targets() if t.dtype in dtypes and t.device == device}
+    backend = _implementation(fn, vjp, d.name, kind, name or _implementation_name(fn))
+    reasons = {
+        backend.unavailable(Target(dv, dt)) for dv, dt in backend.descriptor.targets if dt in dtypes and dv == device
+    }
     if None not in reasons:
         raise unittest.SkipTest("; ".join(sorted(r for r in reasons if r)) or f"no {device} target for {dtypes}")
+    numeric = tuple(k for k in kinds if k in (tensor_checks.KINDS if isinstance(d, TensorOp) else check_kinds.KINDS))
+    options = RunOptions(seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=numeric, fd_oracle=False)
+    run = _runs(d, backend, options)
 
     where = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     merged: dict[str, dict[str, Any]] = {}
-    seen: list[Example] = []
+    seen: list[Any] = []
 
-    def one(example: Example) -> None:
-        records = runner.run_derivation(d, [example])
-        seen.append(example)
+    def keep(records: list[dict[str, Any]]) -> None:
         for rec in records:
             if where:  # the CLI cannot rerun a user's function; their test can
                 rec["reproduce"] = f"pytest '{where}'"
-            key = str(rec["id"])
-            merged[key] = recording.merge(merged.get(key), rec)
-        bad = [r for r in records if r["verdict"] in ("fail", "error")]
-        if bad:
-            raise CheckFailure(_message(bad[0], example))
+            merged[str(rec["id"])] = recording.merge(merged.get(str(rec["id"])), rec)
+
+    def one(example: Any) -> None:
+        records = run(example)
+        seen.append(example)
+        keep(records)
+        _raise_on_failure(records, example)
 
     run_settings = settings(
         max_examples=count,
@@ -152,8 +200,13 @@ def check(
     try:
         for region in chosen:
             # A fresh function per region: hypothesis decorates each test function once.
-            test = run_settings(given(inputs_for(d, region=region))(lambda example: one(example)))
+            test = run_settings(given(_inputs(d.name, region=region))(lambda example: one(example)))
             (hypothesis_seed(seed)(test) if seed is not None else test)()
+        properties = [k for k in kinds if k in conformance.KINDS]
+        if properties and seen:
+            found = conformance.run(backend, d, seen, options, properties)
+            keep(found)
+            _raise_on_failure(found, seen[0])
     finally:
         recording.record(d, seen, list(merged.values()))
     return list(merged.values())

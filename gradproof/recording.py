@@ -13,7 +13,9 @@ from harness.report_view import SEVERITY
 
 if TYPE_CHECKING:  # the plugin imports this module in every session: keep it light
     from derivations.model import Derivation
-    from harness.inputs import Example
+    from derivations.tensor_model import TensorOp
+
+    Op = Derivation | TensorOp
 
 
 def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -36,10 +38,10 @@ def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class Recorder:
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    derivations: dict[str, Derivation] = field(default_factory=dict)
-    examples: dict[str, list[Example]] = field(default_factory=dict)
+    derivations: dict[str, Op] = field(default_factory=dict)
+    examples: dict[str, list[Any]] = field(default_factory=dict)
 
-    def add(self, d: Derivation, examples: list[Example], records: list[dict[str, Any]]) -> None:
+    def add(self, d: Op, examples: list[Any], records: list[dict[str, Any]]) -> None:
         self.derivations[d.name] = d
         self.examples.setdefault(d.name, []).extend(examples)
         for rec in records:
@@ -58,6 +60,6 @@ def deactivate(recorder: Recorder) -> None:
         _active.remove(recorder)
 
 
-def record(d: Derivation, examples: list[Example], records: list[dict[str, Any]]) -> None:
+def record(d: Op, examples: list[Any], records: list[dict[str, Any]]) -> None:
     for recorder in _active:
         recorder.add(d, examples, records)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from derivations.tensor_model import TensorOp
 from gradproof.recording import Recorder
 from harness import outputs, report, symbolic
 from harness.runner import derivation_record
+from harness.tensor_runner import stated_verdict, tensor_record
 
 _START = time.perf_counter()
 
@@ -22,10 +24,13 @@ def cuda_available() -> bool:
 
 def write_report(recorder: Recorder, directory: Path) -> list[Path]:
     """The same files `gradproof verify` writes, for the checks the session ran."""
-    derivations = [
-        derivation_record(d, recorder.examples.get(name, []), symbolic.decide(d, seed=0))
-        for name, d in recorder.derivations.items()
-    ]
+    derivations = []
+    for name, d in recorder.derivations.items():
+        examples = recorder.examples.get(name, [])
+        if isinstance(d, TensorOp):
+            derivations.append(tensor_record(d, examples, stated_verdict(d, examples, 0)))
+        else:
+            derivations.append(derivation_record(d, examples, symbolic.decide(d, seed=0)))
     data = report.build(
         derivations,
         list(recorder.checks.values()),

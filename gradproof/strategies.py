@@ -1,4 +1,4 @@
-"""Public hypothesis strategies for each catalog derivation's inputs, for your own property tests.
+"""Public hypothesis strategies for each catalog op's inputs, for your own property tests.
 
 from hypothesis import given
 from gradproof import strategies
@@ -11,41 +11,54 @@ def test_my_softmax(example):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import strategies as st
 
-from derivations import CATALOG
+from derivations import CATALOG, TENSOR_OPS
 from derivations.model import Derivation
+from derivations.tensor_model import TensorExample, TensorOp
 from harness.dtypes import FORMATS, get_format
 from harness.inputs import Example, inputs_for, regions_of
 
-__all__ = ["Example", "arrays", "derivation", "inputs", "regions"]
+__all__ = ["Example", "TensorExample", "arrays", "derivation", "inputs", "op", "regions"]
+
+OPS: dict[str, Derivation | TensorOp] = {**CATALOG, **TENSOR_OPS}
 
 
-def derivation(name: str) -> Derivation:
-    """The catalog entry, with a one-line error naming the valid names."""
-    if not isinstance(name, str) or name not in CATALOG:
-        raise ValueError(f"unknown derivation {name!r}; valid: {', '.join(CATALOG)}")
-    return CATALOG[name]
+def op(name: str) -> Derivation | TensorOp:
+    """The catalog entry of any op (elementwise, row or tensor), with a one-line error naming the valid names."""
+    if not isinstance(name, str) or name not in OPS:
+        raise ValueError(f"unknown derivation {name!r}; valid: {', '.join(OPS)}")
+    return OPS[name]
+
+
+derivation = op  # the name this function had when it covered the elementwise and row ops only
 
 
 def regions(name: str) -> tuple[str, ...]:
-    """The named input regions of a derivation; each is always visited by gradproof.check."""
-    return tuple(r.name for r in regions_of(derivation(name)))
+    """The named input regions of an op; each is always visited by gradproof.check."""
+    d = op(name)
+    return d.regions if isinstance(d, TensorOp) else tuple(r.name for r in regions_of(d))
 
 
-def inputs(name: str, *, region: str | None = None) -> st.SearchStrategy[Example]:
-    """Examples (`.arrays` by input name, `.params`, `.region`) from the derivation's domain.
+def _region_strategy(d: Derivation | TensorOp, region: str) -> st.SearchStrategy[Any]:
+    return d.strategy(region) if isinstance(d, TensorOp) else inputs_for(d, region=region)
 
-    `region=None` draws from every region of the derivation.
+
+def inputs(name: str, *, region: str | None = None) -> st.SearchStrategy[Any]:
+    """Examples (`.arrays` by input name, `.params`, `.region`) from the op's domain.
+
+    `region=None` draws from every region of the op.
     """
-    d = derivation(name)
+    d = op(name)
     names = regions(name)
     if region is None:
-        return st.one_of([inputs_for(d, region=r) for r in names])
+        return st.one_of([_region_strategy(d, r) for r in names])
     if region not in names:
         raise ValueError(f"{name} has no region {region!r}; regions: {', '.join(names)}")
-    return inputs_for(d, region=region)
+    return _region_strategy(d, region)
 
 
 def arrays(name: str, *, dtype: str = "float64", region: str | None = None) -> st.SearchStrategy[dict[str, np.ndarray]]:

@@ -11,7 +11,7 @@ from hypothesis import Phase, given, settings
 import gradproof
 from derivations import CATALOG
 from gradproof import strategies
-from harness.backends import numpy_ref
+from harness.backends import numpy_conv, numpy_ref
 
 
 def _reference(name: str) -> tuple[object, object]:
@@ -41,8 +41,62 @@ def test_bad_arguments_are_one_line_errors(kwargs: dict[str, object], message: s
 def test_a_correct_implementation_passes_every_check_and_region() -> None:
     forward, vjp = _reference("leaky_relu")
     records = gradproof.check(forward, "leaky_relu", vjp=vjp, max_examples=2, seed=1)  # type: ignore[arg-type]
-    assert len(records) == 8 and all(r["verdict"] == "pass" for r in records)
-    assert all(r["examples"] >= 2 * len(strategies.regions("leaky_relu")) for r in records)
+    numeric = [r for r in records if r["check"] in ("forward", "vjp", "projection", "jacobian")]
+    assert len(numeric) == 8 and all(r["verdict"] == "pass" for r in records)
+    assert {r["check"] for r in records} - {r["check"] for r in numeric} == {
+        "dtype-shape",
+        "inplace",
+        "determinism",
+        "cotangent",
+    }, "the conformance checks of --impl run too"
+    assert all(r["examples"] >= 2 * len(strategies.regions("leaky_relu")) for r in numeric)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0, -z))
+
+
+VJP_FORMS = {
+    "bare array": lambda z, c: c * _sigmoid(z) * (1 - _sigmoid(z)),
+    "tuple": lambda z, c: (c * _sigmoid(z) * (1 - _sigmoid(z)),),
+    "dict": lambda z, c: {"z": c * _sigmoid(z) * (1 - _sigmoid(z))},
+}
+
+
+@pytest.mark.parametrize("form", VJP_FORMS)
+def test_every_form_of_the_vjp_contract_is_accepted(form: str) -> None:
+    records = gradproof.check(_sigmoid, "sigmoid", vjp=VJP_FORMS[form], dtypes=["float64"], max_examples=2, seed=0)
+    assert records and all(r["verdict"] == "pass" for r in records)
+
+
+def test_a_vjp_that_breaks_the_contract_is_an_error_naming_it() -> None:
+    with pytest.raises(gradproof.CheckFailure, match=r"not inputs of sigmoid"):
+        gradproof.check(_sigmoid, "sigmoid", vjp=lambda z, c: {"x": c}, dtypes=["float64"], max_examples=1, seed=0)
+
+
+def _conv_vjp_by_name(x: np.ndarray, w: np.ndarray, b: np.ndarray, c: np.ndarray, **params: object) -> dict:
+    dx, dw, db = numpy_conv.conv2d_vjp(x, w, b, c, **params)  # type: ignore[arg-type]
+    return {"x": dx, "w": dw, "b": db}
+
+
+@pytest.mark.parametrize("vjp", [numpy_conv.conv2d_vjp, _conv_vjp_by_name], ids=["tuple", "dict"])
+def test_a_tensor_op_is_checked_like_any_other(vjp: object) -> None:
+    """gradproof.check(my_conv2d, "conv2d", vjp=my_conv2d_vjp): every input's gradient, projection, conformance."""
+    records = gradproof.check(numpy_conv.conv2d, "conv2d", vjp=vjp, dtypes=["float64"], max_examples=1, seed=0)  # type: ignore[arg-type]
+    assert {r["check"] for r in records} == {"forward", "vjp", "projection", *("dtype-shape", "inplace")} | {
+        "determinism",
+        "cotangent",
+    }
+    assert all(r["verdict"] == "pass" for r in records)
+
+
+def test_a_wrong_tensor_gradient_fails() -> None:
+    def no_bias_gradient(x: np.ndarray, w: np.ndarray, b: np.ndarray, c: np.ndarray, **params: object) -> tuple:
+        dx, dw, db = numpy_conv.conv2d_vjp(x, w, b, c, **params)  # type: ignore[arg-type]
+        return dx, dw, 0 * db
+
+    with pytest.raises(gradproof.CheckFailure, match="conv2d-impl:"):
+        gradproof.check(numpy_conv.conv2d, "conv2d", vjp=no_bias_gradient, dtypes=["float64"], max_examples=2, seed=0)
 
 
 def test_a_torch_callable_is_checked_through_autograd() -> None:
@@ -77,14 +131,17 @@ def test_cuda_without_a_device_is_a_skip() -> None:
         gradproof.check(torch.sigmoid, "sigmoid", device="cuda", dtypes=["float32"])
 
 
-@pytest.mark.parametrize("name", list(CATALOG))
+@pytest.mark.parametrize("name", list(strategies.OPS))
 def test_public_strategies_stay_in_the_declared_domain(name: str) -> None:
-    d = CATALOG[name]
+    d = strategies.op(name)
 
     @settings(max_examples=10, deadline=None, database=None)
     @given(strategies.inputs(name))
     def inside(example: strategies.Example) -> None:
-        assert d.check_domain(example.arrays, example.params) is None
+        if name in CATALOG:
+            assert CATALOG[name].check_domain(example.arrays, example.params) is None
+        else:
+            assert all(i.domain.contains(example.arrays[i.name]) for i in d.inputs)
         assert example.region in strategies.regions(name)
 
     inside()

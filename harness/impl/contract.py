@@ -6,7 +6,7 @@ Kept free of SymPy and torch: worker processes import it, and it must load fast.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,8 @@ class Convention:
 
     def vjp_returns(self) -> str:
         grads = [f"d{n}" if diff else "None" for n, diff in zip(self.inputs, self.differentiable, strict=True)]
-        return "(" + ", ".join(grads) + ("," if len(grads) == 1 else "") + ")"
+        by_name = ", ".join(f"{n!r}: d{n}" for n, diff in zip(self.inputs, self.differentiable, strict=True) if diff)
+        return "(" + ", ".join(grads) + ("," if len(grads) == 1 else "") + ") or {" + by_name + "}"
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,17 @@ def signature_problem(fn: Callable[..., object], what: str, args: Sequence[str],
 
 
 def gradients(conv: Convention, result: object) -> list[object]:
-    """The vjp's result as one entry per input, checked against the convention."""
+    """The vjp's result as one entry per input, checked against the convention: a tuple in input
+    order, a dict by input name (an input left out counts as None), or one bare array for a
+    one-input op."""
     n = len(conv.inputs)
+    if isinstance(result, Mapping):
+        unknown = sorted(str(k) for k in result if k not in conv.inputs)
+        if unknown:
+            raise ContractError(
+                f"vjp returned gradients for {unknown}, which are not inputs of {conv.op} {conv.inputs}"
+            )
+        result = [result.get(name) for name in conv.inputs]
     if isinstance(result, (tuple, list)):
         grads = list(result)
     elif n == 1:

@@ -114,10 +114,12 @@ def _entry(kind: str, value: Any) -> Any:
 class Host:
     """A loaded implementation: its descriptor and a way to call each op."""
 
-    def __init__(self, spec: str, catalog: Mapping[str, Convention]) -> None:
+    def __init__(self, spec: str, catalog: Mapping[str, Convention], module: ModuleType | None = None) -> None:
+        """`module`, when given, is the implementation itself (gradproof.check builds one from the
+        functions it is handed); `spec` then only names it."""
         self.catalog = dict(catalog)
         label = label_of(spec)
-        module = import_spec(spec)
+        module = import_spec(spec) if module is None else module
         attribute = spec.split(":", 1)[1] if ":" in spec else None
         kind_name, table, ulps = _table(module, catalog, attribute)
         if kind_name not in KINDS:

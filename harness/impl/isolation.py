@@ -13,6 +13,7 @@ import signal
 import traceback
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -76,8 +77,8 @@ def _death(code: int | None) -> str:
 class InProcess:
     """Calls the implementation directly: fastest, and what isolation is measured against."""
 
-    def __init__(self, spec: str, catalog: Mapping[str, Convention]) -> None:
-        self.host = Host(spec, catalog)
+    def __init__(self, spec: str, catalog: Mapping[str, Convention], module: ModuleType | None = None) -> None:
+        self.host = Host(spec, catalog, module)
         self.descriptor: Descriptor = self.host.descriptor
 
     def call(self, *request: Any) -> Raw:

@@ -10,6 +10,7 @@ from hypothesis import settings
 
 from gradproof.session import cuda_available
 from harness import report_schema
+from harness.impl import conformance
 
 PLUGIN = ("-p", "gradproof.pytest_plugin")
 
@@ -44,11 +45,11 @@ def test_mine():
     result.stdout.fnmatch_lines(["gradproof report: *report.json*index.html*junit.xml"])
     report = report_schema.load(out / "report.json")
     assert {c["backend"] for c in report["checks"]} == {"impl:test_mine.sigmoid"}
-    assert {c["check"] for c in report["checks"]} == {"forward", "vjp", "projection", "jacobian"}
+    assert {c["check"] for c in report["checks"]} == {"forward", "vjp", "projection", "jacobian", *conformance.KINDS}
     assert all(c["verdict"] == "pass" and c["examples"] >= 2 for c in report["checks"])
     assert all(c["reproduce"] == "pytest 'test_mine.py::test_mine'" for c in report["checks"])
     assert [d["name"] for d in report["derivations"]] == ["sigmoid"]
-    assert len(list(ET.parse(out / "junit.xml").getroot().iter("testcase"))) == 4
+    assert len(list(ET.parse(out / "junit.xml").getroot().iter("testcase"))) == 4 + len(conformance.KINDS)
     assert "impl:test_mine.sigmoid" in (out / "index.html").read_text(encoding="utf-8")
 
 
