@@ -85,8 +85,9 @@ class TensorRunner:
             for target in backend.targets():
                 if (o.dtypes and target.dtype not in o.dtypes) or (o.devices and target.device not in o.devices):
                     continue
-                skip = backend.unavailable(target)
+                unavailable = backend.unavailable(target)
                 for kind in kinds:
+                    skip = unavailable or self._skip_reason(op, backend.name, target, kind)
                     if skip:
                         records.append(_record(op, backend.name, target, kind, "skip", message=skip, options=o))
                     else:
@@ -95,6 +96,12 @@ class TensorRunner:
             self.on_progress(f"{op.name}: {backend.name} {target} {kind} ({k}/{len(plan)})")
             records.append(self._run_group(op, examples, backend, target, kind))
         return records
+
+    def _skip_reason(self, op: TensorOp, backend: str, target: Target, kind: str) -> str | None:
+        """An expectations file's skip line, decided when planning, as for every other op."""
+        if self.options.skip_reason is None:
+            return None
+        return self.options.skip_reason(f"{op.name}-{backend}-{target.device}-{target.dtype}-{kind}")
 
     def _run_group(
         self,

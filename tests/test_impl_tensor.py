@@ -66,6 +66,22 @@ def test_verify_impl_checks_tensor_ops_in_a_worker(tmp_path: Path, capsys: pytes
     assert "avg_pool2d" in data["implementations"][0]["lacks"]
 
 
+def test_an_expectations_skip_line_skips_a_tensor_ops_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Decided when planning, as for the elementwise ops: the checks do not run and nothing is left unmatched."""
+    expect = tmp_path / "expect.txt"
+    expect.write_text("skip max_pool2d-impl:numpy_impl-cpu-float64-projection too slow here\n")
+    args = ["verify", "--quiet", "--profile", "quick", "--report-dir", str(tmp_path), "--dtype", "float64"]
+    impl = ["--impl", str(ROOT / "examples" / "numpy_impl.py"), "--in-process", "--only", "max_pool2d"]
+    assert cli.main([*args, *impl, "--expectations", str(expect)]) == 0
+    assert "matches no check" not in capsys.readouterr().err
+    data = json.loads((tmp_path / "report.json").read_text())
+    checks = {r["check"]: r for r in data["checks"]}
+    assert checks["projection"]["verdict"] == "skip" and checks["projection"]["message"].endswith("too slow here")
+    assert checks["vjp"]["verdict"] == "pass"
+
+
 def test_conformance_checks_catch_planted_tensor_bugs() -> None:
     backend = load(str(IMPLS / "broken_tensor.py"), isolate=False)
     options = RunOptions(seed=0, profile="quick", devices=("cpu",))
