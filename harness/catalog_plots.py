@@ -125,3 +125,30 @@ def _fd_plot(name: str) -> Plot | None:
         log_y=True,
         marks=[(h, f"{dtype} step") for dtype, h in finite_diff.STEPS.items()],
     )
+
+
+def as_series(plot: Plot) -> dict[str, object]:
+    """A plot as report data (the schema's series, with marks): non-finite values become None."""
+
+    def finite(values: Iterable[float | None]) -> list[float | None]:
+        return [float(v) if v is not None and np.isfinite(v) else None for v in values]
+
+    return {
+        "title": plot.title,
+        "xlabel": plot.xlabel,
+        "ylabel": plot.ylabel,
+        "x": finite(plot.x),
+        "lines": {name: finite(ys) for name, ys in plot.lines.items()},
+        "log_x": plot.log_x,
+        "log_y": plot.log_y,
+        "marks": [[float(x), label] for x, label in plot.marks],
+    }
+
+
+def of(name: str) -> dict[str, dict[str, object]]:
+    """The catalog's plots of one op, as stored in its report record: the activation and the
+    finite-difference error against the step, where they apply."""
+    if name not in CATALOG:
+        return {}
+    found = {"activation": _activation(name), "fd_step": _fd_plot(name)}
+    return {kind: as_series(plot) for kind, plot in found.items() if plot is not None}

@@ -4,6 +4,8 @@ so that browsers draw the formulas with no script."""
 from __future__ import annotations
 
 import functools
+import re
+from html import escape
 
 import sympy as sp
 from sympy.printing.mathml import mathml
@@ -15,7 +17,9 @@ ROW_LENGTH = 3  # row ops are shown at a small concrete row length
 
 
 def _ml(expr: object) -> str:
-    return mathml(expr, printer="presentation")
+    # SymPy prints the relations of a Piecewise as a bare "<" or ">": escaped, the MathML is well-formed XML.
+    raw = mathml(expr, printer="presentation")
+    return re.sub(r"<mo>([<>]=?)</mo>", lambda m: f"<mo>{escape(m.group(1))}</mo>", raw)
 
 
 def _equation(lhs: object, rhs: object) -> str:

@@ -8,7 +8,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness import report_view, svg_plot
+from harness import mathml, report_view, svg_plot
+
+MAX_FD_PLOTS = 3  # enough to show the shape of the error against the step
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness", "templates"),
@@ -29,16 +31,26 @@ def _series_plots(report: dict[str, Any]) -> list[Markup]:
     return found
 
 
-def render(report: dict[str, Any], *, catalog_plots: bool = True) -> str:
-    """The page for a report that `report_schema.validate` accepted.
+def _formulas(derivation: dict[str, Any]) -> list[tuple[str, Markup]]:
+    """The stored MathML, rebuilt from safe parts; a formula that is not is named, not drawn."""
+    shown = []
+    for f in derivation.get("formulas") or []:
+        try:
+            shown.append((f["caption"], Markup(mathml.clean(f["mathml"]))))
+        except mathml.UnsafeMathML as exc:
+            shown.append((f"{f['caption']} (not drawn: {exc})", Markup("")))
+    return shown
 
-    Formulas and the catalog's plots come from the catalog code for the derivations the
-    report names; the report's own text is always escaped.
-    """
-    from harness import catalog_plots as plots
-    from harness import formulas
 
-    names = report_view.derivation_names(report)
+def _catalog_plots(derivations: list[dict[str, Any]], kind: str, limit: int | None = None) -> list[Markup]:
+    found = [d["plots"][kind] for d in derivations if kind in (d.get("plots") or {})]
+    return [Markup(svg_plot.render(svg_plot.from_series("", kind, spec))) for spec in found[:limit]]
+
+
+def render(report: dict[str, Any]) -> str:
+    """The page for a report that `report_schema.validate` accepted, from its data alone:
+    formulas and plots were stored at verify time. Every string is escaped; the stored MathML
+    goes through an allowlist and the plots are drawn here from numbers."""
     derivations = report["derivations"]
     template = _ENV.get_template("report.html.j2")
     return template.render(
@@ -55,8 +67,8 @@ def render(report: dict[str, Any], *, catalog_plots: bool = True) -> str:
         derivations=derivations,
         refuted_derivations=[d for d in derivations if d.get("symbolic", {}).get("status") == "refuted"],
         refuted_claims=[c for c in report.get("claims", []) if c["verdict"] == "refuted"],
-        formulas={n: [(caption, Markup(ml)) for caption, ml in formulas.of(n)] for n in names},
-        activation_plots=[Markup(svg_plot.render(p)) for p in plots.activations(names)] if catalog_plots else [],
-        fd_plots=[Markup(svg_plot.render(p)) for p in plots.fd_step(names)] if catalog_plots else [],
+        formulas={d["name"]: _formulas(d) for d in derivations},
+        activation_plots=_catalog_plots(derivations, "activation"),
+        fd_plots=_catalog_plots(derivations, "fd_step", MAX_FD_PLOTS),
         series_plots=_series_plots(report),
     )

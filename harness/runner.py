@@ -13,7 +13,7 @@ import numpy as np
 
 from derivations.model import Derivation
 from derivations.tensor_model import TensorExample, TensorOp
-from harness import checks, compare, exact, finite_diff, symbolic
+from harness import catalog_plots, checks, compare, exact, finite_diff, formulas, symbolic
 from harness.backends.base import Backend, Target
 from harness.backends.exact_backend import ExactBackend
 from harness.backends.finite_differences import FiniteDifferenceBackend
@@ -326,4 +326,7 @@ def derivation_record(d: Derivation, examples: list[Example], verdict: symbolic.
         "notes": d.notes,
         "symbolic": verdict.as_dict(),
         "regions": dict(regions),
+        # Drawn at verify time, so that `gradproof report` renders from the JSON alone.
+        "formulas": [{"caption": caption, "mathml": ml} for caption, ml in formulas.of(d.name)],
+        "plots": catalog_plots.of(d.name),
     }

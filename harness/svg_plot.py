@@ -138,11 +138,12 @@ def render(plot: Plot) -> str:
 def from_series(owner: str, name: str, spec: Mapping[str, object]) -> Plot:
     """A plot from the "series" entry `name` of the report entry `owner` (schema-validated)."""
     return Plot(
-        title=f"{owner}: {spec.get('title') or name}",
+        title=f"{owner}: {spec.get('title') or name}" if owner else str(spec.get("title") or name),
         xlabel=str(spec.get("xlabel", "")),
         ylabel=str(spec.get("ylabel", "")),
         x=list(spec["x"]),  # type: ignore[call-overload]
         lines=dict(spec["lines"]),  # type: ignore[call-overload]
         log_x=bool(spec.get("log_x", False)),
         log_y=bool(spec.get("log_y", False)),
+        marks=[(float(x), str(label)) for x, label in spec.get("marks", [])],  # type: ignore[attr-defined]
     )

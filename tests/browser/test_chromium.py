@@ -86,7 +86,7 @@ def notes_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from harness import cli
 
     directory = tmp_path_factory.mktemp("notes")
-    only = "sigmoid,kl_is_distance,accuracy_definition,entropy_information"
+    only = "sigmoid,kl_is_distance,accuracy_definition,activation_priority"
     args = ["verify", "--quiet", "--profile", "quick", "--backend", "numpy", "--dtype", "float64", "--only", only]
     assert cli.main([*args, "--report-dir", str(directory)]) == 0
     return directory / "index.html"

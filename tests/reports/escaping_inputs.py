@@ -26,6 +26,17 @@ def hostile_report(report: dict[str, Any]) -> dict[str, Any]:
     d["symbolic"] = {"status": "numerical-only", "detail": bad}
     d["series"] = {bad: {"title": bad, "xlabel": bad, "ylabel": bad, "x": [0, 1], "lines": {bad: [0, 1]}}}
     d["regions"] = {bad: 1}
+    # Stored formulas are drawn from an allowlist: markup smuggled into them is refused, not drawn.
+    smuggled = (
+        "<math><mi>x</mi><script>document.title='pwned'</script></math>",
+        '<math><mi onmouseover="document.title=1">a</mi></math>',
+        "<math><mtext><![CDATA[<script>document.title=2</script>]]></mtext></math>",
+        '<!DOCTYPE math [<!ENTITY e "<script>x</script>">]><math><mi>&e;</mi></math>',
+        bad,
+    )
+    d["formulas"] = [*d.get("formulas", []), *({"caption": bad, "mathml": m} for m in smuggled)]
+    d["plots"] = {"activation": {"title": bad, "xlabel": bad, "ylabel": bad, "x": [0, 1], "lines": {bad: [0, 1]}}}
+    d["plots"]["activation"]["marks"] = [[0.5, bad]]
     for c in report["checks"]:
         c["message"] = bad
     bad_check = report["checks"][-1]

@@ -17,8 +17,10 @@ def test_hostile_text_stays_text_in_html(report: dict[str, Any]) -> None:
     assert page.count("img") == 0
     assert "injected" not in page.ids
     assert not any(k.startswith("on") for _, attrs in page.tags for k in attrs)
-    # The MathML comes from the catalog only: a name's <math> is text.
+    # MathML is drawn only from the stored formulas, through an allowlist: a name's <math> is text,
+    # and a formula with a script, an event attribute, CDATA or an entity is named, not drawn.
     assert page.count("math") == parse(html_report.render(report)).count("math")
+    assert page.all_text.count("(not drawn:") == 5
     assert "{{ 7*7 }}" in page.all_text  # shown literally, never evaluated as a template
     assert HOSTILE[0] in page.all_text and HOSTILE[2] in page.all_text
 

@@ -130,3 +130,18 @@ def test_a_cell_speaks_for_the_check_that_used_most_of_its_tolerance() -> None:
     report["checks"].append(rec("jacobian", "error", "inf", "inf"))
     (cell,) = report_view.matrix(report)["rows"][0]["cells"]
     assert (cell["verdict"], cell["usage"]) == ("error", "inf")
+
+
+def test_gradproof_report_renders_from_the_json_alone(report_dir: Any, tmp_path: Any) -> None:
+    """Formulas and plots were stored at verify time: rendering loads neither SymPy nor torch nor a backend."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pathlib; from harness import html_report, report_schema;"
+        f"page = html_report.render(report_schema.load(pathlib.Path({str(report_dir / 'report.json')!r})));"
+        "print('<math' in page, '<svg' in page, sorted(m for m in ('sympy', 'torch', 'mpmath', 'harness.backends')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True True []"
