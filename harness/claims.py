@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from derivations.model import Claim, Source
-from harness import symbolic
+from harness import seeds, symbolic
 
 if TYPE_CHECKING:
     from harness.claim_checks.result import ClaimResult
@@ -74,6 +74,39 @@ def run_claim(claim: Claim, seed: int, checks: Mapping[str, object] | None = Non
     start = time.perf_counter()
     result = ClaimResult()
     corrected = ""
+    try:
+        seeds.text(claim.source.seed)  # a claim of a note that cannot be read is not judged
+    except seeds.SeedError as exc:
+        verdict, detail = "error", str(exc)
+    else:
+        verdict, detail, corrected, result = _judge(claim, seed, checks)
+    return {
+        "name": claim.name,
+        "title": claim.title,
+        "claims": list(claim.source.claims),
+        "source": {
+            "seed": claim.source.seed,
+            "section": claim.source.section,
+            "quote": claim.source.quote,
+            "claims": list(claim.source.claims),
+        },
+        "method": claim.method,
+        "interpretation": claim.interpretation,
+        "verdict": verdict,
+        "detail": detail,
+        "corrected": corrected,
+        "evidence": [e.as_dict() for e in result.evidence],
+        "series": result.series,
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+
+
+def _judge(claim: Claim, seed: int, checks: Mapping[str, object]) -> tuple[str, str, str, ClaimResult]:
+    """verdict, detail, corrected statement and the check's result; an exception is an "error"."""
+    from harness.claim_checks.result import ClaimResult
+
+    result = ClaimResult()
+    corrected = ""
     if claim.method == "prose":
         verdict, detail = "not-checkable", claim.reason
     else:
@@ -96,22 +129,4 @@ def run_claim(claim: Claim, seed: int, checks: Mapping[str, object] | None = Non
                 detail = result.detail or f"{len(result.evidence)} comparisons agree"
         except Exception as exc:  # any failure of a check is reported, not raised
             verdict, detail = "error", f"{type(exc).__name__}: {exc}".splitlines()[0]
-    return {
-        "name": claim.name,
-        "title": claim.title,
-        "claims": list(claim.source.claims),
-        "source": {
-            "seed": claim.source.seed,
-            "section": claim.source.section,
-            "quote": claim.source.quote,
-            "claims": list(claim.source.claims),
-        },
-        "method": claim.method,
-        "interpretation": claim.interpretation,
-        "verdict": verdict,
-        "detail": detail,
-        "corrected": corrected,
-        "evidence": [e.as_dict() for e in result.evidence],
-        "series": result.series,
-        "seconds": round(time.perf_counter() - start, 3),
-    }
+    return verdict, detail, corrected, result
