@@ -17,23 +17,20 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from derivations.tensor_model import TensorOp
 from gradproof import recording
 from gradproof.profiles import DEFAULT_EXAMPLES, PROFILES
 from gradproof.strategies import inputs as _inputs
 from gradproof.strategies import op as _op
 from gradproof.strategies import regions as _regions
 from harness import checks as check_kinds
-from harness import tensor_checks
 from harness.backends.base import Target
-from harness.backends.numpy_ref import NumpyBackend
 from harness.dtypes import FORMATS
 from harness.impl import conformance
 from harness.impl.backend import ImplBackend
 from harness.impl.isolation import InProcess
 from harness.impl.session import CONVENTIONS
-from harness.runner import Runner, RunOptions
-from harness.tensor_runner import TensorRunner
+from harness.pipeline import Pipeline
+from harness.runner import RunOptions
 
 DEVICES = ("cpu", "cuda")
 KINDS = (*check_kinds.KINDS, *conformance.KINDS)
@@ -113,15 +110,6 @@ def _examples_per_region(max_examples: int | None) -> int:
     return DEFAULT_EXAMPLES
 
 
-def _runs(d: Any, backend: ImplBackend, options: RunOptions) -> Callable[[Any], list[dict[str, Any]]]:
-    """One example's check records, from the runner for the op's structure."""
-    if isinstance(d, TensorOp):
-        tensor = TensorRunner([backend], options)
-        return lambda example: tensor.run_op(d, [example])
-    runner = Runner([backend], NumpyBackend(), options)
-    return lambda example: runner.run_derivation(d, [example])
-
-
 def _raise_on_failure(records: list[dict[str, Any]], example: Any) -> None:
     bad = [r for r in records if r["verdict"] in ("fail", "error")]
     if bad:
@@ -172,9 +160,8 @@ def check(
     }
     if None not in reasons:
         raise unittest.SkipTest("; ".join(sorted(r for r in reasons if r)) or f"no {device} target for {dtypes}")
-    numeric = tuple(k for k in kinds if k in (tensor_checks.KINDS if isinstance(d, TensorOp) else check_kinds.KINDS))
-    options = RunOptions(seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=numeric, fd_oracle=False)
-    run = _runs(d, backend, options)
+    options = RunOptions(seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=kinds, fd_oracle=False)
+    checked = Pipeline([backend], options)
 
     where = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     merged: dict[str, dict[str, Any]] = {}
@@ -187,7 +174,7 @@ def check(
             merged[str(rec["id"])] = recording.merge(merged.get(str(rec["id"])), rec)
 
     def one(example: Any) -> None:
-        records = run(example)
+        records = checked.values(d, [example])
         seen.append(example)
         keep(records)
         _raise_on_failure(records, example)
@@ -202,9 +189,8 @@ def check(
             # A fresh function per region: hypothesis decorates each test function once.
             test = run_settings(given(_inputs(d.name, region=region))(lambda example: one(example)))
             (hypothesis_seed(seed)(test) if seed is not None else test)()
-        properties = [k for k in kinds if k in conformance.KINDS]
-        if properties and seen:
-            found = conformance.run(backend, d, seen, options, properties)
+        if seen:
+            found = checked.conformance(d, seen)
             keep(found)
             _raise_on_failure(found, seen[0])
     finally:

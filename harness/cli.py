@@ -8,16 +8,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
-
-import numpy as np
 
 from derivations import CATALOG, CLAIMS, TENSOR_OPS
 from derivations.model import Claim, Derivation, Source
 from derivations.tensor_model import TensorOp
-from harness import checks, claims, outputs, report, report_schema, symbolic
+from harness import checks, claims, given_inputs, outputs, pipeline, report, report_schema
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.backends.base import Backend
 from harness.dtypes import FORMATS
@@ -25,11 +23,8 @@ from harness.impl import conformance, conventions
 from harness.impl.expectations import Expectations, ExpectationsError
 from harness.impl.isolation import DEFAULT_TIMEOUT
 from harness.impl.session import ImplSession, read_expectations
-from harness.inputs import Example
-from harness.runner import PROFILES, Runner, RunOptions, derivation_record, examples_for
+from harness.runner import PROFILES, RunOptions
 from harness.selftest import cli as selftest_cli
-from harness.tensor_runner import TensorRunner, tensor_record
-from harness.tensor_runner import examples_for as tensor_examples_for
 
 DEVICES = ("cpu", "cuda")
 
@@ -46,42 +41,6 @@ def _names(values: Sequence[str] | None, valid: Sequence[str], what: str) -> tup
     if unknown:
         raise UsageError(f"unknown {what} {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
     return names
-
-
-def _parse_array(text: str) -> np.ndarray:
-    rows = [[float(v) for v in row.split(",") if v.strip()] for row in text.split(";")]
-    if len({len(r) for r in rows}) != 1:
-        raise ValueError("rows of different lengths")
-    arr = np.array(rows, dtype=np.float64)
-    return arr[0] if len(rows) == 1 else arr
-
-
-def _user_example(d: Derivation, at: Sequence[str], params: Sequence[str]) -> Example:
-    arrays: dict[str, np.ndarray] = {}
-    for item in at:
-        name, _, values = item.partition("=")
-        if not values:
-            raise UsageError(f"--at takes NAME=v1,v2;v3,v4, not {item!r}")
-        if name not in {i.name for i in d.inputs}:
-            raise UsageError(f"{d.name} has no input {name!r}; inputs: {', '.join(i.name for i in d.inputs)}")
-        try:
-            arrays[name] = _parse_array(values)
-        except ValueError as exc:
-            raise UsageError(f"--at {name}: {exc}") from None
-    parsed: dict[str, float] = d.param_defaults()
-    for item in params:
-        name, _, value = item.partition("=")
-        try:
-            parsed[name] = float(value)
-        except ValueError:
-            raise UsageError(f"--param takes NAME=number, not {item!r}") from None
-    shapes = {a.shape for a in arrays.values()}
-    if len(shapes) > 1:
-        raise UsageError(f"{d.name}: inputs must share one shape, got {sorted(shapes)}")
-    problem = d.check_domain(arrays, parsed)
-    if problem:
-        raise UsageError(problem)
-    return Example(arrays, parsed, "user", ())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,7 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--profile", choices=tuple(PROFILES), default="default", help="examples per region")
     verify.add_argument("--report-dir", type=Path, help="where report.json goes (default ./reports)")
     verify.add_argument(
-        "--at", action="append", default=[], metavar="NAME=v1,v2;v3,v4", help="check at this input only"
+        "--at",
+        action="append",
+        default=[],
+        metavar="NAME=v1,v2;v3,v4",
+        help="check at this input only; NAME=[JSON] too",
     )
     verify.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter for --at")
     verify.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -181,20 +144,34 @@ def _small_tensor_threads() -> None:
     torch.set_num_threads(1)
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    _small_tensor_threads()
-    try:
-        expectations = read_expectations(args.expectations)
-    except ExpectationsError as exc:
-        raise UsageError(str(exc)) from None
-    ops = (*CATALOG, *TENSOR_OPS)
+@dataclass
+class _Gathered:
+    """What a run gathered, kept whole when it is interrupted."""
+
+    derivations: list[dict[str, object]] = field(default_factory=list)
+    records: list[dict[str, object]] = field(default_factory=list)
+    claims: list[dict[str, object]] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def _selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """The ops and the claims to run, and whether the user narrowed them with --only."""
+    ops = tuple(pipeline.OPS)
     chosen = _names(args.only, (*ops, *CLAIMS), "derivation")  # claim names are valid too
     only = tuple(n for n in chosen if n in ops) if chosen else ops
     # Claims are about the notes, not about an implementation under --impl.
     no_claims = args.no_claims or bool(args.impl)
     claim_names = () if no_claims else tuple(n for n in chosen if n in CLAIMS) if chosen else tuple(CLAIMS)
+    if args.at and (len(only) != 1 or (chosen and claim_names)):
+        raise UsageError("--at needs exactly one op in --only")
+    if args.param and not args.at:
+        raise UsageError("--param goes with --at")
+    return only, claim_names, bool(chosen)
+
+
+def _options(args: argparse.Namespace, expectations: Expectations | None) -> RunOptions:
     backend_names = _names(args.backend, NAMES, "backend") or NAMES
-    options = RunOptions(
+    return RunOptions(
         seed=args.seed,
         profile=args.profile,
         dtypes=_names(args.dtype, tuple(FORMATS), "dtype"),
@@ -203,101 +180,103 @@ def cmd_verify(args: argparse.Namespace) -> int:
         fd_oracle=FD_ORACLE in backend_names and not args.impl,
         skip_reason=expectations.skip_reason if expectations else None,
     )
-    directory = _report_dir(args.report_dir)
-    user_example = None
-    if args.at:
-        if len(only) != 1 or (chosen and claim_names):
-            raise UsageError("--at needs exactly one derivation in --only")
-        if only[0] not in CATALOG:
-            raise UsageError(f"--at works for elementwise and row ops; {only[0]} is a tensor op")
-        user_example = _user_example(CATALOG[only[0]], args.at, args.param)
-    elif args.param:
-        raise UsageError("--param goes with --at")
 
-    say, live = _progress(args.quiet)
-    session = impl_session(args, expectations) if args.impl else None
-    if session is not None:
-        backends: list[Backend] = list(session.backends)
-        only = tuple(n for n in only if n in session.ops()) if not args.only else only
-    else:
-        backends = [BACKENDS[n]() for n in backend_names if n in BACKENDS]
-    runner = Runner(
-        backends, BACKENDS["numpy"](), replace(options, kinds=runner_kinds(options.kinds)), on_progress=live
-    )
-    tensor_runner = TensorRunner(backends, options, on_progress=live)
-    start = time.perf_counter()
-    derivations: list[dict[str, object]] = []
-    records: list[dict[str, object]] = []
-    claim_records: list[dict[str, object]] = []
-    interrupted = False
+
+def _given(args: argparse.Namespace, only: tuple[str, ...]) -> list[object]:
+    if not args.at:
+        return []
     try:
-        for k, name in enumerate(only, 1):
-            t0 = time.perf_counter()
-            if name in TENSOR_OPS:
-                op = TENSOR_OPS[name]
-                live(f"[{k}/{len(only)}] {name}: drawing inputs and checking the stated gradients at 80 digits")
-                tensor_examples = tensor_examples_for(op, options)
-                tensor_verdict = tensor_runner.stated_verdict(op, tensor_examples)
-                found = tensor_runner.run_op(op, tensor_examples)
-                if session is not None:
-                    found += session.conformance(op, tensor_examples, options)
-                derivations.append(tensor_record(op, tensor_examples, tensor_verdict, options.seed))
-                status, count = str(tensor_verdict["status"]), len(tensor_examples)
-            else:
-                d = CATALOG[name]
-                live(f"[{k}/{len(only)}] {name}: deciding the stated derivative symbolically")
-                verdict = symbolic.decide(d, seed=options.seed)
-                examples = [user_example] if user_example else examples_for(d, options)
-                found = runner.run_derivation(d, examples)
-                if session is not None:
-                    found += session.conformance(d, examples, options)
-                derivations.append(derivation_record(d, examples, verdict))
-                status, count = verdict.status, len(examples)
-            records += found
-            c = report.summary(found)
+        return [given_inputs.given(pipeline.OPS[only[0]], args.at, args.param)]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _gather(
+    run: pipeline.Pipeline,
+    jobs: list[pipeline.Job],
+    claim_names: Sequence[str],
+    seed: int,
+    progress: tuple[Callable[[str], None], Callable[[str], None]],
+) -> _Gathered:
+    """Every job, then every claim, with a progress line each; Ctrl-C keeps what is done."""
+    say, live = progress
+    got = _Gathered()
+    try:
+        for k, job in enumerate(jobs, 1):
+            t0, name = time.perf_counter(), job.op.name
+            live(f"[{k}/{len(jobs)}] {name}: drawing inputs and deciding the stated derivative")
+            result = run.run(job)
+            got.derivations.append(result.record)
+            got.records += result.checks
+            c = report.summary(result.checks)
             say(
-                f"[{k}/{len(only)}] {name}: {status}; {count} inputs; {c['pass']} pass, "
+                f"[{k}/{len(jobs)}] {name}: {result.status}; {result.inputs} inputs; {c['pass']} pass, "
                 f"{c['fail']} fail, {c['error']} error, {c['skip']} skip ({time.perf_counter() - t0:.1f} s)"
             )
         for k, name in enumerate(claim_names, 1):
             live(f"[claim {k}/{len(claim_names)}] {name}: checking")
-            found_claim = claims.run_claim(CLAIMS[name], options.seed)
-            claim_records.append(found_claim)
-            say(f"[claim {k}/{len(claim_names)}] {name}: {found_claim['verdict']} ({found_claim['seconds']} s)")
+            got.claims.append(claims.run_claim(CLAIMS[name], seed))
+            say(f"[claim {k}/{len(claim_names)}] {name}: {got.claims[-1]['verdict']} ({got.claims[-1]['seconds']} s)")
     except KeyboardInterrupt:
-        interrupted = True  # keep what was gathered; the report says the run was cut short
-    finally:
-        if session is not None:
-            session.close()
-    seconds = time.perf_counter() - start
+        got.interrupted = True  # the report says the run was cut short
+    return got
+
+
+def _report(
+    got: _Gathered, options: RunOptions, seconds: float, session: ImplSession | None, expect: Expectations | None
+) -> dict[str, object]:
+    """report.json's data; expected failures are applied here, once, and their warnings printed."""
     data = report.build(
-        derivations,
-        records,
+        got.derivations,
+        got.records,
         seed=options.seed,
         profile=options.profile,
         seconds=seconds,
-        claims=claim_records,
+        claims=got.claims,
         coverage=claims.coverage(_catalog_sources()),
     )
-    data["interrupted"] = interrupted
-    notes = session.finish(data) if session is not None else []
-    if expectations is not None and session is None:
-        expectations.apply(records)
-        data["summary"] = report.summary(records)
-        notes = [f"WARNING {u}" for u in expectations.unmatched()]
-    elif session is not None:
-        data["summary"] = report.summary(records)
+    data["interrupted"] = got.interrupted
+    notes: list[str] = []
+    if session is not None:
+        notes = session.finish(data)
+    elif expect is not None:
+        expect.apply(got.records)
+        notes = [f"WARNING {u}" for u in expect.unmatched()]
+    data["summary"] = report.summary(got.records)
     for line in notes:
         print(line, file=sys.stderr)
-    path = outputs.write_all(data, directory)[0]
-    _print_summary(data, path)
-    if interrupted:
-        print(f"gradproof: interrupted after {len(derivations)} of {len(only)} derivations", file=sys.stderr)
+    return data
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    _small_tensor_threads()
+    try:
+        expectations = read_expectations(args.expectations)
+    except ExpectationsError as exc:
+        raise UsageError(str(exc)) from None
+    only, claim_names, narrowed = _selection(args)
+    options, directory, given = _options(args, expectations), _report_dir(args.report_dir), _given(args, only)
+    session = impl_session(args, expectations) if args.impl else None
+    if session is not None and not narrowed:
+        only = tuple(n for n in only if n in session.ops())
+    built_in = [BACKENDS[n]() for n in _names(args.backend, NAMES, "backend") or NAMES if n in BACKENDS]
+    backends: list[Backend] = list(session.backends) if session else built_in
+    skip_reason = expectations.skip_reason if expectations else (lambda check_id: None)
+    progress, start = _progress(args.quiet), time.perf_counter()
+    try:
+        run = pipeline.Pipeline(backends, options, skip_reason=skip_reason, on_progress=progress[1])
+        got = _gather(run, pipeline.plan(only, given), claim_names, options.seed, progress)
+    finally:
+        if session is not None:
+            session.close()
+    data = _report(got, options, time.perf_counter() - start, session, expectations)
+    _print_summary(data, outputs.write_all(data, directory)[0])
+    if got.interrupted:
+        print(f"gradproof: interrupted after {len(got.derivations)} of {len(only)} derivations", file=sys.stderr)
         return 130
-    claim_errors = any(c["verdict"] == "error" for c in claim_records)
-    problems = session is not None and bool(session.problems())
+    claim_errors = any(c["verdict"] == "error" for c in got.claims)
     failed = data["summary"]["fail"] or data["summary"]["error"]  # type: ignore[index]
-    return 1 if failed or claim_errors or problems else 0
+    return 1 if failed or claim_errors or (session is not None and bool(session.problems())) else 0
 
 
 def _catalog_sources() -> list[tuple[str, Source]]:
@@ -372,11 +351,6 @@ def impl_session(args: argparse.Namespace, expectations: Expectations | None) ->
     if not session.backends:
         raise UsageError("; ".join(session.load_errors))
     return session
-
-
-def runner_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
-    """The value checks the runner runs; conformance checks run apart (they need raw results)."""
-    return tuple(k for k in kinds if k in checks.KINDS)
 
 
 COMMANDS = {

@@ -107,7 +107,16 @@ def test_a_raising_or_nan_backend_is_an_error_and_the_run_goes_on(
             "input 'y' outside its domain",
         ),
         (["verify", "--only", "leaky_relu", "--at", "z=1,2", "--param", "alpha=3"], "parameter 'alpha' outside"),
-        (["verify", "--at", "z=1"], "--at needs exactly one derivation"),
+        (["verify", "--at", "z=1"], "--at needs exactly one op"),
+        (
+            ["verify", "--only", "conv2d", "--at", "x=[[[[1, 2], [3, 4]]]]", "--at", "w=[[[[1]]]]", "--at", "b=[0]"],
+            "conv2d takes the parameters stride: (sh, sw)",
+        ),
+        (
+            [*("verify", "--only", "conv2d", "--at", "x=[[[[1, 2], [3, 4]]]]", "--at", "w=[[[[1]], [[1]]]]")]
+            + ["--at", "b=[0]", "--param", "stride=(1, 1)", "--param", "padding=(0, 0)"],
+            "conv2d cannot be evaluated there",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -133,6 +142,17 @@ def test_verify_at_a_given_input(tmp_path: Path) -> None:
     assert status == 0
     vjp = next(c for c in report["checks"] if c["check"] == "vjp" and c["device"] == "cpu")  # type: ignore[union-attr]
     assert vjp["examples"] == 1 and vjp["conventions"] == {"leaky_relu'(0)": [0.2]}
+
+
+def test_verify_at_a_given_input_of_a_tensor_op(tmp_path: Path) -> None:
+    x = "[[[[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [3.0, -2.0, 1.0]]]]"
+    args = ["--only", "conv2d", "--backend", "torch", "--dtype", "float64", "--at", f"x={x}"]
+    args += ["--at", "w=[[[[1.0, -0.5], [0.25, 2.0]]]]", "--at", "b=[0.1]", "--param", "stride=(1, 2)"]
+    status, report = _verify(tmp_path, *args, "--param", "padding=(1, 0)")
+    assert status == 0
+    checks = [c for c in report["checks"] if c["device"] == "cpu"]  # type: ignore[union-attr]
+    assert {c["check"] for c in checks} == {"forward", "vjp", "projection"}
+    assert all(c["verdict"] == "pass" and c["examples"] == 1 for c in checks)
 
 
 def test_list_prints_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
@@ -165,7 +185,7 @@ def test_interrupted_run_still_writes_what_it_gathered(tmp_path: Path, monkeypat
             raise KeyboardInterrupt
         return real(d, **kw)
 
-    monkeypatch.setattr(cli.symbolic, "decide", decide_then_interrupt)
+    monkeypatch.setattr(symbolic, "decide", decide_then_interrupt)
     status = cli.main(
         [
             "verify",

@@ -14,14 +14,12 @@ from pathlib import Path
 
 from derivations import CATALOG, TENSOR_OPS, TensorOp
 from harness import checks, report
-from harness.backends.numpy_ref import NumpyBackend
 from harness.impl import conformance, isolation
 from harness.impl.session import load
-from harness.runner import Runner, RunOptions, examples_for
+from harness.pipeline import Pipeline, draw
+from harness.runner import RunOptions
 from harness.selftest import gradcheck
 from harness.selftest.mutants import VARIANTS, Variant
-from harness.tensor_runner import TensorRunner
-from harness.tensor_runner import examples_for as tensor_examples_for
 
 SPEC = "harness.selftest.mutants"
 
@@ -39,7 +37,8 @@ def run(
 ) -> list[dict[str, object]]:
     """One row per variant: {mutant, family, op, correct, caught_by_gradproof, caught_by_gradcheck, detail}."""
     isolation.PRELOAD.append(SPEC)  # forked workers then start with the library already imported
-    options = RunOptions(seed=seed, profile="quick", devices=("cpu",), kinds=checks.KINDS, fd_oracle=False)
+    kinds = checks.KINDS + conformance.KINDS
+    options = RunOptions(seed=seed, profile="quick", devices=("cpu",), kinds=kinds, fd_oracle=False)
     # A tensor op's bug often shows only at some shapes (a dim that is not the last, keepdim off,
     # padding above 0): three times the quick profile's draws, still small inputs.
     tensor_options = replace(options, profile="default")
@@ -50,18 +49,14 @@ def run(
     for op, group in by_op.items():
         t0 = time.perf_counter()
         d = TENSOR_OPS[op] if op in TENSOR_OPS else CATALOG[op]
-        examples = tensor_examples_for(d, tensor_options) if isinstance(d, TensorOp) else examples_for(d, options)
+        examples = draw(d, tensor_options if isinstance(d, TensorOp) else options)
         backends = [load(f"{SPEC}:{v.name}", isolate=isolate) for v in group]
         try:
             for b in backends:
                 b.name = f"selftest:{b.descriptor.label.split(':', 1)[1]}"
-            # One runner for the whole group: the exact reference is computed once per input.
-            if isinstance(d, TensorOp):
-                records = TensorRunner(backends, tensor_options).run_op(d, examples)  # type: ignore[arg-type]
-            else:
-                records = Runner(backends, NumpyBackend(), options).run_derivation(d, examples)  # type: ignore[arg-type]
-            for b in backends:
-                records += conformance.run(b, d, examples, options)
+            # One pipeline for the whole group: the exact reference is computed once per input.
+            group_checks = Pipeline(backends, tensor_options if isinstance(d, TensorOp) else options)
+            records = group_checks.values(d, examples) + group_checks.conformance(d, examples)
         finally:
             for b in backends:
                 b.caller.close()

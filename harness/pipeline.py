@@ -1,0 +1,103 @@
+"""One path from ops to records for every entry point: `gradproof verify`, `gradproof.check` and
+the selftest.
+
+`plan` names the jobs (an op, and the user's own input where one is given); `Pipeline.run(job)`
+draws the inputs, decides the op's stated derivative, runs every backend's value checks and every
+third-party implementation's conformance checks, and returns the op's report entry with its check
+records. The op's structure picks its runner and reference engine from one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from derivations import CATALOG, TENSOR_OPS
+from derivations.model import Derivation
+from derivations.tensor_model import TensorOp
+from harness import checks, symbolic, tensor_runner
+from harness.backends.base import Backend
+from harness.backends.numpy_ref import NumpyBackend
+from harness.impl import conformance
+from harness.impl.backend import ImplBackend
+from harness.runner import Runner, RunOptions, derivation_record, examples_for
+
+Op = Derivation | TensorOp
+Records = list[dict[str, object]]
+OPS: dict[str, Op] = {**CATALOG, **TENSOR_OPS}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One op to check: its inputs are drawn when the job runs, unless the user gave them."""
+
+    op: Op
+    given: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpResult:
+    record: dict[str, object]  # the op's report entry: source, verdict on the stated derivative, regions
+    checks: Records
+    status: str  # that verdict, for the progress line
+    inputs: int  # how many examples were checked
+
+
+def plan(names: Sequence[str], given: Sequence[Any] = ()) -> list[Job]:
+    """Jobs for the named ops in order; `given` inputs go with a single op (`--at`)."""
+    if given and len(names) != 1:
+        raise ValueError("inputs can be given for exactly one op")
+    return [Job(OPS[name], tuple(given)) for name in names]
+
+
+def draw(op: Op, options: RunOptions) -> list[Any]:
+    """The seeded examples of every region of the op."""
+    return tensor_runner.examples_for(op, options) if isinstance(op, TensorOp) else examples_for(op, options)
+
+
+class Pipeline:
+    """The backends under test (built-in or third-party) and how deep to check them."""
+
+    def __init__(
+        self,
+        backends: Sequence[Backend],
+        options: RunOptions,
+        *,
+        skip_reason: Callable[[str], str | None] = lambda check_id: None,
+        on_progress: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        self.backends, self.options, self.skip_reason = list(backends), options, skip_reason
+        # Conformance checks need the implementations' raw results: they run apart from the value checks.
+        values = replace(options, kinds=tuple(k for k in options.kinds if k in checks.KINDS))
+        self.runner = Runner(self.backends, NumpyBackend(), values, on_progress=on_progress)
+        self.tensor = tensor_runner.TensorRunner(self.backends, options, on_progress=on_progress)
+        self.properties = [k for k in conformance.KINDS if k in options.kinds]
+
+    def values(self, op: Op, examples: Sequence[Any]) -> Records:
+        """forward, vjp, projection (and jacobian where the structure allows) on every backend."""
+        if isinstance(op, TensorOp):
+            return self.tensor.run_op(op, list(examples))
+        return self.runner.run_derivation(op, list(examples))
+
+    def conformance(self, op: Op, examples: Sequence[Any]) -> Records:
+        """dtype-shape, inplace, determinism, cotangent: for the third-party implementations."""
+        found: Records = []
+        for b in self.backends:
+            if isinstance(b, ImplBackend) and self.properties:
+                found += conformance.run(b, op, examples, self.options, self.properties, self.skip_reason)
+        return found
+
+    def verdict(self, op: Op, examples: Sequence[Any]) -> tuple[dict[str, object], str]:
+        """The op's report entry with the verdict on its stated derivative, and that verdict."""
+        if isinstance(op, TensorOp):
+            stated = self.tensor.stated_verdict(op, list(examples))
+            return tensor_runner.tensor_record(op, list(examples), stated, self.options.seed), str(stated["status"])
+        decided = symbolic.decide(op, seed=self.options.seed)
+        return derivation_record(op, list(examples), decided), decided.status
+
+    def run(self, job: Job) -> OpResult:
+        examples = list(job.given) or draw(job.op, self.options)
+        record, status = self.verdict(job.op, examples)  # first: a tensor op's reference is then shared
+        found = self.values(job.op, examples) + self.conformance(job.op, examples)
+        return OpResult(record, found, status, len(examples))
