@@ -113,8 +113,10 @@ def test_a_raising_or_nan_backend_is_an_error_and_the_run_goes_on(
             "conv2d takes the parameters stride: (sh, sw)",
         ),
         (
-            [*("verify", "--only", "conv2d", "--at", "x=[[[[1, 2], [3, 4]]]]", "--at", "w=[[[[1]], [[1]]]]")]
-            + ["--at", "b=[0]", "--param", "stride=(1, 1)", "--param", "padding=(0, 0)"],
+            [
+                *("verify", "--only", "conv2d", "--at", "x=[[[[1, 2], [3, 4]]]]", "--at", "w=[[[[1]], [[1]]]]"),
+                *("--at", "b=[0]", "--param", "stride=(1, 1)", "--param", "padding=(0, 0)"),
+            ],
             "conv2d cannot be evaluated there",
         ),
     ],
