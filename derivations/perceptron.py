@@ -1,13 +1,15 @@
 """D4: the single-output and multi-output perceptron with sigmoid and the squared error (001).
 
-001's text keeps the headings and words ("the activation is sigmoid, so its derivative is ...;
-the regression is a linear function") while the formulas were images. The derivation those
-words describe, as the course writes it: O_k = sigmoid(sum_j w_kj x_j), E = 1/2 sum_k (O_k - t_k)^2,
+The formulas here are RECONSTRUCTED, not quoted. 001's text keeps the headings and the words
+around its formulas ("the activation is sigmoid, so its derivative is [image]; the regression is a
+linear function"; "the activation is still sigmoid, the estimate still a linear regression"),
+while every formula was an image lost from the text. The reconstruction is the derivation those
+words describe, the course's usual one: O_k = sigmoid(sum_j w_kj x_j), E = 1/2 sum_k (O_k - t_k)^2,
 
     dE/dw_kj = (O_k - t_k) O_k (1 - O_k) x_j
 
-(one output: k = 0 only). One example, no bias, as in the derivation; E is returned as a
-length-1 array.
+(one output: k = 0 only). The squared error, the absent bias and the names O, t, w_kj are read
+into the lost images, not read off them. One example; E is returned as a length-1 array.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ def perceptron_op(multi: bool) -> TensorOp:
         ),
         source=Source(
             seed="001",
+            # The quote is the words around the lost images; the formula itself is reconstructed (see notes).
             section="多输出感知机的梯度推导" if multi else "感知机的梯度推导",
             quote="激活函数仍然是sigmoid,且y的估计函数用到的仍然是一次线性回归函数"
             if multi
@@ -106,10 +109,13 @@ def perceptron_op(multi: bool) -> TensorOp:
         regions=("typical", "saturated", "non-square") if multi else ("typical", "saturated"),
         stated=perceptron_stated,
         notes=(
-            ("w has shape (m, n): w[k, j] joins input j to output k. " if multi else "w has shape (n,). ")
-            + "The seed's formulas are images lost from its text; the encoded gradient is the derivation "
-            "its words describe (sigmoid, linear pre-activation, squared error 1/2 (O - t)^2). "
-            "The notes state dE/dw only; dE/dx is checked against the exact gradient without a stated form."
+            "RECONSTRUCTED formula: 001's formulas for this derivation are images lost from its text, which keeps "
+            "only the words around them (sigmoid activation, 'its derivative is [image]', a linear regression "
+            "function). The encoded forward and gradient are the derivation those words describe, not the note's "
+            "printed formula: O_k = sigmoid(sum_j w_kj x_j), E = 1/2 sum_k (O_k - t_k)^2, dE/dw_kj = "
+            "(O_k - t_k) O_k (1 - O_k) x_j; the squared error and the absent bias are read in. "
+            + ("w has shape (m, n): w[k, j] joins input j to output k. " if multi else "w has shape (n,). ")
+            + "The reconstruction gives dE/dw only; dE/dx is checked against the exact gradient without a stated form."
         ),
     )
 

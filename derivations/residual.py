@@ -4,6 +4,10 @@ Two f's: a linear one, f(x) = x w^T + b with square w, and 004's ResidualBlock, 
 convolutions with padding 1 around a ReLU: relu(x + conv2(relu(conv1(x)))). Each op also
 carries the depth experiment of D5/D9: the gradient at the input of a stack of k blocks,
 with and without the shortcut.
+
+These ops check D9's gradient formula. D9's statements about it (when ∂f/∂x is very small,
+∂Loss/∂x tends to 1, the chained product to 1, and without the shortcut to 0) are claims,
+judged one by one in derivations/training.py (resnet_* and plain_*).
 """
 
 from __future__ import annotations
@@ -294,7 +298,10 @@ RESIDUAL_LINEAR = TensorOp(
     branch=linear_branch,
     tie_rule="relu'(0) anywhere in [0, 1] at each f(x) + x exactly 0",
     subgradient_ok=linear_subgradient_ok,
-    notes="Rows are examples; w is square (f keeps the width, as the shortcut needs). The notes state dLoss/dx only.",
+    notes=(
+        "Rows are examples; w is square (f keeps the width, as the shortcut needs). The notes state dLoss/dx only. "
+        "D9's limits (∂Loss/∂x → 1, the products → 1 and → 0) are judged by the resnet_* and plain_* claims."
+    ),
     experiment=depth_experiment,
 )
 

@@ -51,9 +51,50 @@ CLAIMS = (
     Claim(
         name="conv1x1_mixes_channels",
         title="a 1×1 convolution changes the channel count and keeps H, W: a per-pixel mix of channels",
-        source=Source(S004, "1维卷积核 1*1", "未损失信息的情况下,改变通道数量", ("E4",)),
+        source=Source(S004, "1维卷积核 1*1", "改变通道数量 ... 1维卷积核是3维的=(通道数,1,1)", ("E4",)),
         method="numerical",
         statement={"mix": "nchw,oc->nohw"},
+    ),
+    Claim(
+        name="conv1x1_lossless",
+        title="a 1×1 convolution changes the number of channels without losing information",
+        source=Source(S004, "1维卷积核 1*1", "未损失信息的情况下,改变通道数量", ("E4",)),
+        method="numerical",
+        interpretation="'without losing information' read as injective: distinct inputs give distinct outputs, so "
+        "the input can be recovered. The channel changes are those of the note's Inception code: in_channels 10 "
+        "(incept1) or 20 (incept2) to 16 or 24",
+        statement={"channels": ((10, 16), (10, 24), (20, 16), (20, 24)), "lossless": True},
+    ),
+    Claim(
+        name="conv1x1_reduces_computation",
+        title="a 1×1 convolution reduces computation: Inception's 1×1 to 16 channels before its 5×5, vs the 5×5 alone",
+        source=Source(S004, "1维卷积核 1*1", "未损失信息的情况下,改变通道数量,降低计算量", ("E4",)),
+        method="numerical",
+        interpretation="the note does not say against what; read as the bottleneck of its own Inception code: "
+        "branch5x5_1 (1×1, in → 16) then branch5x5_2 (5×5, 16 → 24, padding 2) against one 5×5 convolution in → 24, "
+        "in multiply-adds, at the inputs the note's Net gives them (10 channels of 12×12, 20 of 4×4)",
+        statement={"build": notes_modules.inception, "inputs": ((10, 12), (20, 4)), "reduces": True},
+    ),
+    Claim(
+        name="conv_reduces_computation",
+        title="a convolution kernel (filter, weights) reduces computation, against a fully connected layer",
+        source=Source(S004, "卷积层", "卷积核=filter滤波器=权值w:不减少信息的情况下,降低计算量", ("E4",)),
+        method="numerical",
+        interpretation="against a fully connected layer with the same numbers in and out (the note contrasts the "
+        "two, 与全连接时区别), for every convolution of the note's Net at its own input size; multiply-adds counted "
+        "as a convolution needs them, the kernel taps that fall on the input (zero padding is not multiplied); the "
+        "count torch's padded conv2d performs is reported beside it",
+        statement={"build": notes_modules.net, "input": (1, 28, 28), "fewer": True},
+    ),
+    Claim(
+        name="conv_keeps_information",
+        title="a convolution kernel reduces computation without reducing information",
+        source=Source(S004, "卷积层", "卷积核=filter滤波器=权值w:不减少信息的情况下,降低计算量", ("E4",)),
+        method="numerical",
+        interpretation="'without reducing information' read as injective (the input can be recovered from the "
+        "output), for the convolution layers of the note's Net, conv1 and conv2: valid 5×5 convolutions "
+        "(高-高'+1=高2)",
+        statement={"build": notes_modules.net, "input": (1, 28, 28), "layers": ("conv1", "conv2"), "lossless": True},
     ),
     Claim(
         name="pooling_halves",

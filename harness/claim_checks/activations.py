@@ -8,6 +8,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.model import Claim
+from harness.claim_checks import activation_statements as st_checks
 from harness.claim_checks.result import ClaimResult
 
 Z = sp.Symbol("z", real=True)
@@ -41,20 +42,6 @@ def range_and_shape(claim: Claim, seed: int) -> ClaimResult:
     return r
 
 
-def derivative_range(claim: Claim, seed: int) -> ClaimResult:
-    """The derivative's extremes: its stationary points and its limits at both ends."""
-    st, r = claim.statement, ClaimResult()
-    fp = sp.diff(st["f"], Z)
-    lo, hi = st["range"]
-    stationary = [s for s in sp.solve(sp.diff(fp, Z), Z) if s.is_real]
-    candidates = [sp.simplify(fp.subs(Z, s)) for s in stationary] + [sp.limit(fp, Z, -sp.oo), sp.limit(fp, Z, sp.oo)]
-    top, bottom = max(candidates), min(candidates)
-    r.add("largest derivative", top == hi, hi, top, f"at z = {stationary}")
-    r.add("smallest derivative >= stated lower end", bottom >= lo, f">= {lo}", bottom, "limit at ±oo, never attained")
-    r.detail = f"derivative ranges over ({bottom}, {top}], maximum at z = {stationary}"
-    return r
-
-
 def shifted_sigmoid(claim: Claim, seed: int) -> ClaimResult:
     """Look for the constants a, b of the stated family from the value and slope at 0, then prove."""
     st, r = claim.statement, ClaimResult()
@@ -70,43 +57,6 @@ def shifted_sigmoid(claim: Claim, seed: int) -> ClaimResult:
     holds = _is_zero(2 * st["sigmoid"](2 * Z) - 1 - tanh)
     r.corrected = "tanh(z) = 2σ(2z) − 1: shifted and stretched by 2 on both axes" + ("" if holds else " (NOT proved)")
     r.detail = f"tanh(z) = family(z) with {proved}" if proved else ""
-    return r
-
-
-def relu_derivative(claim: Claim, seed: int) -> ClaimResult:
-    st, r = claim.statement, ClaimResult()
-    pos, neg = sp.Symbol("p", positive=True), sp.Symbol("n", negative=True)
-    f = st["f"]
-    d_pos = sp.diff(f(pos), pos)
-    d_neg = sp.diff(f(neg), neg)
-    r.add("derivative for z > 0", d_pos == st["positive"], st["positive"], d_pos)
-    r.add("derivative for z < 0", d_neg == st["negative"], st["negative"], d_neg)
-    low = sp.Min(f(pos), f(neg), f(0))
-    r.add("lowest value", low == st["lowest"], st["lowest"], low, "attained for every z <= 0")
-    r.add("unbounded above", sp.limit(f(Z), Z, sp.oo) == sp.oo, "oo", sp.limit(f(Z), Z, sp.oo))
-    r.detail = f"derivative {d_pos} on z > 0, {d_neg} on z < 0 (undefined at 0); values [0, oo)"
-    return r
-
-
-def leaky_gradient(claim: Claim, seed: int) -> ClaimResult:
-    st, r = claim.statement, ClaimResult()
-    neg = sp.Symbol("n", negative=True)
-    for alpha in st["alphas"]:
-        d = sp.diff(st["f"](neg, alpha), neg)
-        r.add(f"derivative for z < 0, alpha = {alpha}", d.is_nonzero is True, "nonzero", d)
-    r.detail = "for z < 0 the gradient is alpha, not 0, at each of the notes' slopes"
-    return r
-
-
-def softmax_probabilities(claim: Claim, seed: int) -> ClaimResult:
-    st, r = claim.statement, ClaimResult()
-    for n in st["sizes"]:
-        z = list(sp.symbols(f"z0:{n}", real=True))
-        p = st["softmax"](z)
-        r.add(f"every p_i > 0 (n = {n})", all(pi.is_positive for pi in p), True, [pi.is_positive for pi in p])
-        total = sp.simplify(sum(p))
-        r.add(f"sum of p_i (n = {n})", total == 1, 1, total)
-    r.detail = f"p_i > 0 and Σp_i = 1 for every real z, n in {tuple(st['sizes'])}"
     return r
 
 
@@ -267,13 +217,23 @@ def mean_zero(claim: Claim, seed: int) -> ClaimResult:
 
 
 CHECKS = {
-    "sigmoid_range_monotone": range_and_shape,
+    "sigmoid_range": st_checks.printed_range,
+    "sigmoid_range_open": st_checks.printed_range,
+    "sigmoid_monotone": st_checks.monotone,
+    "sigmoid_derivative_range": st_checks.printed_range,
     "tanh_range_zero_centred": range_and_shape,
-    "sigmoid_derivative_range": derivative_range,
     "tanh_shifted_sigmoid": shifted_sigmoid,
-    "relu_derivative_values": relu_derivative,
-    "leaky_gradient_nonzero": leaky_gradient,
-    "softmax_probabilities": softmax_probabilities,
+    "relu_derivative_discontinuous": st_checks.derivative_jumps,
+    "relu_derivative_values": st_checks.derivative_values,
+    "relu_derivative_by_sign": st_checks.derivative_by_sign,
+    "relu_range_closed": st_checks.printed_range,
+    "relu_range": st_checks.printed_range,
+    "leaky_max_form": st_checks.leaky_form,
+    "leaky_gradient_nonzero": st_checks.leaky_gradient,
+    "softmax_sum_from_0": st_checks.softmax_reading,
+    "softmax_sum_from_1": st_checks.softmax_reading,
+    "softmax_positive": st_checks.softmax_positive,
+    "softmax_sums_to_one": st_checks.softmax_sum,
     "softmax_widens_gaps": softmax_gaps,
     "linear_layers_collapse": linear_collapse,
     "saturation": saturation,

@@ -1,4 +1,7 @@
-"""Checks of the gradient-descent claims (C1-C9) against torch.optim, torch.nn.utils and SymPy."""
+"""Checks of the gradient-descent claims (C1, C3, C4, C6-C9) against torch.optim, torch.nn.utils and SymPy.
+
+The worked example (C2) is checked in worked_example.py, Adagrad (C5) in adagrad.py.
+"""
 
 from __future__ import annotations
 
@@ -73,70 +76,6 @@ def update_rule(claim: Claim, seed: int) -> ClaimResult:
     return r
 
 
-def worked_example(claim: Claim, seed: int) -> ClaimResult:
-    """Seed 004's two programs, step by step: the hand gradient loop and the per-sample autograd loop."""
-    st, r = claim.statement, ClaimResult()
-    xs, ys, lr, epochs = np.array(st["x"]), np.array(st["y"]), st["lr"], st["epochs"]
-    grad_of = st["sample_gradient"]
-    w, trace, losses, worst = st["w0"], [], [], 0.0
-    for _ in range(epochs):
-        wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
-        loss = torch.mean((torch.tensor(xs) * wt - torch.tensor(ys)) ** 2)
-        (auto,) = torch.autograd.grad(loss, wt)
-        hand = float(np.mean([grad_of(x, y, w) for x, y in zip(xs, ys, strict=True)]))
-        worst = max(worst, abs(hand - float(auto)) / max(1e-300, abs(float(auto))))
-        losses.append(loss.item())
-        w -= lr * hand
-        trace.append(w)
-    r.add("hand gradient = autograd of the mean loss, every epoch", worst < 1e-12, "< 1e-12 relative", worst)
-    r.add(
-        "the loss falls every epoch", bool(np.all(np.diff(losses) < 0)), "falls", f"{losses[0]:.4g} -> {losses[-1]:.3g}"
-    )
-    fixed = float(np.sum(xs * ys) / np.sum(xs * xs))  # the least-squares w
-    r.add(
-        f"w after {epochs} epochs approaches the minimiser {fixed:g}", abs(trace[-1] - fixed) < 1e-3, fixed, trace[-1]
-    )
-    # Per-sample SGD exactly as the notes' torch program: float32 (torch.Tensor), one update per sample.
-    wt = torch.tensor([st["w0"]], dtype=torch.float32, requires_grad=True)
-    w64, sgd_losses, gap = st["w0"], [], 0.0
-    for _ in range(epochs):
-        for x, y in zip(xs, ys, strict=True):
-            loss = (x * wt - y) ** 2
-            loss.backward()
-            assert wt.grad is not None
-            hand = grad_of(x, y, w64)
-            gap = max(gap, abs(hand - float(wt.grad[0])) / max(1.0, abs(hand)))
-            wt.data = wt.data - lr * wt.grad.data
-            wt.grad.data.zero_()
-            w64 -= lr * hand
-        sgd_losses.append(loss.item())
-    r.add("per-sample: hand gradient vs autograd (float32 run)", gap < 1e-5, "< 1e-5 relative", gap)
-    predicted = float(st["predict_at"] * wt.detach()[0])
-    r.add(
-        f"per-sample SGD predicts at x = {st['predict_at']:g}",
-        abs(predicted - fixed * st["predict_at"]) < 1e-3,
-        fixed * st["predict_at"],
-        predicted,
-    )
-    r.plot(
-        "worked_example_loss",
-        "worked example: loss per epoch",
-        "epoch",
-        "loss",
-        range(epochs),
-        {"batch (hand gradient)": losses, "per-sample SGD (last sample)": sgd_losses},
-    )
-    r.plot(
-        "worked_example_w", "worked example: w per epoch", "epoch", "w", range(epochs), {"batch (hand gradient)": trace}
-    )
-    at = st["predict_at"]
-    r.detail = (
-        f"batch: w {st['w0']:g} -> {trace[-1]:.6f}, prediction at {at:g}: {at * trace[-1]:.5f}; "
-        f"per-sample SGD: {predicted:.5f}"
-    )
-    return r
-
-
 def batch_minibatch(claim: Claim, seed: int) -> ClaimResult:
     st, r = claim.statement, ClaimResult()
     rng = np.random.default_rng(seed)
@@ -199,43 +138,6 @@ def momentum_rule(claim: Claim, seed: int) -> ClaimResult:
         "equivalent to torch (buf = μ·buf + g; p −= lr·buf) with ρ = μ, η = lr, dampening 0, no Nesterov, "
         "as long as lr is constant: then Δw_t = lr·buf_t"
     )
-    return r
-
-
-def adagrad_rule(claim: Claim, seed: int) -> ClaimResult:
-    st, r = claim.statement, ClaimResult()
-    a, b = _quadratic(seed)
-    eta, steps = st["eta"], 100
-    w0 = np.random.default_rng(seed + 2).normal(size=len(b))
-    w, total, mine = w0.copy(), np.zeros_like(w0), []
-    for _ in range(steps):
-        w, total = st["step"](w, total, a @ w - b, eta)
-        mine.append(w)
-    exact = _rel(np.array(mine), _torch_run(torch.optim.Adagrad, w0, a, b, steps, lr=eta, eps=0.0))
-    r.add("vs torch.optim.Adagrad(eps=0)", exact < 1e-10, "< 1e-10 relative", exact)
-    default = _rel(np.array(mine), _torch_run(torch.optim.Adagrad, w0, a, b, steps, lr=eta))
-    r.add(
-        "vs torch.optim.Adagrad (default eps=1e-10)",
-        default < 1e-6,
-        "< 1e-6 relative",
-        default,
-        "torch adds eps outside the root",
-    )
-    r.detail = "torch's Adagrad is w −= lr·g/(sqrt(Σg²) + eps): the notes' rule with eps = 1e-10 added outside the root"
-    return r
-
-
-def best_step(claim: Claim, seed: int) -> ClaimResult:
-    """On f = a(x − c)² + d, a > 0, one step of the stated size downhill lands on the minimum c."""
-    st, r = claim.statement, ClaimResult()
-    a, t = sp.symbols("a t", positive=True)
-    x, c, d = sp.symbols("x c d", real=True)
-    f = a * (x - c) ** 2 + d
-    for side, at in (("right of", c + t), ("left of", c - t)):
-        fp, fpp = sp.diff(f, x).subs(x, at), sp.diff(f, x, 2).subs(x, at)
-        landed = sp.simplify(at - sp.sign(fp) * st["step"](fp, fpp))
-        r.add(f"one downhill step from {side} the minimum", sp.simplify(landed - c) == 0, c, landed)
-    r.detail = "x − sign(f')·|f'|/f'' = x − f'/f'' (Newton's step) reaches the minimum in one step"
     return r
 
 
@@ -359,11 +261,8 @@ def taylor_descent(claim: Claim, seed: int) -> ClaimResult:
 
 CHECKS = {
     "update_rule": update_rule,
-    "worked_example": worked_example,
     "batch_minibatch": batch_minibatch,
     "momentum_rule": momentum_rule,
-    "adagrad_rule": adagrad_rule,
-    "best_step_quadratic": best_step,
     "gradient_clipping": clipping,
     "contour_normal": contour_normal,
     "learning_rate_divergence": learning_rate_divergence,

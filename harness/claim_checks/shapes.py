@@ -1,4 +1,5 @@
-"""Checks of the shape claims (E1-E11, F3) against torch's convolution, pooling and reductions."""
+"""Checks of the shape claims (E1-E11, F3) against torch's convolution, pooling and reductions; E4's information
+and computation claims are in conv_information.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch.nn.functional as F
 
 from derivations import notes_modules
 from derivations.model import Claim
+from harness.claim_checks import conv_information
 from harness.claim_checks.result import ClaimResult
 
 Size = Callable[[int, int, int, int], float]
@@ -381,4 +383,5 @@ CHECKS = {
     "residual_block_shape": residual_block_shape,
     "two_3x3_for_5x5": two_3x3_for_5x5,
     "keepdim_shapes": keepdim_shapes,
+    **conv_information.CHECKS,  # E4's information and computation, in their own module for its length
 }
