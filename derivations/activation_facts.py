@@ -290,7 +290,9 @@ CLAIMS = (
             S004, "基础知识 / 激活函数", "取值[0,1],如leru取值[0,正无穷)可归一化成[0,1],符合概率特点", ("A8",)
         ),
         method="symbolic",
-        # The activations the notes name: sigmoid, tanh, ReLU and leaky ReLU at its usual slope 0.01.
+        interpretation="'激活函数' read as every activation the notes name: sigmoid, tanh, ReLU and leaky ReLU at "
+        "its usual slope 0.01; the note itself goes on to say ReLU's [0, ∞) must be normalised, which "
+        "relu_normalisable judges",
         statement={
             "activations": {
                 "sigmoid": _sigmoid,

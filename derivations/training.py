@@ -54,7 +54,7 @@ CLAIMS = (
         interpretation="the note breaks off after '|z| is very large'; the saturation is its earlier remark (z very "
         "large or small: the slope nears 0). 'Saturated' is read as a slope below 1% of the activation's peak, and "
         "'the activations saturate' as most of the layer's pre-activations being saturated. The input data is not "
-        "stated: input spreads 0.1, 1 and 10 are swept",
+        "stated: input spreads 0.01, 0.1, 1 and 10 are swept",
         # Torch callables: the slopes come from autograd, so no formula for g' is typed in here.
         statement={
             "small": 0.01,
@@ -87,6 +87,9 @@ CLAIMS = (
             ("D10",),
         ),
         method="numerical",
+        interpretation="'用于倒数第二层求' read as: the layer that turns ∂Loss/∂x into its ∂Loss/∂y and so into "
+        "its own w and b gradients; found as the highest layer whose gradients change when ∂Loss/∂x^k is changed "
+        "(a hook doubles it), counted from the end as the note counts (1 the last, 2 倒数第二层)",
         # x^k is layer k's output; the note's labels count layers from the end: 1 the last, 2 倒数第二层.
         statement={"x_index": -1, "label_from_end": 2},
     ),
@@ -100,6 +103,8 @@ CLAIMS = (
             ("D10",),
         ),
         method="numerical",
+        interpretation="as for ∂Loss/∂x^{L−1}: the layer whose gradients change when ∂Loss/∂x^{L−2} is changed, "
+        "counted from the end",
         statement={"x_index": -2, "label_from_end": 2},
     ),
     Claim(

@@ -105,7 +105,6 @@ WRONG = {
     "gd_program_loss_plot": {"axes": ("loss", "epoch")},
     # initialisation and residual blocks (D8, D9)
     "large_init_large_z": {"z": lambda w, x, b: np.tanh(w @ x) + b},
-    "large_init_saturates": {"large": (0.1,)},
     "resnet_gradient_chain": {"dloss_dx": lambda a, b, c, d: a * b * c * d},
     "plain_gradient_chain": {"dloss_dx": lambda a, b, c, d: a * b * c * (d + 1)},
     "plain_dloss_dx_small": {"dloss_dx": lambda a, b, c, d: a * b * c * (d + 1)},
@@ -157,6 +156,7 @@ RIGHT = {
     "sgd_program_runs_as_printed": {"pattern": r"(?m)^x_data=\[1\.0,2\.0,3\.0\]$"},
     "sgd_program_loss_plot": PRINTED_RIGHT["sgd_program_loss_plot"],
     "sgd_program_predict_labels": PRINTED_RIGHT["sgd_program_predict_labels"],
+    "large_init_saturates": {"large": (1000.0,)},
     "large_init_slows_learning": {"slows_where": lambda setup: setup["scaled"] == "all"},
     "resnet_dloss_dx_tends_to_1": {"limit": lambda dloss_dy, dy_dsigma, dsigma_df: dloss_dy * dy_dsigma * dsigma_df},
     "resnet_gradient_does_not_vanish": {"activations": {"relu": lambda z: z.relu()}},

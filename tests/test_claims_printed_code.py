@@ -129,9 +129,7 @@ def test_the_first_label_holds_and_the_second_does_not() -> None:
 
 
 def test_the_pyplot_stand_in_records_and_draws_nothing() -> None:
-    run = printed_code.run_printed(
-        printed_code.seed_text(CLAIMS["gd_program_loss_plot"].statement["seed"]), GD_PROGRAM, GD_READING
-    )
+    run = printed_code.run_printed(seeds.text(CLAIMS["gd_program_loss_plot"].statement["seed"]), GD_PROGRAM, GD_READING)
     assert [call for call, _ in run.calls] == ["plot", "ylabel", "xlabel", "show"]
     assert run.calls[1][1] == ("losss",) and run.stdout == ""
 
@@ -163,7 +161,7 @@ def test_the_transcription_is_the_printed_code_read_with_its_indentation(
 ) -> None:
     """The shape claims (E6-E8, E11) run derivations/notes_modules.py: it must be the printed block, read."""
     st = CLAIMS[name].statement
-    code, _first = printed_code.extract(printed_code.seed_text(st["seed"]), st["pattern"])
+    code, _first = printed_code.extract(seeds.text(st["seed"]), st["pattern"])
     namespace: dict[str, Any] = {"torch": torch, "F": torch.nn.functional}
     exec(compile(printed_code.apply_reading(code, st["reading"]), st["seed"], "exec"), namespace)
     printed = namespace[defines](4) if defines == "ResidualBlock" else namespace[defines]()

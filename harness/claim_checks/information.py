@@ -87,7 +87,8 @@ def _midpoint_excess(st: Mapping[str, Any], rng: np.random.Generator, features: 
         a, b = rng.normal(0, 1, (2, 50, features + 1))
         cost = [_many_sample_cost(st, per_sample, data, labels, theta) for theta in (a, b, (a + b) / 2)]
         ends = (cost[0] + cost[1]) / 2
-        worst = max(worst, float(np.max((cost[2] - ends) / (1 + np.abs(ends)))))
+        excess = float(np.max((cost[2] - ends) / (1 + np.abs(ends))))
+        worst = max(worst, excess) if np.isfinite(excess) else np.inf  # a NaN cost is no evidence of convexity
     return worst
 
 

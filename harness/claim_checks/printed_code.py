@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import symtable
 import sys
@@ -35,11 +36,6 @@ BOOT = (
     "import runpy, sys; sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[2:]; "
     "runpy.run_path(sys.argv[0], run_name='__main__')"
 )
-
-
-def seed_text(name: str) -> str:
-    """The seed's text (harness.seeds); a missing or undecodable file makes the claim an error."""
-    return seeds.text(name)
 
 
 @dataclass(frozen=True)
@@ -99,15 +95,30 @@ def _run(code: str, first: int, source: str, added: int) -> Run:
         shutil.copyfile(pyplot_stub.__file__, stubs / "pyplot.py")
         Path(cwd, PROGRAM).write_text(source + "\n", encoding="utf-8")
         log = Path(cwd, "pyplot.jsonl")
-        env = {**os.environ, pyplot_stub.LOG_VARIABLE: str(log)}
+        # Code scraped from the notes gets no more of this process's environment than it needs to run:
+        # its home and temporary folder are the empty working folder.
+        keep = {k: os.environ[k] for k in ("PATH", "LANG", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+        env = {**keep, "HOME": cwd, "TMPDIR": cwd, pyplot_stub.LOG_VARIABLE: str(log)}
         # -X utf8: the programs' text and tracebacks (Chinese comments) cross the pipe as UTF-8 whatever the locale.
         command = [sys.executable, "-I", "-X", "utf8", "-c", BOOT, str(stubs.parent), PROGRAM]
-        try:
-            done = subprocess.run(
-                command, cwd=cwd, env=env, capture_output=True, encoding="utf-8", errors="replace", timeout=TIMEOUT_S
-            )
-        except subprocess.TimeoutExpired:
-            return Run(code, first, None, "", f"still running after {TIMEOUT_S:.0f} s", None)
+        # A session of its own, so that a timeout ends the program and anything it started, not only the child.
+        with subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            encoding="utf-8",
+            errors="replace",
+        ) as proc:
+            try:
+                stdout, stderr_text = proc.communicate(timeout=TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                return Run(code, first, None, "", f"still running after {TIMEOUT_S:.0f} s", None)
+        done = subprocess.CompletedProcess(command, proc.returncode, stdout, stderr_text)
         lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
     calls = tuple((str(c), tuple(v)) for c, v in map(json.loads, lines))
 
@@ -157,7 +168,7 @@ def runs_as_printed(claim: Claim, seed: int) -> ClaimResult:
     """The statement names the code (seed, pattern) and optionally a `restore` reading to run it under; the
     claim's own `reading` only describes, in the corrected statement, what the damaged text needs."""
     st, r = claim.statement, ClaimResult()
-    text = seed_text(st["seed"])
+    text = seeds.text(st["seed"])
     run = run_printed(text, st["pattern"], st.get("restore"))
     n = run.code.count("\n") + 1
     where = f"{st['seed']} lines {run.first_line}-{run.first_line + n - 1}"

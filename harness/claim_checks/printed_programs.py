@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from derivations.model import Claim
-from harness.claim_checks import printed_code
+from harness import seeds
 from harness.claim_checks.printed_code import Run, failure, run_printed
 from harness.claim_checks.result import ClaimResult
 
@@ -53,7 +53,7 @@ def _rel(a: object, b: object) -> float:
 
 def _run(claim: Claim) -> Run:
     st = claim.statement
-    return run_printed(printed_code.seed_text(st["seed"]), st["pattern"], st["restore"])
+    return run_printed(seeds.text(st["seed"]), st["pattern"], st["restore"])
 
 
 def _labels(run: Run) -> str:
