@@ -74,13 +74,19 @@ leaky_relu = Derivation(
     ),
     structure="elementwise",
     inputs=(Input("z"),),
-    params=(Param("alpha", 0.01, Interval(1e-6, 0.999), samples=(0.01, 0.1, 0.2, 0.5)),),
-    forward=lambda z, alpha: sp.Max(alpha * z, z),
+    # The note confines α nowhere: every real slope. Drawn from [-10, 10] (the region's bound), with 0.1 (the
+    # notes' plots), slopes above 1 and a negative one always visited.
+    params=(Param("alpha", 0.01, Interval(-float("inf"), float("inf")), samples=(0.01, 0.1, 0.2, 0.5, 2.0, -0.5)),),
+    # "ReLU的前半段设为αz": αz for z < 0, z for z > 0, for every α. The note's a=max(αz, z) is the same
+    # function only for α <= 1; the claim leaky_max_form judges that form.
+    forward=lambda z, alpha: sp.Max(0, z) + alpha * sp.Min(0, z),
     # "the first half of ReLU becomes alpha*z": slope alpha for z<0, 1 for z>0.
     stated=lambda z, out, alpha: sp.Piecewise((1, z > 0), (alpha, z < 0)),
     kinks=(Kink(0.0, ALPHA, sp.Integer(1)),),
     regions=(Region("typical"), KINK, Region("slope-not-0.01", param_samples=True)),
-    notes="The notes plot alpha=0.1 and recommend 0.01; the slope is a parameter here.",
+    notes="The notes plot alpha=0.1 and recommend 0.01; the slope is a free parameter, as in the notes. The forward "
+    "is the first half of ReLU set to αz (002's words, and torch's leaky_relu); 002's a=max(αz, z) equals it only "
+    "for α <= 1.",
 )
 
 

@@ -89,7 +89,9 @@ def _target(domain: Interval | Simplex, region: Region, shape: tuple[int, ...]) 
 def _param(p: Param, region: Region) -> st.SearchStrategy[float]:
     if region.param_samples:
         others = [v for v in p.samples if v != p.default]
-        return st.sampled_from(others) | st.floats(p.domain.lo, p.domain.hi)
+        # An unbounded domain is drawn within the region's bound, as the inputs are.
+        lo, hi = max(p.domain.lo, -region.bound), min(p.domain.hi, region.bound)
+        return st.sampled_from(others) | st.floats(lo, hi)
     return st.just(p.default)
 
 

@@ -106,7 +106,8 @@ def test_a_raising_or_nan_backend_is_an_error_and_the_run_goes_on(
             ["verify", "--only", "softmax_cross_entropy", "--at", "z=1,2", "--at", "y=0.5,0.6"],
             "input 'y' outside its domain",
         ),
-        (["verify", "--only", "leaky_relu", "--at", "z=1,2", "--param", "alpha=3"], "parameter 'alpha' outside"),
+        (["verify", "--only", "leaky_relu", "--at", "z=1,2", "--param", "beta=3"], "unknown parameter(s) ['beta']"),
+        (["verify", "--only", "leaky_relu", "--at", "z=1,2", "--param", "alpha=nan"], "parameter 'alpha' outside"),
         (["verify", "--at", "z=1"], "--at needs exactly one op"),
         (
             ["verify", "--only", "conv2d", "--at", "x=[[[[1, 2], [3, 4]]]]", "--at", "w=[[[[1]]]]", "--at", "b=[0]"],
