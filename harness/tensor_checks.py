@@ -92,21 +92,34 @@ def vjp(backend: Backend, case: TensorCase, target: Target) -> Outcome:
     return Outcome(worst, {}, where=where)
 
 
-def projection(backend: Backend, case: TensorCase, target: Target) -> Outcome:
-    """v^T (J u) by finite differences of the backend's own forward, all inputs moved together
-    along u, against sum over inputs of <VJP(v), u>, for independent Gaussian pairs (u, v).
+@dataclass(frozen=True)
+class Directions:
+    """v^T (J u) by finite differences for Gaussian directions u, with each estimate's own error bound."""
 
-    The forward is called once per stencil point (25 calls), never once per entry."""
+    names: list[str]  # the differentiable inputs, in the order u runs through them
+    u: np.ndarray
+    lhs: np.ndarray
+    error: np.ndarray
+    usable: np.ndarray  # False where every step tried crossed onto another piece
+
+
+def _pairs(case: TensorCase) -> tuple[np.ndarray, np.ndarray]:
+    """Independent Gaussian directions u (over all differentiable inputs) and cotangents v, from the case's seed."""
+    size = sum(case.arrays[i.name].size for i in case.op.differentiable)
+    rng = np.random.default_rng(case.rng_seed)
+    u = case.fmt.round(rng.standard_normal((PROJECTION_DIRECTIONS, size)))
+    return u, case.fmt.round(rng.standard_normal((PROJECTION_DIRECTIONS, *case.reference.forward.shape)))
+
+
+def _differences(backend: Backend, case: TensorCase, target: Target, u: np.ndarray, v: np.ndarray) -> Directions:
+    """All inputs moved together along each u; the forward is called once per stencil point (25 calls),
+    never once per entry."""
     if case.reference.at_kink:
         raise ValueError("finite differences straddle a kink here; the VJP check judges it")
     op, fmt = case.op, case.fmt
     names = [i.name for i in op.differentiable]
     sizes = [case.arrays[n].size for n in names]
     x = np.concatenate([case.arrays[n].reshape(-1) for n in names])
-    rng = np.random.default_rng(case.rng_seed)
-    u = fmt.round(rng.standard_normal((PROJECTION_DIRECTIONS, x.size)))
-    out_shape = case.reference.forward.shape
-    v = fmt.round(rng.standard_normal((PROJECTION_DIRECTIONS, *out_shape)))
 
     def unpack(flat: np.ndarray) -> dict[str, np.ndarray]:
         arrays = dict(case.arrays)
@@ -138,8 +151,7 @@ def projection(backend: Backend, case: TensorCase, target: Target) -> Outcome:
     lhs_all: list[np.ndarray] = []
     err_all: list[np.ndarray] = []
     valid_all: list[np.ndarray] = []
-    tries = STEP_TRIES if home is None else STEP_TRIES_KINKED
-    for k in range(tries):
+    for k in range(STEP_TRIES if home is None else STEP_TRIES_KINKED):
         h = finite_diff.step_for(target.dtype) / 4**k
         same.clear()
         est = finite_diff.directional(
@@ -161,16 +173,33 @@ def projection(backend: Backend, case: TensorCase, target: Target) -> Outcome:
     usable = valid[best, cols]
     if not usable.any():
         raise KinkedStencil("every step crosses a kink; the VJP check judges this input")
-    lhs, lhs_err = lhs_k[best, cols], err_k[best, cols]
-    rhs = np.zeros(PROJECTION_DIRECTIONS)
-    mag = np.zeros(PROJECTION_DIRECTIONS)
-    for k in range(PROJECTION_DIRECTIONS):
-        g = _grads(backend, case, v[k], target)
-        flat = np.concatenate([np.asarray(g[n], dtype=np.float64).reshape(-1) for n in names])
-        rhs[k] = float(np.sum(flat * u[k]))
-        mag[k] = float(np.sum(np.abs(flat * u[k])))
-    tol = FD_SAFETY * lhs_err + case.rho * fmt.unit_roundoff * (np.abs(lhs) + mag) + case.rho * fmt.tiny
-    return Outcome(compare.measure(rhs[usable], lhs[usable], tol[usable], fmt), {})
+    return Directions(names, u, lhs_k[best, cols], err_k[best, cols], usable)
+
+
+def _judge(case: TensorCase, d: Directions, grads: list[dict[str, np.ndarray]]) -> Outcome:
+    """Each direction's v^T (J u) from differences against <gradient of v, u>, within the estimate's error."""
+    flat = [np.concatenate([np.asarray(g[n], dtype=np.float64).reshape(-1) for n in d.names]) for g in grads]
+    rhs = np.array([float(np.sum(f * u)) for f, u in zip(flat, d.u, strict=True)])
+    mag = np.array([float(np.sum(np.abs(f * u))) for f, u in zip(flat, d.u, strict=True)])
+    fmt = case.fmt
+    tol = FD_SAFETY * d.error + case.rho * fmt.unit_roundoff * (np.abs(d.lhs) + mag) + case.rho * fmt.tiny
+    return Outcome(compare.measure(rhs[d.usable], d.lhs[d.usable], tol[d.usable], fmt), {})
+
+
+def projection(backend: Backend, case: TensorCase, target: Target) -> Outcome:
+    """v^T (J u) by finite differences of the backend's own forward against sum over inputs of
+    <VJP(v), u>, for independent Gaussian pairs (u, v)."""
+    u, v = _pairs(case)
+    d = _differences(backend, case, target, u, v)
+    return _judge(case, d, [_grads(backend, case, v[k], target) for k in range(PROJECTION_DIRECTIONS)])
+
+
+def fd_oracle(reference: Backend, case: TensorCase, target: Target) -> Outcome:
+    """Finite differences as an oracle of their own: c^T (J u) from the reference's forward
+    against <exact VJP of c, u>, within their own error estimate."""
+    u, _ = _pairs(case)
+    d = _differences(reference, case, target, u, np.broadcast_to(case.cotangent, (len(u), *case.cotangent.shape)))
+    return _judge(case, d, [case.reference.vjp] * PROJECTION_DIRECTIONS)
 
 
 RUNNERS = {"forward": forward, "vjp": vjp, "projection": projection}

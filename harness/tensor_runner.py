@@ -13,6 +13,8 @@ from derivations.elementary import FLOAT, MP, to_mp
 from derivations.tensor_model import TensorExample, TensorOp
 from harness import symbolic, tensor_checks
 from harness.backends.base import Backend, Target
+from harness.backends.finite_differences import FiniteDifferenceBackend
+from harness.backends.numpy_ref import NumpyBackend
 from harness.dtypes import get_format
 from harness.inputs import draw_examples
 from harness.runner import PROFILES, Accumulator, RunOptions, _input_summary, _record, _seed, failure_message
@@ -20,6 +22,9 @@ from harness.tensor_exact import DIGITS, reference
 
 # The stated gradient must agree with the exact one to this many digits to hold; both are
 # computed at 80, so a disagreement here is a wrong formula, not rounding.
+# check(backend, case, target) -> the outcome of one example
+Check = Callable[[Backend, tensor_checks.TensorCase, Target], tensor_checks.Outcome]
+
 STATED_DIGITS = 30
 PROOF_SECONDS = 10.0  # a SymPy proof that takes longer falls back to the 80-digit check
 
@@ -78,7 +83,7 @@ class TensorRunner:
         o = self.options
         kinds = [k for k in o.kinds if k in tensor_checks.KINDS]
         records: list[dict[str, object]] = []
-        plan: list[tuple[Backend, Target, str]] = []
+        plan: list[tuple[Backend, Target, str, Check, bool]] = []
         for backend in self.backends:
             if not backend.provides(op):  # type: ignore[arg-type]
                 continue
@@ -91,10 +96,17 @@ class TensorRunner:
                     if skip:
                         records.append(_record(op, backend.name, target, kind, "skip", message=skip, options=o))
                     else:
-                        plan.append((backend, target, kind))
-        for k, (backend, target, kind) in enumerate(plan, 1):
+                        plan.append(
+                            (backend, target, kind, tensor_checks.RUNNERS[kind], kind in tensor_checks.FD_KINDS)
+                        )
+        if o.fd_oracle and (o.dtypes is None or "float64" in o.dtypes) and (o.devices is None or "cpu" in o.devices):
+            # Finite differences of the NumPy reference against the exact VJP: the oracle is itself checked.
+            oracle = FiniteDifferenceBackend(NumpyBackend())
+            check: Check = lambda b, case, t: tensor_checks.fd_oracle(oracle.of, case, t)  # noqa: E731
+            plan.append((oracle, Target("cpu", "float64"), "vjp", check, True))
+        for k, (backend, target, kind, run, by_differences) in enumerate(plan, 1):
             self.on_progress(f"{op.name}: {backend.name} {target} {kind} ({k}/{len(plan)})")
-            records.append(self._run_group(op, examples, backend, target, kind))
+            records.append(self._run_group(op, examples, backend, target, kind, run, by_differences))
         return records
 
     def _skip_reason(self, op: TensorOp, backend: str, target: Target, kind: str) -> str | None:
@@ -110,17 +122,18 @@ class TensorRunner:
         backend: Backend,
         target: Target,
         kind: str,
+        run: Check,
+        by_differences: bool,
     ) -> dict[str, object]:
         start = time.perf_counter()
         o = self.options
-        if kind in tensor_checks.FD_KINDS and target.dtype not in ("float32", "float64"):
+        if by_differences and target.dtype not in ("float32", "float64"):
             msg = "finite differences need float32 or float64"
             return _record(op, backend.name, target, kind, "skip", message=msg, options=o)
         acc = Accumulator()
         model = f"rho*u*(|exact|+bound)+rho*tiny, bound from {op.name}'s running-error magnitudes"
-        if kind in tensor_checks.FD_KINDS:
+        if by_differences:
             model = "4 x the finite-difference error estimate + " + model
-        run = tensor_checks.RUNNERS[kind]
         checked = 0
 
         def finish(verdict: str, message: str) -> dict[str, object]:
@@ -141,7 +154,7 @@ class TensorRunner:
         for i, ex in enumerate(examples):
             try:
                 case = self._case(op, ex, i, target.dtype)
-                if kind in tensor_checks.FD_KINDS and case.reference.at_kink:
+                if by_differences and case.reference.at_kink:
                     continue  # differences straddle the kink; the VJP check judges the set
                 outcome = run(backend, case, target)
             except tensor_checks.KinkedStencil:
