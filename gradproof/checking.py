@@ -116,6 +116,39 @@ def _raise_on_failure(records: list[dict[str, Any]], example: Any) -> None:
         raise CheckFailure(_message(bad[0], example))
 
 
+def _skip_unless_available(backend: ImplBackend, dtypes: Sequence[str], device: str) -> None:
+    reasons = {
+        backend.unavailable(Target(dv, dt)) for dv, dt in backend.descriptor.targets if dt in dtypes and dv == device
+    }
+    if None not in reasons:
+        raise unittest.SkipTest("; ".join(sorted(r for r in reasons if r)) or f"no {device} target for {dtypes}")
+
+
+class _Session:
+    """One check() call's records, merged per check id over hypothesis' examples."""
+
+    def __init__(self, pipeline: Pipeline, op: Any) -> None:
+        self.pipeline, self.op = pipeline, op
+        self.where = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+        self.merged: dict[str, dict[str, Any]] = {}
+        self.seen: list[Any] = []
+
+    def keep(self, records: list[dict[str, Any]], example: Any) -> None:
+        for rec in records:
+            if self.where:  # the CLI cannot rerun a user's function; their test can
+                rec["reproduce"] = f"pytest '{self.where}'"
+            self.merged[str(rec["id"])] = recording.merge(self.merged.get(str(rec["id"])), rec)
+        _raise_on_failure(records, example)
+
+    def one(self, example: Any) -> None:
+        self.seen.append(example)
+        self.keep(self.pipeline.values(self.op, [example]), example)
+
+    def conformance(self) -> None:
+        if self.seen:
+            self.keep(self.pipeline.conformance(self.op, self.seen), self.seen[0])
+
+
 def check(
     fn: Callable[..., Any],
     derivation: str,
@@ -155,44 +188,18 @@ def check(
     if kind == "numpy" and device != "cpu":
         raise ValueError("NumPy functions run on the cpu device only")
     backend = _implementation(fn, vjp, d.name, kind, name or _implementation_name(fn))
-    reasons = {
-        backend.unavailable(Target(dv, dt)) for dv, dt in backend.descriptor.targets if dt in dtypes and dv == device
-    }
-    if None not in reasons:
-        raise unittest.SkipTest("; ".join(sorted(r for r in reasons if r)) or f"no {device} target for {dtypes}")
+    _skip_unless_available(backend, dtypes, device)
     options = RunOptions(seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=kinds, fd_oracle=False)
-    checked = Pipeline([backend], options)
-
-    where = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
-    merged: dict[str, dict[str, Any]] = {}
-    seen: list[Any] = []
-
-    def keep(records: list[dict[str, Any]]) -> None:
-        for rec in records:
-            if where:  # the CLI cannot rerun a user's function; their test can
-                rec["reproduce"] = f"pytest '{where}'"
-            merged[str(rec["id"])] = recording.merge(merged.get(str(rec["id"])), rec)
-
-    def one(example: Any) -> None:
-        records = checked.values(d, [example])
-        seen.append(example)
-        keep(records)
-        _raise_on_failure(records, example)
-
+    session = _Session(Pipeline([backend], options), d)
     run_settings = settings(
-        max_examples=count,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
     )
     try:
         for region in chosen:
             # A fresh function per region: hypothesis decorates each test function once.
-            test = run_settings(given(_inputs(d.name, region=region))(lambda example: one(example)))
+            test = run_settings(given(_inputs(d.name, region=region))(lambda example: session.one(example)))
             (hypothesis_seed(seed)(test) if seed is not None else test)()
-        if seen:
-            found = checked.conformance(d, seen)
-            keep(found)
-            _raise_on_failure(found, seen[0])
+        session.conformance()
     finally:
-        recording.record(d, seen, list(merged.values()))
-    return list(merged.values())
+        recording.record(d, session.seen, list(session.merged.values()))
+    return list(session.merged.values())
