@@ -21,6 +21,7 @@ from harness.backends.base import Backend
 from harness.backends.numpy_ref import NumpyBackend
 from harness.impl import conformance
 from harness.impl.backend import ImplBackend
+from harness.impl.expectations import Expectations
 from harness.runner import Runner, RunOptions, derivation_record, examples_for
 
 Op = Derivation | TensorOp
@@ -64,10 +65,12 @@ class Pipeline:
         backends: Sequence[Backend],
         options: RunOptions,
         *,
-        skip_reason: Callable[[str], str | None] = lambda check_id: None,
+        expectations: Expectations | None = None,
         on_progress: Callable[[str], None] = lambda line: None,
     ) -> None:
-        self.backends, self.options, self.skip_reason = list(backends), options, skip_reason
+        self.backends, self.options, self.expectations = list(backends), options, expectations
+        # An expectations file's skip lines are decided when planning, its xfail lines when recording (run).
+        self.skip_reason = expectations.skip_reason if expectations else (lambda check_id: None)
         # Conformance checks need the implementations' raw results: they run apart from the value checks.
         values = replace(options, kinds=tuple(k for k in options.kinds if k in checks.KINDS))
         self.runner = Runner(self.backends, NumpyBackend(), values, on_progress=on_progress)
@@ -100,4 +103,6 @@ class Pipeline:
         examples = list(job.given) or draw(job.op, self.options)
         record, status = self.verdict(job.op, examples)  # first: a tensor op's reference is then shared
         found = self.values(job.op, examples) + self.conformance(job.op, examples)
+        if self.expectations is not None:
+            self.expectations.apply(found)
         return OpResult(record, found, status, len(examples))

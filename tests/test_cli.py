@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -220,3 +221,13 @@ def test_a_gradient_of_the_wrong_shape_is_an_error_that_says_so(
     assert status == 1
     (rec,) = report["checks"]  # type: ignore[misc]
     assert rec["verdict"] == "error" and "where (" in rec["message"] and "was expected" in rec["message"]
+
+
+def test_a_run_leaves_no_hypothesis_folder_where_it_started(tmp_path: Path) -> None:
+    run, cache = tmp_path / "run", tmp_path / "cache"
+    run.mkdir()
+    args = [sys.executable, "-m", "harness", "verify", "--quiet", "--only", "sigmoid", "--backend", "numpy"]
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    subprocess.run([*args, "--dtype", "float64", "--report-dir", str(run)], cwd=run, env=env, check=False)
+    assert (run / "report.json").exists() and not (run / ".hypothesis").exists()
+    assert (cache / "gradproof" / "hypothesis").is_dir()

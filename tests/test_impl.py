@@ -164,3 +164,13 @@ def test_expectations_file_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureF
     file.write_text("xfial a b\n")
     assert cli.main(["verify", "--expectations", str(file), "--report-dir", str(tmp_path)]) == 2
     assert "unknown action 'xfial'" in capsys.readouterr().err
+
+
+def test_progress_lines_count_expected_failures_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """xfail is decided as each op is recorded, so its progress line says "xfail", not "fail"."""
+    file = tmp_path / "expect.txt"
+    file.write_text("xfail binary_cross_entropy-impl:broken-cpu-float64-* not written yet\n")
+    args = ["verify", "--report-dir", str(tmp_path), "--impl", str(IMPLS / "broken.py"), "--in-process"]
+    cli.main([*args, "--dtype", "float64", "--expectations", str(file), "--only", "binary_cross_entropy"])
+    line = next(ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("[1/1] binary_cross_entropy"))
+    assert " 0 fail" in line and "xfail" in line, line
