@@ -70,9 +70,12 @@ def test_coverage_and_the_notes_section_show_each_entry_verdict(report: dict[str
     rows = {r["claim"]: r for r in report_view.notes(report)}
     assert [(s["name"], s["verdict"]) for s in rows["A1"]["ran"]] == [("sigmoid", "proved")]
     assert all(s["verdict"] == "not run" for s in rows["B8"]["statements"]) and not rows["B8"]["ran"]
+    # A report in which no claim ran shows neither coverage nor the notes' sections, and says why.
     html = html_report.render(report)
-    assert re.search(r'sigmoid<span class="badge proved">proved</span>', html)
-    assert "not run in this report" in html and "No claim of the notes ran in this report" in html
+    assert "No claim of the notes ran in this report" in html and 'id="n-A1"' not in html
+    html = html_report.render(with_additions(report))
+    assert re.search(r'sigmoid<span class="badge (\w+)">\1</span>', html)
+    assert 'id="n-A1"' in html and "No claim of the notes ran" not in html
 
 
 def test_coverage_fallback_comes_from_the_sources(report: dict[str, Any]) -> None:
