@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 import sympy as sp
 
 from derivations import CATALOG
-from harness.symbolic import decide
+from harness.symbolic import decide, time_budget
 
 
 @pytest.mark.parametrize("name", list(CATALOG))
@@ -58,6 +59,15 @@ def test_cross_entropy_gradient_needs_targets_on_the_simplex() -> None:
 def test_leaky_relu_is_proved_for_every_slope_in_its_domain() -> None:
     verdict = decide(CATALOG["leaky_relu"])
     assert verdict.status == "proved" and "smooth piece" in verdict.detail
+
+
+def test_a_time_budget_holds_when_its_alarm_is_swallowed() -> None:
+    """An alarm that lands in code that swallows exceptions (a gc callback) still ends the block as timed out."""
+    with pytest.raises(TimeoutError), time_budget(0.01):
+        try:
+            time.sleep(0.2)
+        except TimeoutError:
+            pass  # what a gc callback's "exception ignored" does to it
 
 
 def test_time_budget_falls_back_to_numerical_only() -> None:
