@@ -181,16 +181,18 @@ LEAKY_CLAIMS = (
     ),
 )
 
+PRINTED_SOFTMAX = Source(
+    S004,
+    "softmax",
+    "\\hat{y_i}=p(y=i)=\\sigma(i)=\\frac{e^{{z_i}}}{\\sum\\limits_j^{n-1}{e^{{z_j}}}}\\\\ n个类",
+    ("A5",),
+)
+
 SOFTMAX_CLAIMS = (
     Claim(
         name="softmax_sum_from_0",
         title="ŷ_i = e^{z_i} / Σ_{j=0}^{n−1} e^{z_j} gives the n classes' probabilities (sum read from j = 0)",
-        source=Source(
-            S004,
-            "softmax",
-            "\\hat{y_i}=p(y=i)=\\sigma(i)=\\frac{e^{{z_i}}}{\\sum\\limits_j^{n-1}{e^{{z_j}}}}\\\\ n个类",
-            ("A5",),
-        ),
+        source=PRINTED_SOFTMAX,
         method="symbolic",
         interpretation=_SOFTMAX_FROM_0 + _UPPER + ". p(y=i) over n classes read as: the n outputs sum to 1; "
         "σ(i) as softmax, compared with torch.softmax",
@@ -199,12 +201,7 @@ SOFTMAX_CLAIMS = (
     Claim(
         name="softmax_sum_from_1",
         title="ŷ_i = e^{z_i} / Σ_{j=1}^{n−1} e^{z_j} gives the n classes' probabilities (sum read from j = 1)",
-        source=Source(
-            S004,
-            "softmax",
-            "\\hat{y_i}=p(y=i)=\\sigma(i)=\\frac{e^{{z_i}}}{\\sum\\limits_j^{n-1}{e^{{z_j}}}}\\\\ n个类",
-            ("A5",),
-        ),
+        source=PRINTED_SOFTMAX,
         method="symbolic",
         interpretation="Σ_j^{n−1} is printed without a lower limit; read as j = 1..n−1, the lower limit a sum "
         f"usually starts from, the n classes numbered 0..n−1 as {_UPPER} (numbered 1..n, the sum misses class n "

@@ -24,7 +24,7 @@ DATA_SETS = (
 )
 
 
-def _row(prefix: str, n: int, **assumptions: bool) -> list[sp.Symbol]:
+def symbol_row(prefix: str, n: int, **assumptions: bool) -> list[sp.Symbol]:
     return list(sp.symbols(f"{prefix}0:{n}", **assumptions))
 
 
@@ -64,7 +64,7 @@ def cross_entropy_positive(claim: Claim, seed: int) -> ClaimResult:
     outputs = {"softmax outputs (s > 0)": sp.Symbol("s", positive=True)}
     outputs["any predicted distribution (s ≥ 0)"] = sp.Symbol("s", nonnegative=True)
     for n in SIZES:
-        y, q = _row("y", n, nonnegative=True), _row("q", n, positive=True)
+        y, q = symbol_row("y", n, nonnegative=True), symbol_row("q", n, positive=True)
         gap = sp.simplify(cross(y, q) - sum(yk * cross(_one_hot(n, k), q) for k, yk in enumerate(y)))
         r.add(f"n = {n}: H(y, y') = Σ y_k H(e_k, y'), least at a one-hot target", gap == 0, 0, gap)
         for label, s in outputs.items():
@@ -164,8 +164,8 @@ def directional_curvature(loss: Callable[..., sp.Expr], features: int) -> tuple[
     the direction's component along the sample a = u·(x, 1) as single symbols, which keeps SymPy fast. Returns the
     curvature, a, and the direction's other entries.
     """
-    w, x = _row("w", features, real=True), _row("x", features, real=True)
-    u = _row("u", features + 1, real=True)
+    w, x = symbol_row("w", features, real=True), symbol_row("x", features, real=True)
+    u = symbol_row("u", features + 1, real=True)
     t, z, y, along = sp.symbols("t z y a", real=True)
     moved = loss([wi + t * ui for wi, ui in zip(w, u, strict=False)], B + t * u[-1], x, y)
     curvature = sp.diff(moved, t, 2).subs(t, 0).subs(B, z - sum(wi * xi for wi, xi in zip(w, x, strict=True)))
@@ -260,7 +260,7 @@ def logistic_max_likelihood(claim: Claim, seed: int) -> ClaimResult:
     for label, value in (("y = 0", sp.Integer(0)), ("y = 1", sp.Integer(1)), ("y a symbol", y)):
         gap = sp.simplify(sp.expand_log(-sp.log(likelihood(yhat, value)) - loss(yhat, value), force=True))
         r.add(f"{label}: −log likelihood − loss", gap == 0, 0, gap)
-    yhats, ys = _row("yhat", 3, positive=True), _row("y", 3, real=True)
+    yhats, ys = symbol_row("yhat", 3, positive=True), symbol_row("y", 3, real=True)
     joint = sp.Mul(*(likelihood(a, b) for a, b in zip(yhats, ys, strict=True)))
     summed = sum(loss(a, b) for a, b in zip(yhats, ys, strict=True))
     gap = sp.simplify(sp.expand_log(-sp.log(joint) - summed, force=True))
@@ -294,7 +294,7 @@ def entropy_direction(claim: Claim, seed: int) -> ClaimResult:
         f"H {h_fair:.3f} vs {h_biased:.3f}; {mean_of} {e_fair:.3f} vs {e_biased:.3f}",
     )
     for n in SIZES:
-        entropy, mean = _entropy_and_mean(st["quantity"], _row("p", n, positive=True))
+        entropy, mean = _entropy_and_mean(st["quantity"], symbol_row("p", n, positive=True))
         direction = next((d for d in (1, -1) if sp.simplify(mean - d * entropy) == 0), 0)
         relation = {1: ": it equals H", -1: ": it equals −H", 0: ""}[direction]
         r.add(

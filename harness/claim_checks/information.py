@@ -10,13 +10,10 @@ import sympy as sp
 
 from derivations.model import Claim
 from harness.claim_checks import cross_entropy
+from harness.claim_checks.cross_entropy import symbol_row as _row
 from harness.claim_checks.result import ClaimResult
 
 W, B, X = sp.symbols("w b x", real=True)
-
-
-def _row(prefix: str, n: int, **assumptions: bool) -> list[sp.Symbol]:
-    return list(sp.symbols(f"{prefix}0:{n}", **assumptions))
 
 
 def mse_not_norm(claim: Claim, seed: int) -> ClaimResult:

@@ -11,37 +11,24 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-import torch
 
 from derivations.model import Claim
 from harness import seeds
 from harness.claim_checks.printed_code import Run, failure, run_printed
 from harness.claim_checks.result import ClaimResult
+from harness.claim_checks.worked_example import gradient_descent, per_sample_sgd
 
 
 def batch_losses(ex: Mapping[str, Any]) -> tuple[list[float], float]:
-    """The hand-gradient program's loss_list (loss(x_data, y_data) before each epoch's update) and its last w."""
-    w, losses = ex["w0"], []
-    for _ in range(ex["epochs"]):
-        losses.append(float(ex["loss"](ex["x"], ex["y"], w)))
-        w -= ex["lr"] * ex["gradient"](ex["x"], ex["y"], w)
-    return losses, float(w)
+    """The hand-gradient program's loss_list and its last w."""
+    losses, trace = gradient_descent(ex)
+    return losses, trace[-1]
 
 
 def sample_losses(ex: Mapping[str, Any]) -> tuple[list[float], float]:
-    """The autograd program's loss_list (l of each epoch's last sample, before its update) and its last w,
-    in float32 as torch.Tensor([1.0]) holds it."""
-    w = torch.tensor([ex["w0"]], dtype=torch.float32, requires_grad=True)
-    losses = []
-    for _ in range(ex["epochs"]):
-        for x, y in zip(ex["x"], ex["y"], strict=True):
-            loss = ex["sample_loss"](x, y, w)
-            loss.backward()
-            assert w.grad is not None
-            w.data = w.data - ex["lr"] * w.grad.data
-            w.grad.data.zero_()
-        losses.append(float(loss.item()))
-    return losses, float(w.item())
+    """The autograd program's loss_list (l of each epoch's last sample) and its last w."""
+    losses, trace = per_sample_sgd(ex)
+    return losses, trace[-1]
 
 
 def _rel(a: object, b: object) -> float:

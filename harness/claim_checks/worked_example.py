@@ -5,6 +5,9 @@ The programs themselves, as printed, are run by printed_code.py and printed_prog
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
 import sympy as sp
 import torch
@@ -36,15 +39,42 @@ def worked_example_gradient(claim: Claim, seed: int) -> ClaimResult:
     return r
 
 
+def gradient_descent(ex: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+    """The first program's loop from w0: loss(x_data, y_data) before each epoch's update, and w after it."""
+    w, losses, trace = ex["w0"], [], []
+    for _ in range(ex["epochs"]):
+        losses.append(float(ex["loss"](ex["x"], ex["y"], w)))
+        w -= ex["lr"] * ex["gradient"](ex["x"], ex["y"], w)
+        trace.append(float(w))
+    return losses, trace
+
+
+def per_sample_sgd(
+    ex: Mapping[str, Any], on_step: Callable[[float, float, torch.Tensor], None] = lambda x, y, w: None
+) -> tuple[list[float], list[float]]:
+    """The second program's loop: float32 w as torch.Tensor([1.0]) holds it, one autograd update per sample;
+    the loss of each epoch's last sample (before its update) and w after each epoch. `on_step` sees every
+    sample with w holding its gradient, before the update."""
+    w = torch.tensor([ex["w0"]], dtype=torch.float32, requires_grad=True)
+    losses, trace = [], []
+    for _ in range(ex["epochs"]):
+        for x, y in zip(ex["x"], ex["y"], strict=True):
+            loss = ex["sample_loss"](x, y, w)
+            loss.backward()
+            assert w.grad is not None
+            on_step(x, y, w)
+            w.data = w.data - ex["lr"] * w.grad.data
+            w.grad.data.zero_()
+        losses.append(float(loss.item()))
+        trace.append(float(w.item()))
+    return losses, trace
+
+
 def worked_example(claim: Claim, seed: int) -> ClaimResult:
     """The first program's loop: loss, gradient, w -= lr·grad, epochs times, from w0."""
     st, r = claim.statement, ClaimResult()
-    xs, ys, lr, epochs = st["x"], st["y"], st["lr"], st["epochs"]
-    w, trace, losses = st["w0"], [], []
-    for _ in range(epochs):
-        losses.append(float(st["loss"](xs, ys, w)))
-        w -= lr * st["gradient"](xs, ys, w)
-        trace.append(float(w))
+    epochs = st["epochs"]
+    losses, trace = gradient_descent(st)
     best = _minimiser(claim)
     falls = bool(np.all(np.diff(losses) < 0))
     r.add("the loss falls every epoch", falls, "falls", f"{losses[0]:.4g} -> {losses[-1]:.3g}")
@@ -68,18 +98,15 @@ def worked_example(claim: Claim, seed: int) -> ClaimResult:
 def worked_example_autograd_sgd(claim: Claim, seed: int) -> ClaimResult:
     """The second program's loop in-process: float32 w, one autograd update per sample."""
     st, r = claim.statement, ClaimResult()
-    lr, epochs, at = st["lr"], st["epochs"], st["predict_at"]
-    w = torch.tensor([st["w0"]], dtype=torch.float32, requires_grad=True)
-    gap, trace = 0.0, []
-    for _ in range(epochs):
-        for x, y in zip(st["x"], st["y"], strict=True):
-            st["sample_loss"](x, y, w).backward()
-            assert w.grad is not None
-            hand = float(st["gradient"]([x], [y], float(w.item())))
-            gap = max(gap, abs(hand - float(w.grad.item())) / max(1.0, abs(hand)))
-            w.data = w.data - lr * w.grad.data
-            w.grad.data.zero_()
-        trace.append(float(w.item()))
+    epochs, at = st["epochs"], st["predict_at"]
+    gaps = [0.0]
+
+    def compare(x: float, y: float, w: torch.Tensor) -> None:
+        hand = float(st["gradient"]([x], [y], float(w.item())))
+        gaps.append(abs(hand - float(w.grad.item())) / max(1.0, abs(hand)))  # type: ignore[union-attr]
+
+    _, trace = per_sample_sgd(st, compare)
+    gap = max(gaps)
     best = _minimiser(claim)
     r.add("autograd's gradient of one sample vs the hand gradient 2x(xw − y)", gap < 1e-5, "< 1e-5 relative", gap)
     r.add(
