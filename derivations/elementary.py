@@ -8,7 +8,17 @@ import mpmath
 import numpy as np
 
 
-class FloatMath:
+class Namespace:
+    """An `Elementary` namespace; asking it for a function it lacks says so in one line."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        have = ", ".join(n for n in ("exp", "log", "log1p", "tanh", "sqrt", "sigmoid"))
+        raise AttributeError(f"the Elementary namespace has no function {name!r}; it has {have}")
+
+
+class FloatMath(Namespace):
     """NumPy's ufuncs; sigmoid in the two-branch form that never overflows."""
 
     exp = staticmethod(np.exp)
@@ -133,7 +143,7 @@ def _sigmoid(v: Any) -> Any:
     return 1 / (1 + mpmath.exp(-v))
 
 
-class MpMath:
+class MpMath(Namespace):
     """mpmath functions over object arrays (of mpf or Dual), at the precision of mpmath.mp."""
 
     exp = staticmethod(_lift(mpmath.exp, mpmath.exp))

@@ -3,7 +3,9 @@
     import gradproof
     gradproof.check(my_sigmoid, "sigmoid", vjp=my_sigmoid_vjp, dtypes=["float32", "float64"])
 
-`gradproof.strategies` holds the hypothesis strategies for each derivation's inputs.
+`gradproof.op` declares an op of your own (a forward over the Elementary namespace) that
+`check` then verifies against its exact reference. `gradproof.strategies` holds the hypothesis
+strategies for each derivation's inputs.
 The names load on first use, so that the pytest plugin costs nothing in suites that
 never call gradproof.
 """
@@ -19,18 +21,21 @@ if TYPE_CHECKING:
     from derivations import CATALOG
     from gradproof import strategies
     from gradproof.checking import CheckFailure, check
+    from gradproof.declaring import DeclarationError, op
 
 profiles.register()
 
 _LAZY = {
     "check": ("gradproof.checking", "check"),
     "CheckFailure": ("gradproof.checking", "CheckFailure"),
+    "op": ("gradproof.declaring", "op"),
+    "DeclarationError": ("gradproof.declaring", "DeclarationError"),
     "CATALOG": ("derivations", "CATALOG"),
     "strategies": ("gradproof.strategies", None),
     "__version__": ("harness", "__version__"),
 }
 
-__all__ = ["CATALOG", "CheckFailure", "__version__", "check", "strategies"]
+__all__ = ["CATALOG", "CheckFailure", "DeclarationError", "__version__", "check", "op", "strategies"]
 
 
 def __getattr__(name: str) -> Any:

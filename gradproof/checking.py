@@ -27,6 +27,7 @@ from harness.backends.base import Target
 from harness.dtypes import FORMATS
 from harness.impl import conformance
 from harness.impl.backend import ImplBackend
+from harness.impl.contract import Convention
 from harness.impl.isolation import InProcess
 from harness.impl.session import CONVENTIONS
 from harness.pipeline import Pipeline
@@ -62,14 +63,14 @@ def _implementation_name(fn: Callable[..., Any]) -> str:
 
 
 def _implementation(
-    fn: Callable[..., Any], vjp: Callable[..., Any] | None, op: str, kind: str, label: str
+    fn: Callable[..., Any], vjp: Callable[..., Any] | None, op: Any, kind: str, label: str
 ) -> ImplBackend:
     """The user's functions as a one-op implementation, called in this process (a test's local
     functions cannot be sent to a worker)."""
     module = types.ModuleType(label)
     module.KIND = kind  # type: ignore[attr-defined]
-    module.OPS = {op: (fn, vjp) if kind == "numpy" else fn}  # type: ignore[attr-defined]
-    backend = ImplBackend(InProcess(label, CONVENTIONS, module))
+    module.OPS = {op.name: (fn, vjp) if kind == "numpy" else fn}  # type: ignore[attr-defined]
+    backend = ImplBackend(InProcess(label, {**CONVENTIONS, op.name: Convention.of(op)}, module))
     if backend.descriptor.problems:
         raise TypeError("; ".join(backend.descriptor.problems))
     return backend
@@ -151,7 +152,7 @@ class _Session:
 
 def check(
     fn: Callable[..., Any],
-    derivation: str,
+    derivation: str | Any,
     *,
     vjp: Callable[..., Any] | None = None,
     kind: str | None = None,
@@ -163,7 +164,8 @@ def check(
     seed: int | None = None,
     name: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Check `fn` against the catalog op `derivation` (any of them: `gradproof list`); raise
+    """Check `fn` against the catalog op `derivation` (any of them: `gradproof list`, or an op of
+    your own from gradproof.op); raise
     CheckFailure on the first failing check, after hypothesis has shrunk its input. Returns the
     records (one per check).
 
@@ -183,11 +185,11 @@ def check(
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
     kinds = _names(checks, KINDS, "check")
-    chosen = _names(regions, _regions(d.name), "region") if regions is not None else _regions(d.name)
+    chosen = _names(regions, _regions(d), "region") if regions is not None else _regions(d)
     count = _examples_per_region(max_examples)
     if kind == "numpy" and device != "cpu":
         raise ValueError("NumPy functions run on the cpu device only")
-    backend = _implementation(fn, vjp, d.name, kind, name or _implementation_name(fn))
+    backend = _implementation(fn, vjp, d, kind, name or _implementation_name(fn))
     _skip_unless_available(backend, dtypes, device)
     options = RunOptions(seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=kinds, fd_oracle=False)
     session = _Session(Pipeline([backend], options), d)
@@ -197,7 +199,7 @@ def check(
     try:
         for region in chosen:
             # A fresh function per region: hypothesis decorates each test function once.
-            test = run_settings(given(_inputs(d.name, region=region))(lambda example: session.one(example)))
+            test = run_settings(given(_inputs(d, region=region))(lambda example: session.one(example)))
             (hypothesis_seed(seed)(test) if seed is not None else test)()
         session.conformance()
     finally:

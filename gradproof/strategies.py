@@ -27,8 +27,11 @@ __all__ = ["Example", "TensorExample", "arrays", "derivation", "inputs", "op", "
 OPS: dict[str, Derivation | TensorOp] = {**CATALOG, **TENSOR_OPS}
 
 
-def op(name: str) -> Derivation | TensorOp:
-    """The catalog entry of any op (elementwise, row or tensor), with a one-line error naming the valid names."""
+def op(name: str | Derivation | TensorOp) -> Derivation | TensorOp:
+    """The catalog entry of any op (elementwise, row or tensor), with a one-line error naming the
+    valid names; an op declared with gradproof.op is its own entry."""
+    if isinstance(name, (Derivation, TensorOp)):
+        return name
     if not isinstance(name, str) or name not in OPS:
         raise ValueError(f"unknown derivation {name!r}; valid: {', '.join(OPS)}")
     return OPS[name]
@@ -37,7 +40,7 @@ def op(name: str) -> Derivation | TensorOp:
 derivation = op  # the name this function had when it covered the elementwise and row ops only
 
 
-def regions(name: str) -> tuple[str, ...]:
+def regions(name: str | Derivation | TensorOp) -> tuple[str, ...]:
     """The named input regions of an op; each is always visited by gradproof.check."""
     d = op(name)
     return d.regions if isinstance(d, TensorOp) else tuple(r.name for r in regions_of(d))
@@ -47,21 +50,23 @@ def _region_strategy(d: Derivation | TensorOp, region: str) -> st.SearchStrategy
     return d.strategy(region) if isinstance(d, TensorOp) else inputs_for(d, region=region)
 
 
-def inputs(name: str, *, region: str | None = None) -> st.SearchStrategy[Any]:
+def inputs(name: str | Derivation | TensorOp, *, region: str | None = None) -> st.SearchStrategy[Any]:
     """Examples (`.arrays` by input name, `.params`, `.region`) from the op's domain.
 
     `region=None` draws from every region of the op.
     """
     d = op(name)
-    names = regions(name)
+    names = regions(d)
     if region is None:
         return st.one_of([_region_strategy(d, r) for r in names])
     if region not in names:
-        raise ValueError(f"{name} has no region {region!r}; regions: {', '.join(names)}")
+        raise ValueError(f"{d.name} has no region {region!r}; regions: {', '.join(names)}")
     return _region_strategy(d, region)
 
 
-def arrays(name: str, *, dtype: str = "float64", region: str | None = None) -> st.SearchStrategy[dict[str, np.ndarray]]:
+def arrays(
+    name: str | Derivation | TensorOp, *, dtype: str = "float64", region: str | None = None
+) -> st.SearchStrategy[dict[str, np.ndarray]]:
     """Just the input arrays, held in `dtype` (values rounded to it, as a backend would see them)."""
     if dtype not in FORMATS:
         raise ValueError(f"unknown dtype {dtype!r}; valid: {', '.join(FORMATS)}")

@@ -7,20 +7,21 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from derivations import CATALOG, CLAIMS, TENSOR_OPS
 from derivations.model import Claim, Derivation, Source
 from derivations.tensor_model import TensorOp
-from harness import checks, claims, given_inputs, outputs, pipeline, report, report_schema
+from harness import checks, claims, declared_ops, given_inputs, outputs, pipeline, report, report_schema
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.backends.base import Backend
 from harness.dtypes import FORMATS
 from harness.impl import conformance, conventions
 from harness.impl.expectations import Expectations, ExpectationsError
+from harness.impl.host import LoadError
 from harness.impl.isolation import DEFAULT_TIMEOUT
 from harness.impl.session import ImplSession, read_expectations
 from harness.runner import PROFILES, RunOptions
@@ -75,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     rerender.add_argument("--out", type=Path, help="folder for index.html and junit.xml (default: the JSON's)")
     verify.add_argument(
         "--impl", action="append", metavar="MODULE_OR_FILE", help="check your implementation (see `list --params`)"
+    )
+    verify.add_argument(
+        "--ops", action="append", default=[], metavar="MODULE_OR_FILE", help="your own ops (gradproof.op), with --impl"
     )
     verify.add_argument("--expectations", type=Path, metavar="FILE", help="skip/xfail entries keyed by check id")
     verify.add_argument(
@@ -154,9 +158,11 @@ class _Gathered:
     interrupted: bool = False
 
 
-def _selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+def _selection(
+    args: argparse.Namespace, catalog: Mapping[str, object]
+) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
     """The ops and the claims to run, and whether the user narrowed them with --only."""
-    ops = tuple(pipeline.OPS)
+    ops = tuple(catalog)
     chosen = _names(args.only, (*ops, *CLAIMS), "derivation")  # claim names are valid too
     only = tuple(n for n in chosen if n in ops) if chosen else ops
     # Claims are about the notes, not about an implementation under --impl.
@@ -182,11 +188,9 @@ def _options(args: argparse.Namespace, expectations: Expectations | None) -> Run
     )
 
 
-def _given(args: argparse.Namespace, only: tuple[str, ...]) -> list[object]:
-    if not args.at:
-        return []
+def _given(args: argparse.Namespace, op: pipeline.Op) -> list[object]:
     try:
-        return [given_inputs.given(pipeline.OPS[only[0]], args.at, args.param)]
+        return [given_inputs.given(op, args.at, args.param)]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -253,9 +257,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         expectations = read_expectations(args.expectations)
     except ExpectationsError as exc:
         raise UsageError(str(exc)) from None
-    only, claim_names, narrowed = _selection(args)
-    options, directory, given = _options(args, expectations), _report_dir(args.report_dir), _given(args, only)
-    session = impl_session(args, expectations) if args.impl else None
+    declared = _declared(args)
+    catalog = {**pipeline.OPS, **{name: op for name, (op, _) in declared.items()}}
+    only, claim_names, narrowed = _selection(args, catalog)
+    options, directory = _options(args, expectations), _report_dir(args.report_dir)
+    given = _given(args, catalog[only[0]]) if args.at else []
+    session = impl_session(args, expectations, declared) if args.impl else None
     if session is not None and not narrowed:
         only = tuple(n for n in only if n in session.ops())
     built_in = [BACKENDS[n]() for n in _names(args.backend, NAMES, "backend") or NAMES if n in BACKENDS]
@@ -263,7 +270,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     progress, start = _progress(args.quiet), time.perf_counter()
     try:
         run = pipeline.Pipeline(backends, options, expectations=expectations, on_progress=progress[1])
-        got = _gather(run, pipeline.plan(only, given), claim_names, options.seed, progress)
+        got = _gather(run, pipeline.plan(only, given, catalog), claim_names, options.seed, progress)
     finally:
         if session is not None:
             session.close()
@@ -340,12 +347,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def impl_session(args: argparse.Namespace, expectations: Expectations | None) -> ImplSession:
+def _declared(args: argparse.Namespace) -> dict[str, tuple[pipeline.TensorOp, str]]:
+    """The ops of --ops modules; they are checked on the implementations of --impl."""
+    if not args.ops:
+        return {}
+    if not args.impl:
+        raise UsageError("--ops needs --impl: the implementations to check against your ops")
+    try:
+        return declared_ops.load(args.ops, pipeline.OPS)
+    except LoadError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def impl_session(
+    args: argparse.Namespace, expectations: Expectations | None, declared: Mapping[str, Any] | None = None
+) -> ImplSession:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     if args.backend:
         raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
-    session = ImplSession(args.impl, isolate=not args.in_process, timeout=args.timeout, expectations=expectations)
+    session = ImplSession(
+        args.impl, isolate=not args.in_process, timeout=args.timeout, expectations=expectations, declared=declared
+    )
     if not session.backends:
         raise UsageError("; ".join(session.load_errors))
     return session

@@ -9,7 +9,7 @@ records. The op's structure picks its runner and reference engine from one table
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,11 +45,12 @@ class OpResult:
     inputs: int  # how many examples were checked
 
 
-def plan(names: Sequence[str], given: Sequence[Any] = ()) -> list[Job]:
-    """Jobs for the named ops in order; `given` inputs go with a single op (`--at`)."""
+def plan(names: Sequence[str], given: Sequence[Any] = (), ops: Mapping[str, Op] = OPS) -> list[Job]:
+    """Jobs for the named ops in order (from the catalog, or the user's own `ops`); `given` inputs go
+    with a single op (`--at`)."""
     if given and len(names) != 1:
         raise ValueError("inputs can be given for exactly one op")
-    return [Job(OPS[name], tuple(given)) for name in names]
+    return [Job(ops[name], tuple(given)) for name in names]
 
 
 def draw(op: Op, options: RunOptions) -> list[Any]:

@@ -3,7 +3,7 @@ report. The CLI calls in here at four points so that its own flow stays as it is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from derivations import CATALOG, TENSOR_OPS
@@ -21,11 +21,17 @@ from harness.runner import RunOptions
 CONVENTIONS = {name: Convention.of(d) for name, d in (*CATALOG.items(), *TENSOR_OPS.items())}
 
 
-def load(spec: str, *, isolate: bool = True, timeout: float = DEFAULT_TIMEOUT) -> ImplBackend:
+def load(
+    spec: str,
+    *,
+    isolate: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    conventions: Mapping[str, Convention] = CONVENTIONS,
+) -> ImplBackend:
     """An implementation as a backend, in a worker process unless `isolate` is False.
 
     Raises LoadError (one line naming the module) when it cannot be imported at all."""
-    caller = Isolated(spec, CONVENTIONS, timeout) if isolate else InProcess(spec, CONVENTIONS)
+    caller = Isolated(spec, conventions, timeout) if isolate else InProcess(spec, conventions)
     return ImplBackend(caller)
 
 
@@ -37,12 +43,16 @@ class ImplSession:
         isolate: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
         expectations: Expectations | None = None,
+        declared: Mapping[str, tuple[TensorOp, str]] | None = None,
     ) -> None:
         self.backends: list[ImplBackend] = []
         self.load_errors: list[str] = []
+        # The user's own ops (--ops) are called like the catalog's; their spec goes into reproduce lines.
+        self.declared = {name: spec for name, (_, spec) in (declared or {}).items()}
+        self.conventions = {**CONVENTIONS, **{name: Convention.of(op) for name, (op, _) in (declared or {}).items()}}
         for spec in specs:
             try:
-                self.backends.append(load(spec, isolate=isolate, timeout=timeout))
+                self.backends.append(load(spec, isolate=isolate, timeout=timeout, conventions=self.conventions))
             except LoadError as exc:
                 self.load_errors.append(str(exc))
         self.expectations = expectations or Expectations([])
@@ -52,8 +62,8 @@ class ImplSession:
         return self.load_errors + [p for b in self.backends for p in b.descriptor.problems]
 
     def ops(self) -> tuple[str, ...]:
-        """Catalog ids any implementation provides, in catalog order."""
-        return tuple(n for n in CONVENTIONS if any(n in b.descriptor.ops for b in self.backends))
+        """Catalog ids any implementation provides, in catalog order, then the declared ops'."""
+        return tuple(n for n in self.conventions if any(n in b.descriptor.ops for b in self.backends))
 
     def conformance(
         self, d: Derivation | TensorOp, examples: Sequence[Example | TensorExample], options: RunOptions
@@ -72,14 +82,15 @@ class ImplSession:
         for rec in checks:
             spec = self.specs.get(str(rec["backend"]))
             if spec:
-                rec["reproduce"] = str(rec["reproduce"]).replace(f"--backend {rec['backend']}", f"--impl {spec}")
+                ops = f" --ops {self.declared[str(rec['derivation'])]}" if rec["derivation"] in self.declared else ""
+                rec["reproduce"] = str(rec["reproduce"]).replace(f"--backend {rec['backend']}", f"--impl {spec}{ops}")
         data["implementations"] = [
             {
                 "backend": b.name,
                 "spec": b.descriptor.spec,
                 "kind": b.descriptor.kind,
                 "ops": list(b.descriptor.ops),
-                "lacks": [n for n in CONVENTIONS if n not in b.descriptor.ops],
+                "lacks": [n for n in self.conventions if n not in b.descriptor.ops],
                 "problems": list(b.descriptor.problems),
                 "nondeterminism_ulps": b.descriptor.nondeterminism_ulps,
             }
@@ -90,7 +101,7 @@ class ImplSession:
         lines = [f"PROBLEM {p}" for p in self.problems()]
         lines += [f"WARNING {u}" for u in self.expectations.unmatched()]
         for b in self.backends:
-            lacks = [n for n in CONVENTIONS if n not in b.descriptor.ops]
+            lacks = [n for n in self.conventions if n not in b.descriptor.ops]
             lines.append(
                 f"{b.name} ({b.descriptor.kind}) provides {', '.join(b.descriptor.ops) or 'no ops'}"
                 + (f"; lacks {', '.join(lacks)}" if lacks else "")
