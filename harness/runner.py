@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,6 +21,8 @@ from harness.dtypes import get_format
 from harness.inputs import Example, draw_examples, inputs_for, regions_of
 
 PROFILES = {"quick": 2, "default": 6, "thorough": 40}  # examples per region
+# check(backend, case, target) -> the outcome of one example, a case of a derivation or of a tensor op
+BackendCheck = Callable[[Backend, Any, Target], checks.Outcome]
 
 
 @dataclass
@@ -41,6 +43,31 @@ class Accumulator:
             self.worst, self.worst_example, self.where = m, example, outcome.where
         for key, values in outcome.conventions.items():
             self.conventions.setdefault(key, set()).update(values)
+
+    def fields(self, verdict: str, examples: Sequence[Example | TensorExample]) -> dict[str, object]:
+        """The record's measured fields, with the failing input when the verdict is fail or error."""
+        m = self.worst
+        assert m is not None
+        found: dict[str, object] = {
+            "examples": self.examples,
+            "max_abs_error": _number(m.abs_error),
+            "max_rel_error": _number(m.rel_error),
+            "max_ulp_error": _number(m.ulp_error),
+            "tolerance": _number(m.tolerance),
+            "tolerance_usage": _number(m.usage),
+            "conventions": {k: sorted(v) for k, v in self.conventions.items()},
+        }
+        if self.where:
+            found["input_name"] = self.where
+        if verdict in ("fail", "error") and self.worst_example >= 0:
+            found["failure"] = {
+                "input": _input_summary(examples[self.worst_example]),
+                "worst_index": list(m.index),
+                "expected": _number(m.expected),
+                "actual": _number(m.actual),
+                "tolerance": _number(m.tolerance),
+            }
+        return found
 
 
 @dataclass(frozen=True)
@@ -75,11 +102,7 @@ def reproduce_command(d: Derivation | TensorOp, backend: str, target: Target, ki
 
 
 def _input_summary(ex: Example | TensorExample) -> dict[str, object]:
-    return {
-        "arrays": {k: v.tolist() for k, v in ex.arrays.items()},
-        "params": ex.params,
-        "region": ex.region,
-    }
+    return {"arrays": {k: v.tolist() for k, v in ex.arrays.items()}, "params": ex.params, "region": ex.region}
 
 
 def _number(value: float) -> float | str:
@@ -97,7 +120,7 @@ def _record(
     acc: Accumulator | None = None,
     message: str = "",
     tolerance_model: str = "",
-    examples: Sequence[Example] | Sequence[TensorExample] = (),
+    examples: Sequence[Example | TensorExample] = (),
     options: RunOptions,
     seconds: float = 0.0,
 ) -> dict[str, object]:
@@ -126,31 +149,63 @@ def _record(
         # times the tolerance; independent inputs multiply it.
         rec["miss_probability"] = finite_diff.miss_probability(0.1, checks.PROJECTION_DIRECTIONS)
     if acc is not None and acc.worst is not None:
-        m = acc.worst
-        rec.update(
-            examples=acc.examples,
-            max_abs_error=_number(m.abs_error),
-            max_rel_error=_number(m.rel_error),
-            max_ulp_error=_number(m.ulp_error),
-            tolerance=_number(m.tolerance),
-            tolerance_usage=_number(m.usage),
-            conventions={k: sorted(v) for k, v in acc.conventions.items()},
-        )
-        if acc.where:
-            rec["input_name"] = acc.where
-        if verdict in ("fail", "error") and acc.worst_example >= 0:
-            rec["failure"] = {
-                "input": _input_summary(examples[acc.worst_example]),
-                "worst_index": list(m.index),
-                "expected": _number(m.expected),
-                "actual": _number(m.actual),
-                "tolerance": _number(m.tolerance),
-            }
+        rec.update(acc.fields(verdict, examples))
     return rec
 
 
-class Runner:
-    """Runs checks for a set of backends, telling `on_progress` which check group it starts."""
+class GroupRunner:
+    """What Runner and TensorRunner share: each backend's check groups, run in turn, `on_progress` told of each."""
+
+    backends: Sequence[Backend]
+    options: RunOptions
+    on_progress: Callable[[str], None]
+
+    def _targets(self, backend: Backend) -> list[Target]:
+        o = self.options
+        chosen = [t for t in backend.targets() if o.dtypes is None or t.dtype in o.dtypes]
+        return [t for t in chosen if o.devices is None or t.device in o.devices]
+
+    def _skip_reason(self, subject: Derivation | TensorOp, backend: str, target: Target, kind: str) -> str | None:
+        """An expectations file's skip line, decided when planning."""
+        if self.options.skip_reason is None:
+            return None
+        return self.options.skip_reason(f"{subject.name}-{backend}-{target.device}-{target.dtype}-{kind}")
+
+    def _run_checks(
+        self,
+        subject: Derivation | TensorOp,
+        runners: Mapping[str, BackendCheck],
+        fd_kinds: Sequence[str],
+        oracle: Callable[[], Group],
+        run_group: Callable[[Group], dict[str, object]],
+    ) -> list[dict[str, object]]:
+        """Skip records (unavailable target, expectations file), then each check group's record, the oracle's last."""
+        o = self.options
+        records: list[dict[str, object]] = []
+        groups: list[Group] = []
+        for backend in self.backends:
+            if not backend.provides(subject):  # type: ignore[arg-type]
+                continue
+            for target in self._targets(backend):
+                unavailable = backend.unavailable(target)
+                for kind in [k for k in o.kinds if k in runners]:
+                    skip = unavailable or self._skip_reason(subject, backend.name, target, kind)
+                    if skip:
+                        records.append(_record(subject, backend.name, target, kind, "skip", message=skip, options=o))
+                    else:
+                        groups.append(
+                            Group(backend.name, target, kind, _bind(runners[kind], backend), kind in fd_kinds)
+                        )
+        if o.fd_oracle and (o.dtypes is None or "float64" in o.dtypes) and (o.devices is None or "cpu" in o.devices):
+            groups.append(oracle())
+        for k, group in enumerate(groups, 1):
+            self.on_progress(f"{subject.name}: {group.name} {group.target} {group.kind} ({k}/{len(groups)})")
+            records.append(run_group(group))
+        return records
+
+
+class Runner(GroupRunner):
+    """Runs the checks of derivations for a set of backends."""
 
     def __init__(
         self,
@@ -164,14 +219,6 @@ class Runner:
         self.exact = ExactBackend()
         self.options = options
         self.on_progress = on_progress
-
-    def _targets(self, backend: Backend) -> list[Target]:
-        o = self.options
-        return [
-            t
-            for t in backend.targets()
-            if (o.dtypes is None or t.dtype in o.dtypes) and (o.devices is None or t.device in o.devices)
-        ]
 
     def _case(
         self, d: Derivation, ex: Example, index: int, dtype: str, cache: dict[tuple[int, str], checks.Case]
@@ -187,102 +234,100 @@ class Runner:
             cache[key] = checks.Case(d, arrays, ex.params, cot, ref, fmt, seed)
         return cache[key]
 
-    def _skip_reason(self, d: Derivation, backend: str, target: Target, kind: str) -> str | None:
-        if self.options.skip_reason is None:
-            return None
-        return self.options.skip_reason(f"{d.name}-{backend}-{target.device}-{target.dtype}-{kind}")
-
     def run_derivation(self, d: Derivation, examples: list[Example]) -> list[dict[str, object]]:
         cache: dict[tuple[int, str], checks.Case] = {}
-        records: list[dict[str, object]] = []
-        groups: list[Group] = []
-        for backend in self.backends:
-            if not backend.provides(d):
-                continue
-            for target in self._targets(backend):
-                unavailable = backend.unavailable(target)
-                for kind in self.options.kinds:
-                    skip = unavailable or self._skip_reason(d, backend.name, target, kind)
-                    if skip:
-                        records.append(
-                            _record(d, backend.name, target, kind, "skip", message=skip, options=self.options)
-                        )
-                    else:
-                        groups.append(Group(backend.name, target, kind, _bind(backend, kind), kind in checks.FD_KINDS))
-        o = self.options
-        if o.fd_oracle and (o.dtypes is None or "float64" in o.dtypes) and (o.devices is None or "cpu" in o.devices):
+
+        def oracle() -> Group:
             fd = FiniteDifferenceBackend(self.reference_backend)
-            oracle = Group(
-                fd.name, Target("cpu", "float64"), "vjp", lambda case, t: checks.fd_oracle(fd, case, t), True
-            )
-            groups.append(oracle)
-        for k, group in enumerate(groups, 1):
-            self.on_progress(f"{d.name}: {group.name} {group.target} {group.kind} ({k}/{len(groups)})")
-            records.append(self._run_group(d, examples, cache, group))
-        return records
+            return Group(fd.name, Target("cpu", "float64"), "vjp", lambda case, t: checks.fd_oracle(fd, case, t), True)
+
+        run = lambda group: self._run_group(d, examples, cache, group)  # noqa: E731
+        return self._run_checks(d, checks.RUNNERS, checks.FD_KINDS, oracle, run)
 
     def _run_group(
-        self,
-        d: Derivation,
-        examples: list[Example],
-        cache: dict[tuple[int, str], checks.Case],
-        group: Group,
+        self, d: Derivation, examples: list[Example], cache: dict[tuple[int, str], checks.Case], group: Group
     ) -> dict[str, object]:
-        name, target, kind = group.name, group.target, group.kind
-        start = time.perf_counter()
-        if kind in checks.FD_KINDS and target.dtype not in ("float32", "float64"):
-            return _record(
-                d,
-                name,
-                target,
-                kind,
-                "skip",
-                message="finite differences need float32 or float64",
-                options=self.options,
-            )
-        acc = Accumulator()
+        target = group.target
 
-        def finish(verdict: str, message: str) -> dict[str, object]:
+        def model(acc: Accumulator) -> str:
             # The model of the example that used most of its tolerance (rho grows with rows).
             shown = examples[max(acc.worst_example, 0)].arrays[d.wrt.name].shape if examples else (1,)
-            model = compare.model_text(
-                d, d.row_length(shown), get_format(target.dtype), finite_differences=group.finite_differences
-            )
-            return _record(
-                d,
-                name,
-                target,
-                kind,
-                verdict,
-                acc=acc,
-                message=message,
-                tolerance_model=model,
-                examples=examples,
-                options=self.options,
-                seconds=time.perf_counter() - start,
-            )
+            fmt = get_format(target.dtype)
+            return compare.model_text(d, d.row_length(shown), fmt, finite_differences=group.finite_differences)
 
-        for i, ex in enumerate(examples):
+        return GroupRun(d, group, examples, self.options, model).judge(
+            lambda i, ex: group.run(self._case(d, ex, i, target.dtype, cache), target),
+            lambda outcome: list(outcome.measurement.index),
+        )
+
+
+@dataclass
+class GroupRun:
+    """One check group's examples judged in turn, the worst gathered in `acc`, into one timed record."""
+
+    d: Derivation | TensorOp
+    group: Group
+    examples: Sequence[Example | TensorExample]
+    options: RunOptions
+    model: Callable[[Accumulator], str]  # the tolerance in words (the scalar one names the worst example's rows)
+    acc: Accumulator = field(default_factory=Accumulator)
+    start: float = field(default_factory=time.perf_counter)
+
+    def finish(self, verdict: str, message: str) -> dict[str, object]:
+        g = self.group
+        return _record(
+            self.d,
+            g.name,
+            g.target,
+            g.kind,
+            verdict,
+            acc=self.acc,
+            message=message,
+            tolerance_model=self.model(self.acc),
+            examples=self.examples,
+            options=self.options,
+            seconds=time.perf_counter() - self.start,
+        )
+
+    def judge(
+        self,
+        measure: Callable[[int, Any], checks.Outcome | None],
+        nonfinite_at: Callable[[checks.Outcome], object],
+        none_measured: str = "",
+    ) -> dict[str, object]:
+        """`measure` each example (None: the check does not apply there); the first that raises or gives a
+        non-finite value is the group's error. With `none_measured`, a group that measured nothing is skipped."""
+        acc, g = self.acc, self.group
+        if g.finite_differences and g.target.dtype not in ("float32", "float64"):
+            msg = "finite differences need float32 or float64"
+            return _record(self.d, g.name, g.target, g.kind, "skip", message=msg, options=self.options)
+        for i, ex in enumerate(self.examples):
             try:
-                case = self._case(d, ex, i, target.dtype, cache)
-                outcome = group.run(case, target)
+                outcome = measure(i, ex)
             except exact.ReferenceError as exc:
                 acc.error = f"exact reference: {exc}"
             except Exception as exc:  # a backend that raises is that check's error, not the run's
                 acc.error = f"{type(exc).__name__}: {exc}"
             if acc.error:
                 acc.worst_example = i
-                rec = finish("error", acc.error)
+                rec = self.finish("error", acc.error)
                 rec.setdefault("failure", {"input": _input_summary(ex)})
                 return rec
+            if outcome is None:
+                continue
             acc.add(outcome, i)
             if outcome.measurement.nonfinite:
-                at = list(outcome.measurement.index)
-                return finish("error", f"non-finite value where the exact value is finite (at {at})")
-        worst = acc.worst
+                return self.finish(
+                    "error", f"non-finite value where the exact value is finite (at {nonfinite_at(outcome)})"
+                )
+        if none_measured and acc.examples == 0:
+            return self.finish("skip", none_measured)
+        worst, check = acc.worst, f"{self.d.name} {g.kind} on {g.name}/{g.target}"
         if worst is None or worst.usage <= 1.0:
-            return finish("pass", "")
-        return finish("fail", failure_message(f"{d.name} {kind} on {name}/{target}", worst))
+            return self.finish("pass", "")
+        if acc.where.startswith("outside"):  # judged as a set at a kink or tie: no single expected value
+            return self.finish("fail", f"{check}: the gradient lies {acc.where}")
+        return self.finish("fail", failure_message(check, worst, acc.where))
 
 
 def failure_message(check: str, worst: compare.Measurement, of: str = "") -> str:
@@ -300,12 +345,11 @@ class Group(NamedTuple):
     name: str
     target: Target
     kind: str
-    run: Callable[[checks.Case, Target], checks.Outcome]
+    run: Callable[[Any, Target], checks.Outcome]  # (case, target): a checks.Case or a TensorCase
     finite_differences: bool  # its tolerance comes from a finite-difference error estimate
 
 
-def _bind(backend: Backend, kind: str) -> Callable[[checks.Case, Target], checks.Outcome]:
-    fn = checks.RUNNERS[kind]
+def _bind(fn: BackendCheck, backend: Backend) -> Callable[[Any, Target], checks.Outcome]:
     return lambda case, target: fn(backend, case, target)
 
 

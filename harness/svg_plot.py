@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -12,6 +12,7 @@ LEFT, RIGHT, TOP, BOTTOM = 62, 130, 28, 44
 # Colour-blind-safe palette (Okabe-Ito); lines beyond it also differ by dash pattern.
 COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
+Scale = Callable[[float], float]  # data to pixels along one axis
 
 
 @dataclass
@@ -51,6 +52,44 @@ def _label(t: float, log: bool) -> str:
     if log:
         return f"1e{int(t)}"
     return f"{t:.4g}"
+
+
+def _marks(marks: list[tuple[float | None, str]], x_lo: float, x_hi: float, sx: Scale, pw: int, ph: int) -> list[str]:
+    out = []
+    for k, (x, text) in enumerate(marks):
+        if x is None or not x_lo <= x <= x_hi:
+            continue
+        out.append(
+            f'<line x1="{sx(x):.1f}" y1="{TOP}" x2="{sx(x):.1f}" y2="{TOP + ph}" stroke="#c00" stroke-dasharray="3 3"/>'
+        )
+        # Labels step down the plot and sit on the roomier side of their line, so neighbours stay apart.
+        anchor, dx = ("end", -3) if sx(x) > LEFT + pw / 2 else ("start", 3)
+        label_y = TOP + ph - 8 - 12 * k
+        out.append(f'<text x="{sx(x) + dx:.1f}" y="{label_y}" text-anchor="{anchor}" class="mk">{escape(text)}</text>')
+    return out
+
+
+def _lines(xs: list[float | None], series: dict[str, list[float | None]], sx: Scale, sy: Scale, pw: int) -> list[str]:
+    out = []
+    for k, (name, ys) in enumerate(series.items()):
+        colour, dash = COLOURS[k % len(COLOURS)], DASHES[(k // len(COLOURS) + k) % len(DASHES)]
+        # A None (nan, inf, log of 0) breaks the line instead of joining across the gap.
+        path, pen_down = [], False
+        for x, y in zip(xs, ys, strict=False):
+            if x is None or y is None:
+                pen_down = False
+                continue
+            path.append(f"{'L' if pen_down else 'M'}{sx(x):.1f} {sy(y):.1f}")
+            pen_down = True
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="1.8"{dash_attr}/>')
+        ly = TOP + 14 + 16 * k
+        out.append(
+            f'<line x1="{LEFT + pw + 8}" y1="{ly - 4}" x2="{LEFT + pw + 26}" y2="{ly - 4}" stroke="{colour}" '
+            f'stroke-width="2"{dash_attr}/>'
+        )
+        out.append(f'<text x="{LEFT + pw + 30}" y="{ly}" class="lg">{escape(name)}</text>')
+    return out
 
 
 def render(plot: Plot) -> str:
@@ -102,35 +141,8 @@ def render(plot: Plot) -> str:
         f'<text transform="translate(14 {TOP + ph / 2:.0f}) rotate(-90)" text-anchor="middle" class="al">'
         f"{escape(plot.ylabel)}</text>"
     )
-    for k, (x, text) in enumerate(marks):
-        if x is None or not x_lo <= x <= x_hi:
-            continue
-        out.append(
-            f'<line x1="{sx(x):.1f}" y1="{TOP}" x2="{sx(x):.1f}" y2="{TOP + ph}" stroke="#c00" stroke-dasharray="3 3"/>'
-        )
-        # Labels step down the plot and sit on the roomier side of their line, so neighbours stay apart.
-        left = sx(x) > LEFT + pw / 2
-        anchor, dx = ("end", -3) if left else ("start", 3)
-        label_y = TOP + ph - 8 - 12 * k
-        out.append(f'<text x="{sx(x) + dx:.1f}" y="{label_y}" text-anchor="{anchor}" class="mk">{escape(text)}</text>')
-    for k, (name, ys) in enumerate(series.items()):
-        colour, dash = COLOURS[k % len(COLOURS)], DASHES[(k // len(COLOURS) + k) % len(DASHES)]
-        # A None (nan, inf, log of 0) breaks the line instead of joining across the gap.
-        path, pen_down = [], False
-        for x, y in zip(xs, ys, strict=False):
-            if x is None or y is None:
-                pen_down = False
-                continue
-            path.append(f"{'L' if pen_down else 'M'}{sx(x):.1f} {sy(y):.1f}")
-            pen_down = True
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="1.8"{dash_attr}/>')
-        ly = TOP + 14 + 16 * k
-        out.append(
-            f'<line x1="{LEFT + pw + 8}" y1="{ly - 4}" x2="{LEFT + pw + 26}" y2="{ly - 4}" stroke="{colour}" '
-            f'stroke-width="2"{dash_attr}/>'
-        )
-        out.append(f'<text x="{LEFT + pw + 30}" y="{ly}" class="lg">{escape(name)}</text>')
+    out += _marks(marks, x_lo, x_hi, sx, pw, ph)
+    out += _lines(xs, series, sx, sy, pw)
     out.append("</svg>")
     return "\n".join(out)
 

@@ -165,15 +165,19 @@ def _differences(backend: Backend, case: TensorCase, target: Target, u: np.ndarr
         else:
             stencil = np.array(same[: 6 * PROJECTION_DIRECTIONS]).reshape(PROJECTION_DIRECTIONS, 6)
             valid_all.append(np.asarray(stencil.all(axis=1)))
-    lhs_k, err_k, valid = np.array(lhs_all), np.array(err_all), np.array(valid_all)
-    err_k[:-1] = np.maximum(err_k[:-1], np.abs(lhs_k[:-1] - lhs_k[1:]))
-    err_k = np.where(valid, err_k, np.inf)
-    best = np.argmin(err_k, axis=0)
+    return _most_accurate(names, u, np.array(lhs_all), np.array(err_all), np.array(valid_all))
+
+
+def _most_accurate(names: list[str], u: np.ndarray, lhs: np.ndarray, err: np.ndarray, valid: np.ndarray) -> Directions:
+    """Per direction, of the steps (axis 0) that stayed on one piece, the one with the least error."""
+    err[:-1] = np.maximum(err[:-1], np.abs(lhs[:-1] - lhs[1:]))
+    err = np.where(valid, err, np.inf)
+    best = np.argmin(err, axis=0)
     cols = np.arange(PROJECTION_DIRECTIONS)
     usable = valid[best, cols]
     if not usable.any():
         raise KinkedStencil("every step crosses a kink; the VJP check judges this input")
-    return Directions(names, u, lhs_k[best, cols], err_k[best, cols], usable)
+    return Directions(names, u, lhs[best, cols], err[best, cols], usable)
 
 
 def _judge(case: TensorCase, d: Directions, grads: list[dict[str, np.ndarray]]) -> Outcome:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -17,14 +16,11 @@ from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
 from harness.dtypes import get_format
 from harness.inputs import draw_examples
-from harness.runner import PROFILES, Accumulator, RunOptions, _input_summary, _record, _seed, failure_message
+from harness.runner import PROFILES, Group, GroupRun, GroupRunner, RunOptions, _seed
 from harness.tensor_exact import DIGITS, reference
 
 # The stated gradient must agree with the exact one to this many digits to hold; both are
 # computed at 80, so a disagreement here is a wrong formula, not rounding.
-# check(backend, case, target) -> the outcome of one example
-Check = Callable[[Backend, tensor_checks.TensorCase, Target], tensor_checks.Outcome]
-
 STATED_DIGITS = 30
 PROOF_SECONDS = 10.0  # a SymPy proof that takes longer falls back to the 80-digit check
 
@@ -47,7 +43,7 @@ def exact_case(op: TensorOp, ex: TensorExample, dtype: str, seed: int) -> tensor
     return tensor_checks.TensorCase(op, arrays, dict(ex.params), cot, ref, fmt, seed)
 
 
-class TensorRunner:
+class TensorRunner(GroupRunner):
     """Checks tensor ops on each backend that provides them; `on_progress` hears each group.
 
     The exact cases of the op last seen are kept, so that its stated-formula verdict and its
@@ -80,104 +76,34 @@ class TensorRunner:
         return _judge_stated(op, examples, lambda i, ex: self._case(op, ex, i, "float64"))
 
     def run_op(self, op: TensorOp, examples: list[TensorExample]) -> list[dict[str, object]]:
-        o = self.options
-        kinds = [k for k in o.kinds if k in tensor_checks.KINDS]
-        records: list[dict[str, object]] = []
-        plan: list[tuple[Backend, Target, str, Check, bool]] = []
-        for backend in self.backends:
-            if not backend.provides(op):  # type: ignore[arg-type]
-                continue
-            for target in backend.targets():
-                if (o.dtypes and target.dtype not in o.dtypes) or (o.devices and target.device not in o.devices):
-                    continue
-                unavailable = backend.unavailable(target)
-                for kind in kinds:
-                    skip = unavailable or self._skip_reason(op, backend.name, target, kind)
-                    if skip:
-                        records.append(_record(op, backend.name, target, kind, "skip", message=skip, options=o))
-                    else:
-                        plan.append(
-                            (backend, target, kind, tensor_checks.RUNNERS[kind], kind in tensor_checks.FD_KINDS)
-                        )
-        if o.fd_oracle and (o.dtypes is None or "float64" in o.dtypes) and (o.devices is None or "cpu" in o.devices):
+        def oracle() -> Group:
             # Finite differences of the NumPy reference against the exact VJP: the oracle is itself checked.
-            oracle = FiniteDifferenceBackend(NumpyBackend())
-            check: Check = lambda b, case, t: tensor_checks.fd_oracle(oracle.of, case, t)  # noqa: E731
-            plan.append((oracle, Target("cpu", "float64"), "vjp", check, True))
-        for k, (backend, target, kind, run, by_differences) in enumerate(plan, 1):
-            self.on_progress(f"{op.name}: {backend.name} {target} {kind} ({k}/{len(plan)})")
-            records.append(self._run_group(op, examples, backend, target, kind, run, by_differences))
-        return records
+            fd = FiniteDifferenceBackend(NumpyBackend())
+            check = lambda case, t: tensor_checks.fd_oracle(fd.of, case, t)  # noqa: E731
+            return Group(fd.name, Target("cpu", "float64"), "vjp", check, True)
 
-    def _skip_reason(self, op: TensorOp, backend: str, target: Target, kind: str) -> str | None:
-        """An expectations file's skip line, decided when planning, as for every other op."""
-        if self.options.skip_reason is None:
-            return None
-        return self.options.skip_reason(f"{op.name}-{backend}-{target.device}-{target.dtype}-{kind}")
+        run = lambda group: self._run_group(op, examples, group)  # noqa: E731
+        return self._run_checks(op, tensor_checks.RUNNERS, tensor_checks.FD_KINDS, oracle, run)
 
-    def _run_group(
-        self,
-        op: TensorOp,
-        examples: list[TensorExample],
-        backend: Backend,
-        target: Target,
-        kind: str,
-        run: Check,
-        by_differences: bool,
-    ) -> dict[str, object]:
-        start = time.perf_counter()
-        o = self.options
-        if by_differences and target.dtype not in ("float32", "float64"):
-            msg = "finite differences need float32 or float64"
-            return _record(op, backend.name, target, kind, "skip", message=msg, options=o)
-        acc = Accumulator()
+    def _run_group(self, op: TensorOp, examples: list[TensorExample], group: Group) -> dict[str, object]:
+        target, by_differences = group.target, group.finite_differences
         model = f"rho*u*(|exact|+bound)+rho*tiny, bound from {op.name}'s running-error magnitudes"
         if by_differences:
             model = "4 x the finite-difference error estimate + " + model
-        checked = 0
 
-        def finish(verdict: str, message: str) -> dict[str, object]:
-            return _record(
-                op,
-                backend.name,
-                target,
-                kind,
-                verdict,
-                acc=acc,
-                message=message,
-                tolerance_model=model,
-                examples=examples,
-                options=o,
-                seconds=time.perf_counter() - start,
-            )
-
-        for i, ex in enumerate(examples):
+        def measure(i: int, ex: TensorExample) -> tensor_checks.Outcome | None:
             try:
                 case = self._case(op, ex, i, target.dtype)
                 if by_differences and case.reference.at_kink:
-                    continue  # differences straddle the kink; the VJP check judges the set
-                outcome = run(backend, case, target)
+                    return None  # differences straddle the kink; the VJP check judges the set
+                return group.run(case, target)
             except tensor_checks.KinkedStencil:
-                continue
-            except Exception as exc:  # a backend that raises is that check's error, not the run's
-                acc.error = f"{type(exc).__name__}: {exc}"
-                acc.worst_example = i
-                rec = finish("error", acc.error)
-                rec.setdefault("failure", {"input": _input_summary(ex)})
-                return rec
-            checked += 1
-            acc.add(outcome, i)
-            if outcome.measurement.nonfinite:
-                return finish("error", f"non-finite value where the exact value is finite (at {outcome.where})")
-        worst = acc.worst
-        if checked == 0:
-            return finish("skip", "every example sits at a kink, where finite differences do not apply")
-        if worst is None or worst.usage <= 1.0:
-            return finish("pass", "")
-        check = f"{op.name} {kind} on {backend.name}/{target}"
-        if acc.where.startswith("outside"):  # judged as a set at a kink or tie: no single expected value
-            return finish("fail", f"{check}: the gradient lies {acc.where}")
-        return finish("fail", failure_message(check, worst, acc.where))
+                return None
+
+        none = "every example sits at a kink, where finite differences do not apply"
+        return GroupRun(op, group, examples, self.options, lambda acc: model).judge(
+            measure, lambda outcome: outcome.where, none_measured=none
+        )
 
 
 def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> dict[str, object]:

@@ -16,6 +16,7 @@ import numpy as np
 from derivations import CATALOG, TENSOR_OPS
 from harness.backends import numpy_ref as ref
 from harness.impl.registry import Implementation
+from harness.selftest import scalar_mutants as sm
 from harness.selftest import tensor_mutants as tm
 
 Fn = Callable[..., object]
@@ -58,103 +59,34 @@ def _per_input(op: str, vjp: Fn) -> Fn:
     return per_input
 
 
-def _row(c: np.ndarray) -> np.ndarray:
-    return c[..., None]
-
-
-# The mutants overflow and divide by zero on purpose; the checks report it, warnings would only
-# clutter the output (this module is imported only by the self-test and its workers).
-np.seterr(all="ignore")
-_rng = np.random.default_rng()  # the nondeterministic mutant's own source of disorder
-
-
-def _shuffled_sum(x: np.ndarray) -> np.ndarray:
-    """A row sum in a different order on every call, as an unordered parallel (atomic)
-    reduction; short rows often sum alike in any order, so the last bit also lands
-    either way, as it does when atomics race."""
-    perm = _rng.permutation(x.shape[-1])
-    out = np.zeros(x.shape[:-1], dtype=x.dtype)
-    for j in perm:
-        out = out + x[..., j]
-    out = np.where(_rng.random(out.shape) < 0.5, np.nextafter(out, np.inf), out)
-    return out[..., None]
-
-
-def _softmax_no_shift(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _softmax_shuffled(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / _shuffled_sum(e)
-
-
-def _sigmoid_exp(z: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0, -z))
-
-
-def _rmse(yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.sqrt(ref.mse(yhat, y))
-
-
-def _rmse_vjp(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
-    return _row(c / (yhat.shape[-1] * _rmse(yhat, y))) * (yhat - y), None
-
-
-def _ce_no_shift(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return -(y * (z - np.log(np.exp(z).sum(axis=-1, keepdims=True)))).sum(axis=-1)
-
-
-def _ce_factored(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    # sum_i y_i (lse - z_i) = (sum y) log sum e^(z - m) - sum y (z - m): two non-negative terms.
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return y.sum(axis=-1) * np.log(np.exp(shifted).sum(axis=-1)) - (y * shifted).sum(axis=-1)
-
-
-def _bce_naive(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s = 1 / (1 + np.exp(-z))
-        return -(y * np.log(s) + (1 - y) * np.log(1 - s))
-
-
-def _softmax_jacobian_vjp(z: np.ndarray, c: np.ndarray) -> np.ndarray:
-    p = ref.softmax(z)
-    jac = np.einsum("...i,ij->...ij", p, np.eye(p.shape[-1], dtype=p.dtype)) - p[..., :, None] * p[..., None, :]
-    return np.einsum("...i,...ij->...j", c, jac)
-
-
-def _sig(z: np.ndarray) -> np.ndarray:
-    return ref.sigmoid(z)
-
-
-def _f16(x: np.ndarray) -> np.ndarray:
-    return x.astype(np.float16).astype(x.dtype)
-
-
 M = Variant
 VARIANTS: tuple[Variant, ...] = (
     # sigmoid
-    M("sigmoid-one-plus", "sign error inside the derivative", "sigmoid", vjp=lambda z, c: c * _sig(z) * (1 + _sig(z))),
+    M(
+        "sigmoid-one-plus",
+        "sign error inside the derivative",
+        "sigmoid",
+        vjp=lambda z, c: c * sm.sig(z) * (1 + sm.sig(z)),
+    ),
     M(
         "sigmoid-in-input",
         "derivative written in the input, not the output",
         "sigmoid",
         vjp=lambda z, c: c * z * (1 - z),
     ),
-    M("sigmoid-missing-factor", "missing factor of the derivative", "sigmoid", vjp=lambda z, c: c * _sig(z)),
-    M("sigmoid-ignores-cotangent", "cotangent ignored", "sigmoid", vjp=lambda z, c: _sig(z) * (1 - _sig(z))),
+    M("sigmoid-missing-factor", "missing factor of the derivative", "sigmoid", vjp=lambda z, c: c * sm.sig(z)),
+    M("sigmoid-ignores-cotangent", "cotangent ignored", "sigmoid", vjp=lambda z, c: sm.sig(z) * (1 - sm.sig(z))),
     M(
         "sigmoid-cotangent-mean",
         "cotangent reduced over the batch",
         "sigmoid",
-        vjp=lambda z, c: np.mean(c) * _sig(z) * (1 - _sig(z)),
+        vjp=lambda z, c: np.mean(c) * sm.sig(z) * (1 - sm.sig(z)),
     ),
     M(
         "sigmoid-float16",
         "precision loss: float16 intermediate",
         "sigmoid",
-        vjp=lambda z, c: c * _f16(_sig(z) * (1 - _sig(z))),
+        vjp=lambda z, c: c * sm.f16(sm.sig(z) * (1 - sm.sig(z))),
     ),
     # tanh
     M("tanh-no-square", "wrong formula (1 - a for 1 - a^2)", "tanh", vjp=lambda z, c: c * (1 - np.tanh(z))),
@@ -201,12 +133,7 @@ VARIANTS: tuple[Variant, ...] = (
         "leaky_relu",
         vjp=lambda z, c, alpha: c * np.where(z > 0, 1.0, alpha),
     ),
-    M(
-        "leaky-relu-derivative",
-        "another activation's derivative",
-        "leaky_relu",
-        vjp=lambda z, c, alpha: c * (z > 0),
-    ),
+    M("leaky-relu-derivative", "another activation's derivative", "leaky_relu", vjp=lambda z, c, alpha: c * (z > 0)),
     # softmax
     M(
         "softmax-diagonal-only",
@@ -224,8 +151,8 @@ VARIANTS: tuple[Variant, ...] = (
         "softmax-no-max-shift",
         "overflow: no max subtraction",
         "softmax",
-        forward=_softmax_no_shift,
-        vjp=lambda z, c: _softmax_no_shift(z) * (c - _row((c * _softmax_no_shift(z)).sum(axis=-1))),
+        forward=sm.softmax_no_shift,
+        vjp=lambda z, c: sm.softmax_no_shift(z) * (c - sm.row((c * sm.softmax_no_shift(z)).sum(axis=-1))),
     ),
     M(
         "softmax-unweighted-sum",
@@ -239,65 +166,65 @@ VARIANTS: tuple[Variant, ...] = (
         "softmax",
         vjp=lambda z, c: ref.softmax(z) * (c - (c * ref.softmax(z)).sum(axis=-1)),
     ),
-    M("softmax-shuffled-sum", "nondeterministic reduction order", "softmax", forward=_softmax_shuffled),
+    M("softmax-shuffled-sum", "nondeterministic reduction order", "softmax", forward=sm.softmax_shuffled),
     # mse
-    M("mse-no-mean", "missing normaliser", "mse", vjp=lambda yhat, y, c: (_row(c) * 2 * (yhat - y), None)),
+    M("mse-no-mean", "missing normaliser", "mse", vjp=lambda yhat, y, c: (sm.row(c) * 2 * (yhat - y), None)),
     M(
         "mse-sign",
         "sign error in the residual",
         "mse",
-        vjp=lambda yhat, y, c: (_row(c) * 2 * (y - yhat) / yhat.shape[-1], None),
+        vjp=lambda yhat, y, c: (sm.row(c) * 2 * (y - yhat) / yhat.shape[-1], None),
     ),
     M(
         "mse-no-two",
         "missing constant factor",
         "mse",
-        vjp=lambda yhat, y, c: (_row(c) * (yhat - y) / yhat.shape[-1], None),
+        vjp=lambda yhat, y, c: (sm.row(c) * (yhat - y) / yhat.shape[-1], None),
     ),
     M(
         "mse-batch-normaliser",
         "normalised by the wrong count (all entries, not the row)",
         "mse",
-        vjp=lambda yhat, y, c: (_row(c) * 2 * (yhat - y) / yhat.size, None),
+        vjp=lambda yhat, y, c: (sm.row(c) * 2 * (yhat - y) / yhat.size, None),
     ),
-    M("mse-rmse", "forward wrong but consistent with its backward", "mse", forward=_rmse, vjp=_rmse_vjp),
+    M("mse-rmse", "forward wrong but consistent with its backward", "mse", forward=sm.rmse, vjp=sm.rmse_vjp),
     M(
         "mse-squeezed",
         "gradient shape squeezed",
         "mse",
-        vjp=lambda yhat, y, c: (np.squeeze(_row(c) * 2 * (yhat - y) / yhat.shape[-1]), None),
+        vjp=lambda yhat, y, c: (np.squeeze(sm.row(c) * 2 * (yhat - y) / yhat.shape[-1]), None),
     ),
     M(
         "mse-gradients-swapped",
         "gradients returned in the wrong order",
         "mse",
-        vjp=lambda yhat, y, c: (None, _row(c) * 2 * (yhat - y) / yhat.shape[-1]),
+        vjp=lambda yhat, y, c: (None, sm.row(c) * 2 * (yhat - y) / yhat.shape[-1]),
     ),
     # softmax_cross_entropy
     M(
         "ce-sign",
         "sign error in the residual",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (_row(c) * (y - ref.softmax(z)), None),
+        vjp=lambda z, y, c: (sm.row(c) * (y - ref.softmax(z)), None),
     ),
     M(
         "ce-target-dropped",
         "target term dropped",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (_row(c) * ref.softmax(z), None),
+        vjp=lambda z, y, c: (sm.row(c) * ref.softmax(z), None),
     ),
     M(
         "ce-no-max-shift",
         "overflow: no max subtraction",
         "softmax_cross_entropy",
-        forward=_ce_no_shift,
-        vjp=lambda z, y, c: (_row(c) * (_softmax_no_shift(z) - y), None),
+        forward=sm.ce_no_shift,
+        vjp=lambda z, y, c: (sm.row(c) * (sm.softmax_no_shift(z) - y), None),
     ),
     M(
         "ce-float16",
         "precision loss: float16 intermediate",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (_row(c) * (_f16(ref.softmax(z)) - y), None),
+        vjp=lambda z, y, c: (sm.row(c) * (sm.f16(ref.softmax(z)) - y), None),
     ),
     M(
         "ce-cotangent-unbroadcast",
@@ -309,33 +236,33 @@ VARIANTS: tuple[Variant, ...] = (
         "ce-wrt-probabilities",
         "derivative with respect to the wrong variable",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (_row(c) * (-y / ref.softmax(z)), None),
+        vjp=lambda z, y, c: (sm.row(c) * (-y / ref.softmax(z)), None),
     ),
     # binary_cross_entropy
     M(
         "bce-sign",
         "sign error in the residual",
         "binary_cross_entropy",
-        vjp=lambda z, y, c: (c * (y - _sig(z)), None),
+        vjp=lambda z, y, c: (c * (y - sm.sig(z)), None),
     ),
     M(
         "bce-float16",
         "precision loss: float16 intermediate",
         "binary_cross_entropy",
-        vjp=lambda z, y, c: (c * (_f16(_sig(z)) - y), None),
+        vjp=lambda z, y, c: (c * (sm.f16(sm.sig(z)) - y), None),
     ),
-    M("bce-naive-log", "log of a saturated probability", "binary_cross_entropy", forward=_bce_naive),
+    M("bce-naive-log", "log of a saturated probability", "binary_cross_entropy", forward=sm.bce_naive),
     M(
         "bce-sigmoid-derivative-twice",
         "activation derivative applied twice",
         "binary_cross_entropy",
-        vjp=lambda z, y, c: (c * (_sig(z) - y) * _sig(z) * (1 - _sig(z)), None),
+        vjp=lambda z, y, c: (c * (sm.sig(z) - y) * sm.sig(z) * (1 - sm.sig(z)), None),
     ),
     M(
         "bce-wrt-probability",
         "derivative with respect to the wrong variable",
         "binary_cross_entropy",
-        vjp=lambda z, y, c: (c * (_sig(z) - y) / (_sig(z) * (1 - _sig(z))), None),
+        vjp=lambda z, y, c: (c * (sm.sig(z) - y) / (sm.sig(z) * (1 - sm.sig(z))), None),
     ),
     # Correct variants: each must pass everything.
     M(
@@ -370,22 +297,22 @@ VARIANTS: tuple[Variant, ...] = (
         "softmax-explicit-jacobian",
         "correct: the Jacobian matrix applied explicitly",
         "softmax",
-        vjp=_softmax_jacobian_vjp,
+        vjp=sm.softmax_jacobian_vjp,
         correct=True,
     ),
     M(
         "sigmoid-logaddexp",
         "correct: another stable algorithm",
         "sigmoid",
-        forward=_sigmoid_exp,
-        vjp=lambda z, c: c * _sigmoid_exp(z) * _sigmoid_exp(-z),
+        forward=sm.sigmoid_exp,
+        vjp=lambda z, c: c * sm.sigmoid_exp(z) * sm.sigmoid_exp(-z),
         correct=True,
     ),
     M(
         "ce-factored",
         "correct: another stable algorithm",
         "softmax_cross_entropy",
-        forward=_ce_factored,
+        forward=sm.ce_factored,
         correct=True,
     ),
     M(
@@ -399,7 +326,7 @@ VARIANTS: tuple[Variant, ...] = (
         "mse-reassociated",
         "correct: another order of operations",
         "mse",
-        vjp=lambda yhat, y, c: (_row(c) * (yhat - y) * (2.0 / yhat.shape[-1]), None),
+        vjp=lambda yhat, y, c: (sm.row(c) * (yhat - y) * (2.0 / yhat.shape[-1]), None),
         correct=True,
     ),
     # Tensor ops: layers, chains, residual blocks, convolution, pooling, reductions.
