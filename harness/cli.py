@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -15,11 +14,11 @@ from typing import Any, NoReturn
 from derivations import CATALOG, CLAIMS, TENSOR_OPS
 from derivations.model import Claim, Derivation, Source
 from derivations.tensor_model import TensorOp
-from harness import checks, claims, declared_ops, given_inputs, outputs, pipeline, report, report_schema
+from harness import checks, claims, declared_ops, given_inputs, listing, outputs, pipeline, report, report_schema
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.backends.base import Backend
 from harness.dtypes import FORMATS
-from harness.impl import conformance, conventions
+from harness.impl import conformance
 from harness.impl.expectations import Expectations, ExpectationsError
 from harness.impl.host import LoadError
 from harness.impl.isolation import DEFAULT_TIMEOUT
@@ -103,36 +102,6 @@ def _report_dir(given: Path | None) -> Path:
     if not given.is_dir():
         raise UsageError(f"report directory {str(given)!r} does not exist")
     return given
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    if args.params:
-        print(conventions.text() if not args.json else json.dumps(conventions.rows(), indent=1))
-        return 0
-    entries: list[Derivation | TensorOp | Claim] = [*CATALOG.values(), *TENSOR_OPS.values(), *CLAIMS.values()]
-    if args.json:
-        print(json.dumps([_list_row(e) for e in entries], indent=1, ensure_ascii=False))
-        return 0
-    for e in entries:
-        print(_list_line(e))
-    return 0
-
-
-def _list_row(e: Derivation | TensorOp | Claim) -> dict[str, object]:
-    kind = {"method": e.method} if isinstance(e, Claim) else {"structure": e.structure}
-    return {"name": e.name, "title": e.title, **kind, "claims": list(e.source.claims), "seed": e.source.seed}
-
-
-def _list_line(e: Derivation | TensorOp | Claim) -> str:
-    claims = "/".join(e.source.claims)
-    if isinstance(e, Claim):
-        return f"{e.name:24} claim/{e.method:10} {claims}  {e.title}"
-    inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in e.inputs)
-    if isinstance(e, Derivation):
-        params = "".join(f", {p.name}={p.default:g}" for p in e.params)
-    else:
-        params = "".join(f", {p}" for p in e.params_doc)
-    return f"{e.name:24} {e.structure:11} ({inputs}{params})  {claims}  {e.title}"
 
 
 def _small_tensor_threads() -> None:
@@ -376,7 +345,7 @@ def impl_session(
 
 COMMANDS = {
     "verify": cmd_verify,
-    "list": cmd_list,
+    "list": listing.cmd_list,
     "report": cmd_report,
     "selftest": selftest_cli.cmd_selftest,
 }
