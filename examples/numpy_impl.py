@@ -13,19 +13,10 @@ softmax, softmax_vjp = ref.softmax, ref.softmax_vjp
 mse = ref.mse
 softmax_cross_entropy = ref.softmax_cross_entropy
 binary_cross_entropy = ref.binary_cross_entropy
-
-
-# Losses have a target input: one gradient per input, None for the target.
-def mse_vjp(yhat, y, cotangent):
-    return ref.mse_vjp(yhat, y, cotangent), None
-
-
-def softmax_cross_entropy_vjp(z, y, cotangent):
-    return ref.softmax_cross_entropy_vjp(z, y, cotangent), None
-
-
-def binary_cross_entropy_vjp(z, y, cotangent):
-    return ref.binary_cross_entropy_vjp(z, y, cotangent), None
+# Losses have a target input: one gradient per input, (d_prediction, None) for the target.
+mse_vjp = ref.mse_vjp
+softmax_cross_entropy_vjp = ref.softmax_cross_entropy_vjp
+binary_cross_entropy_vjp = ref.binary_cross_entropy_vjp
 
 
 # Tensor ops take their parameters (stride, padding, dim, keepdim, the activation g) as

@@ -88,7 +88,7 @@ class Pipeline:
         """dtype-shape, inplace, determinism, cotangent: for the third-party implementations."""
         found: Records = []
         for b in self.backends:
-            if isinstance(b, ImplBackend) and self.properties:
+            if isinstance(b, ImplBackend) and b.third_party and self.properties:
                 found += conformance.run(b, op, examples, self.options, self.properties, self.skip_reason)
         return found
 

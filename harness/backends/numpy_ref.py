@@ -5,16 +5,17 @@ Independent of SymPy on purpose: it is a second, hand-written opinion.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
-from derivations.model import Derivation
-from derivations.tensor_model import TensorOp
-from harness.backends.base import Arrays, Target
 from harness.backends.numpy_layers import LAYER_OPS
 from harness.backends.numpy_networks import NETWORK_OPS
+from harness.impl.backend import ImplBackend
+from harness.impl.conventions import CONVENTIONS
+from harness.impl.isolation import InProcess
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -68,8 +69,8 @@ def mse(yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ((yhat - y) ** 2).mean(axis=-1)
 
 
-def mse_vjp(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return c[..., None] * 2 * (yhat - y) / yhat.shape[-1]
+def mse_vjp(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
+    return c[..., None] * 2 * (yhat - y) / yhat.shape[-1], None
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -81,8 +82,8 @@ def softmax_cross_entropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -(y * _log_softmax(z)).sum(axis=-1)  # H = -sum y_i log(y'_i)
 
 
-def softmax_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return c[..., None] * (softmax(z) - y)  # p - y
+def softmax_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
+    return c[..., None] * (softmax(z) - y), None  # p - y
 
 
 def binary_cross_entropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -90,15 +91,15 @@ def binary_cross_entropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
 
-def binary_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return c * (sigmoid(z) - y)
+def binary_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
+    return c * (sigmoid(z) - y), None
 
 
 @dataclass(frozen=True)
 class Op:
     forward: Callable[..., np.ndarray]
-    # One array for an elementwise or row op; for a tensor op a tuple with one gradient per
-    # input (None for inputs without one).
+    # One gradient per input (None for a target), or one bare array for a one-input op: the
+    # contract every implementation follows.
     vjp: Callable[..., np.ndarray | tuple[np.ndarray | None, ...]]
 
 
@@ -121,51 +122,22 @@ OPS: dict[str, Op] = {
 }
 
 
-class NumpyBackend:
-    """Runs an op table of plain NumPy functions; the reference's table by default."""
+def as_module(name: str, kind: str, ops: Mapping[str, object]) -> ModuleType:
+    """A table of functions in the form an implementation module takes."""
+    module = ModuleType(name)
+    module.KIND = kind  # type: ignore[attr-defined]
+    module.OPS = dict(ops)  # type: ignore[attr-defined]
+    return module
 
-    def __init__(self, name: str = "numpy", ops: dict[str, Op] | None = None) -> None:
-        self.name = name
+
+class NumpyBackend(ImplBackend):
+    """A table of NumPy pairs (the reference's by default), through the same adapter as a user's."""
+
+    def __init__(self, name: str = "numpy", ops: Mapping[str, Op] | None = None) -> None:
+        table = {k: (op.forward, op.vjp) for k, op in (OPS if ops is None else ops).items()}
+        super().__init__(
+            InProcess(name, CONVENTIONS, watch=False, module=as_module(name, "numpy", table)),
+            name=name,
+            third_party=False,
+        )
         self.ops = OPS if ops is None else ops
-
-    def targets(self) -> list[Target]:
-        return [Target("cpu", "float32"), Target("cpu", "float64")]
-
-    def unavailable(self, target: Target) -> str | None:
-        return None
-
-    def provides(self, derivation: Derivation) -> bool:
-        return derivation.name in self.ops
-
-    def _args(self, d: Derivation, arrays: Arrays, target: Target) -> list[np.ndarray]:
-        return [np.asarray(arrays[i.name], dtype=target.dtype) for i in d.inputs]
-
-    def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
-        out = self.ops[d.name].forward(*self._args(d, arrays, target), **params)
-        return np.asarray(out, dtype=np.float64)
-
-    def vjp(
-        self,
-        d: Derivation,
-        arrays: Arrays,
-        params: dict[str, float],
-        cotangent: np.ndarray,
-        target: Target,
-    ) -> np.ndarray:
-        c = np.asarray(cotangent, dtype=target.dtype)
-        out = self.ops[d.name].vjp(*self._args(d, arrays, target), c, **params)
-        if isinstance(d, TensorOp):
-            return _per_input(d, out)  # type: ignore[return-value]
-        return np.asarray(out, dtype=np.float64)
-
-
-def _per_input(op: TensorOp, grads: object) -> dict[str, np.ndarray | None]:
-    """A tuple with one gradient per input (None for the non-differentiable ones) as a dict."""
-    if not isinstance(grads, (tuple, list)) or len(grads) != len(op.inputs):
-        got = len(grads) if isinstance(grads, (tuple, list)) else type(grads).__name__
-        raise ValueError(f"{op.name}: the VJP must return {len(op.inputs)} gradients (one per input), got {got}")
-    return {
-        i.name: None if g is None else np.asarray(g, dtype=np.float64)
-        for i, g in zip(op.inputs, grads, strict=True)
-        if i.differentiable
-    }

@@ -31,10 +31,16 @@ class Caller(Protocol):
 
 
 class ImplBackend:
-    def __init__(self, caller: Caller) -> None:
+    """Any implementation, built in or not, reached through its kind's adapter (harness/impl/kinds.py).
+
+    `third_party` implementations also get the conformance checks; the built-in NumPy reference and
+    torch are named plainly ("numpy", "torch") and checked for values only, as the catalog's oracles."""
+
+    def __init__(self, caller: Caller, *, name: str | None = None, third_party: bool = True) -> None:
         self.caller = caller
         self.descriptor = caller.descriptor
-        self.name = f"impl:{self.descriptor.label}"
+        self.name = name or f"impl:{self.descriptor.label}"
+        self.third_party = third_party
 
     def targets(self) -> list[Target]:
         return [Target(d, t) for d, t in self.descriptor.targets]

@@ -6,6 +6,9 @@ from derivations import CATALOG, TENSOR_OPS
 from derivations.model import Derivation
 from harness.impl.contract import Convention
 
+# How every catalog op is called, by name.
+CONVENTIONS = {name: Convention.of(d) for name, d in (*CATALOG.items(), *TENSOR_OPS.items())}
+
 
 def _shapes(d: Derivation) -> str:
     if d.structure == "elementwise":

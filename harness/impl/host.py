@@ -114,9 +114,12 @@ def _entry(kind: str, value: Any) -> Any:
 class Host:
     """A loaded implementation: its descriptor and a way to call each op."""
 
-    def __init__(self, spec: str, catalog: Mapping[str, Convention], module: ModuleType | None = None) -> None:
+    def __init__(
+        self, spec: str, catalog: Mapping[str, Convention], module: ModuleType | None = None, *, watch: bool = True
+    ) -> None:
         """`module`, when given, is the implementation itself (gradproof.check builds one from the
-        functions it is handed); `spec` then only names it."""
+        functions it is handed); `spec` then only names it. `watch=False` skips the comparison of
+        arguments before and after each call, which only the conformance checks read."""
         self.catalog = dict(catalog)
         label = label_of(spec)
         module = import_spec(spec) if module is None else module
@@ -126,6 +129,7 @@ class Host:
             raise LoadError(f"{label}: unknown kind {kind_name!r}; valid: {', '.join(KINDS)}")
         try:
             self.kind: Kind = KINDS[kind_name]()
+            self.kind.watch = watch
         except ImportError as exc:
             raise LoadError(f"{label}: kind {kind_name!r} needs a package that is missing: {exc}") from None
         problems: list[str] = []

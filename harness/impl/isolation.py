@@ -77,8 +77,10 @@ def _death(code: int | None) -> str:
 class InProcess:
     """Calls the implementation directly: fastest, and what isolation is measured against."""
 
-    def __init__(self, spec: str, catalog: Mapping[str, Convention], module: ModuleType | None = None) -> None:
-        self.host = Host(spec, catalog, module)
+    def __init__(
+        self, spec: str, catalog: Mapping[str, Convention], module: ModuleType | None = None, *, watch: bool = True
+    ) -> None:
+        self.host = Host(spec, catalog, module, watch=watch)
         self.descriptor: Descriptor = self.host.descriptor
 
     def call(self, *request: Any) -> Raw:

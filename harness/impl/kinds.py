@@ -18,6 +18,7 @@ Arrays = Mapping[str, np.ndarray]
 
 class Kind(Protocol):
     name: str
+    watch: bool
 
     def targets(self) -> list[tuple[str, str]]: ...
 
@@ -60,6 +61,8 @@ def _from_numpy(value: Any) -> tuple[np.ndarray, str]:
 
 
 def _changed(names: list[str], before: list[np.ndarray], after: list[np.ndarray]) -> list[str]:
+    if not before:  # not watched (the built-in implementations)
+        return []
     return [n for n, b, a in zip(names, before, after, strict=True) if not np.array_equal(b, a, equal_nan=True)]
 
 
@@ -67,6 +70,7 @@ class NumpyKind:
     """A pair forward(*inputs, **params), vjp(*inputs, cotangent, **params) over NumPy arrays."""
 
     name = "numpy"
+    watch = True  # compare the arguments before and after each call (the inplace check needs it)
 
     def targets(self) -> list[tuple[str, str]]:
         return [("cpu", "float32"), ("cpu", "float64")]
@@ -97,7 +101,7 @@ class NumpyKind:
     ) -> tuple[Any, list[str]]:
         args = [np.array(arrays[n], dtype=dtype) for n in conv.inputs] + [np.array(e, dtype=dtype) for e in extra]
         names = [*conv.inputs, "cotangent"][: len(args)]
-        before = [a.copy() for a in args]
+        before = [a.copy() for a in args] if self.watch else []
         out = fn(*args, **params)
         return out, _changed(names, before, args)
 
@@ -135,6 +139,7 @@ class TorchKind:
 
     name = "torch"
     HALF = ("float16", "bfloat16")
+    watch = True
 
     def targets(self) -> list[tuple[str, str]]:
         cpu = [("cpu", "float32"), ("cpu", "float64")]
@@ -171,9 +176,8 @@ class TorchKind:
             out.append(t.requires_grad_(grad and diff))
         return out
 
-    @staticmethod
-    def _snapshot(tensors: list[Any]) -> list[np.ndarray]:
-        return [t.detach().cpu().double().numpy().copy() for t in tensors]
+    def _snapshot(self, tensors: list[Any]) -> list[np.ndarray]:
+        return [t.detach().cpu().double().numpy().copy() for t in tensors] if self.watch else []
 
     def forward(
         self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], device: str, dtype: str
@@ -225,6 +229,7 @@ class JaxKind:
     """A function of jax.numpy arrays, differentiated with jax.vjp (float64 enabled)."""
 
     name = "jax"
+    watch = False  # JAX arrays are immutable: nothing can change in place
 
     def __init__(self) -> None:
         import jax

@@ -6,19 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from derivations import CATALOG, TENSOR_OPS
 from derivations.model import Derivation
 from derivations.tensor_model import TensorExample, TensorOp
 from harness.impl import conformance
 from harness.impl.backend import ImplBackend
 from harness.impl.contract import Convention
+from harness.impl.conventions import CONVENTIONS
 from harness.impl.expectations import Expectations
 from harness.impl.host import LoadError
 from harness.impl.isolation import DEFAULT_TIMEOUT, InProcess, Isolated
 from harness.inputs import Example
 from harness.runner import RunOptions
-
-CONVENTIONS = {name: Convention.of(d) for name, d in (*CATALOG.items(), *TENSOR_OPS.items())}
 
 
 def load(
