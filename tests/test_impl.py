@@ -174,3 +174,17 @@ def test_progress_lines_count_expected_failures_apart(tmp_path: Path, capsys: py
     cli.main([*args, "--dtype", "float64", "--expectations", str(file), "--only", "binary_cross_entropy"])
     line = next(ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("[1/1] binary_cross_entropy"))
     assert " 0 fail" in line and "xfail" in line, line
+
+
+def test_a_worker_message_is_never_unpickled(tmp_path: Path) -> None:
+    """An implementation that writes a pickle to its pipe gets an error for that check, not code run in the host."""
+    marker = tmp_path / "ran-in-host"
+    (tmp_path / "hostile.py").write_text((IMPLS / "hostile.py").read_text())
+    args = ("--impl", str(tmp_path / "hostile.py"), "--only", "sigmoid,tanh", "--dtype", "float64")
+    status, report = _verify(tmp_path, *args)
+    assert not marker.exists()
+    checks = {c["id"]: c for c in report["checks"]}  # type: ignore[attr-defined]
+    forward = checks["sigmoid-impl:hostile-cpu-float64-forward"]
+    assert forward["verdict"] == "error" and "outside the protocol" in forward["message"]
+    assert checks["tanh-impl:hostile-cpu-float64-vjp"]["verdict"] == "pass", "the run goes on with a fresh worker"
+    assert status == 1

@@ -11,16 +11,18 @@ import multiprocessing
 import resource
 import signal
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from harness.impl import wire
 from harness.impl.contract import Convention, Raw
 from harness.impl.host import Descriptor, Host, LoadError
 
+T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0  # seconds per call (a JIT compiles within it); a check stops at its first timeout
 START_TIMEOUT = 120.0  # importing the implementation (torch, jax) may take a while
 
@@ -38,20 +40,20 @@ def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> No
     try:
         host = Host(spec, catalog)
     except LoadError as exc:
-        conn.send(("load-error", str(exc)))
+        conn.send_bytes(wire.encode("load-error", str(exc)))
         return
-    conn.send(("ok", host.descriptor))
+    conn.send_bytes(wire.encode("ok", wire.descriptor_payload(host.descriptor)))
     while True:
         try:
             request = conn.recv()
         except EOFError:
             return
         try:
-            conn.send(("ok", host.call(*request)))
+            conn.send_bytes(wire.encode("ok", wire.raw_payload(host.call(*request))))
         except BaseException as exc:  # everything the implementation raises goes back as text
             where = traceback.extract_tb(exc.__traceback__)[-1:]
             at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
-            conn.send(("raise", f"{type(exc).__name__}: {exc}{at}"))
+            conn.send_bytes(wire.encode("raise", f"{type(exc).__name__}: {exc}{at}"))
 
 
 # Modules the forkserver imports once, so that each forked worker starts with them loaded.
@@ -110,8 +112,8 @@ class Isolated:
         status, payload = self._receive(START_TIMEOUT, "loading the implementation")
         if status == "load-error":
             self.close()
-            raise LoadError(payload)
-        return payload  # type: ignore[no-any-return]
+            raise LoadError(str(payload))
+        return self._checked(wire.descriptor, payload, "loading the implementation")
 
     def _receive(self, timeout: float, doing: str) -> tuple[str, Any]:
         assert self._conn is not None
@@ -119,12 +121,23 @@ class Isolated:
             self._kill()
             raise IsolationError(f"timed out after {timeout:g} s {doing}")
         try:
-            return self._conn.recv()  # type: ignore[no-any-return]
+            # Bytes, decoded as plain data: the worker runs the implementation, so this is hostile input.
+            return wire.decode(self._conn.recv_bytes(wire.MAX_MESSAGE))
         except (EOFError, OSError):
             self._proc.join(5)
             why = _death(self._proc.exitcode)
             self._kill()
             raise IsolationError(f"the implementation crashed its worker process ({why}) {doing}") from None
+        except wire.WireError as exc:
+            self._kill()
+            raise IsolationError(f"the worker sent a message outside the protocol {doing}: {exc}") from None
+
+    def _checked(self, read: Callable[[Any], T], payload: Any, doing: str) -> T:
+        try:
+            return read(payload)
+        except wire.WireError as exc:
+            self._kill()
+            raise IsolationError(f"the worker sent a message outside the protocol {doing}: {exc}") from None
 
     def call(
         self,
@@ -143,8 +156,8 @@ class Isolated:
         self._conn.send((method, op, dict(arrays), params, cotangent, device, dtype))
         status, payload = self._receive(self.timeout, f"in {op} {method}")
         if status == "raise":
-            raise ImplementationError(payload)
-        return payload  # type: ignore[no-any-return]
+            raise ImplementationError(str(payload))
+        return self._checked(wire.raw, payload, f"in {op} {method}")
 
     def _kill(self) -> None:
         if self._proc is not None and self._proc.is_alive():
