@@ -16,6 +16,7 @@ sigmoids, huge logits); this model scales with both.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,18 +79,22 @@ def measure(
     if actual.shape != expected.shape:
         raise ValueError(f"shape {actual.shape} where {expected.shape} was expected")
     tol = np.broadcast_to(tol, actual.shape)
-    nonfinite = bool(np.any(~np.isfinite(actual) & np.isfinite(expected)))
+    finite_exact = np.isfinite(expected)
     err = np.abs(actual - expected)
     if allowed is not None:
         lo, hi = allowed
         at_kink = ~np.isnan(lo)
+        finite_exact |= at_kink  # a subgradient set of finite values
         outside = np.maximum(lo - actual, actual - hi)
         err = np.where(at_kink, np.maximum(outside, 0.0), err)
+    bad = ~np.isfinite(actual) & finite_exact
+    nonfinite = bool(np.any(bad))
     err = np.where(np.isfinite(actual), err, np.inf)
     usage = np.divide(err, tol, out=np.where(err > 0, np.inf, 0.0), where=tol > 0)
     if actual.size == 0:
         return Measurement(0.0, 0.0, 0.0, 0.0, (), 0.0, 0.0, 0.0, False)
-    flat = int(np.argmax(usage))
+    # A non-finite value where the exact one is finite is the entry to show, whatever else is off.
+    flat = int(np.argmax(bad)) if nonfinite else int(np.argmax(usage))
     idx = tuple(int(i) for i in np.unravel_index(flat, actual.shape))
     with np.errstate(over="ignore", invalid="ignore"):
         rel = err / np.maximum(np.abs(expected), fmt.tiny)
@@ -105,6 +110,21 @@ def measure(
         tolerance=float(tol[idx]),
         nonfinite=nonfinite,
     )
+
+
+def nonfinite_entry(found: Mapping[str, np.ndarray]) -> tuple[str, tuple[int, ...], float] | None:
+    """The first NaN or infinite entry among the arrays, as (name, index, value), or None."""
+    for name, value in found.items():
+        arr = np.asarray(value, dtype=np.float64)
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), arr.shape))
+            return name, index, float(arr[index])
+    return None
+
+
+def nonfinite_text(value: float) -> str:
+    return "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
 
 
 def kink_sets(
@@ -128,7 +148,8 @@ def chosen_subgradients(d: Derivation, x: np.ndarray, cotangent: np.ndarray, got
     """Which derivative value a backend picked at each kink (got / cotangent), deduplicated."""
     picked: dict[str, list[float]] = {}
     for k in d.kinks:
-        at = (x == k.at) & (cotangent != 0)
+        # A non-finite value picked at a kink is the check's failure, never a convention.
+        at = (x == k.at) & (cotangent != 0) & np.isfinite(got)
         if np.any(at):
             values = np.unique(np.round(got[at] / cotangent[at], 12)) + 0.0  # no -0.0
             picked[f"{d.name}'({k.at:g})"] = [float(v) for v in values]

@@ -256,8 +256,7 @@ class Runner(GroupRunner):
             return compare.model_text(d, d.row_length(shown), fmt, finite_differences=group.finite_differences)
 
         return GroupRun(d, group, examples, self.options, model).judge(
-            lambda i, ex: group.run(self._case(d, ex, i, target.dtype, cache), target),
-            lambda outcome: list(outcome.measurement.index),
+            lambda i, ex: group.run(self._case(d, ex, i, target.dtype, cache), target)
         )
 
 
@@ -292,11 +291,11 @@ class GroupRun:
     def judge(
         self,
         measure: Callable[[int, Any], checks.Outcome | None],
-        nonfinite_at: Callable[[checks.Outcome], object],
         none_measured: str = "",
     ) -> dict[str, object]:
-        """`measure` each example (None: the check does not apply there); the first that raises or gives a
-        non-finite value is the group's error. With `none_measured`, a group that measured nothing is skipped."""
+        """`measure` each example (None: the check does not apply there); the first that raises is the group's
+        error, the first NaN or inf where the exact value is finite its failure. With `none_measured`, a group
+        that measured nothing is skipped."""
         acc, g = self.acc, self.group
         if g.finite_differences and g.target.dtype not in ("float32", "float64"):
             msg = "finite differences need float32 or float64"
@@ -317,9 +316,7 @@ class GroupRun:
                 continue
             acc.add(outcome, i)
             if outcome.measurement.nonfinite:
-                return self.finish(
-                    "error", f"non-finite value where the exact value is finite (at {nonfinite_at(outcome)})"
-                )
+                return self.finish("fail", nonfinite_message(self.d.name, g, outcome))
         if none_measured and acc.examples == 0:
             return self.finish("skip", none_measured)
         worst, check = acc.worst, f"{self.d.name} {g.kind} on {g.name}/{g.target}"
@@ -328,6 +325,17 @@ class GroupRun:
         if acc.where.startswith("outside"):  # judged as a set at a kink or tie: no single expected value
             return self.finish("fail", f"{check}: the gradient lies {acc.where}")
         return self.finish("fail", failure_message(check, worst, acc.where))
+
+
+def nonfinite_message(op: str, g: Group, outcome: checks.Outcome) -> str:
+    """`op kind on backend/target`: entry [i] (of input) is NaN where the exact value is finite (...)."""
+    m = outcome.measurement
+    of = f" of {outcome.where}" if outcome.where else ""
+    exact = f"{m.expected:.17g}" if np.isfinite(m.expected) else "a finite subgradient"
+    return (
+        f"{op} {g.kind} on {g.name}/{g.target}: entry {list(m.index)}{of} is {compare.nonfinite_text(m.actual)} "
+        f"where the exact value is finite (expected {exact})"
+    )
 
 
 def failure_message(check: str, worst: compare.Measurement, of: str = "") -> str:

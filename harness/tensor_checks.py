@@ -74,6 +74,12 @@ def vjp(backend: Backend, case: TensorCase, target: Target) -> Outcome:
     got = _grads(backend, case, case.cotangent, target)
     ref = case.reference
     if ref.at_kink:
+        # A subgradient set holds finite values only; a rule's comparisons are all false for NaN.
+        bad = compare.nonfinite_entry({i.name: got[i.name] for i in case.op.differentiable})
+        if bad is not None:
+            name, index, value = bad
+            nan = compare.Measurement(np.inf, np.inf, np.inf, np.inf, index, np.nan, value, 0.0, True)
+            return Outcome(nan, {}, where=name)
         rule = case.op.subgradient_ok
         if rule is None:
             raise ValueError(f"{case.op.name}: input at a kink and the op declares no subgradient rule")

@@ -101,9 +101,7 @@ class TensorRunner(GroupRunner):
                 return None
 
         none = "every example sits at a kink, where finite differences do not apply"
-        return GroupRun(op, group, examples, self.options, lambda acc: model).judge(
-            measure, lambda outcome: outcome.where, none_measured=none
-        )
+        return GroupRun(op, group, examples, self.options, lambda acc: model).judge(measure, none_measured=none)
 
 
 def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> dict[str, object]:
