@@ -8,6 +8,7 @@ The user's functions go through the same adapter (`harness/impl`) and the same c
 from __future__ import annotations
 
 import os
+import shlex
 import types
 import unittest
 from collections.abc import Callable, Sequence
@@ -130,14 +131,11 @@ class _Session:
 
     def __init__(self, pipeline: Pipeline, op: Any) -> None:
         self.pipeline, self.op = pipeline, op
-        self.where = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
         self.merged: dict[str, dict[str, Any]] = {}
         self.seen: list[Any] = []
 
     def keep(self, records: list[dict[str, Any]], example: Any) -> None:
         for rec in records:
-            if self.where:  # the CLI cannot rerun a user's function; their test can
-                rec["reproduce"] = f"pytest '{self.where}'"
             self.merged[str(rec["id"])] = recording.merge(self.merged.get(str(rec["id"])), rec)
         _raise_on_failure(records, example)
 
@@ -191,7 +189,12 @@ def check(
         raise ValueError("NumPy functions run on the cpu device only")
     backend = _implementation(fn, vjp, d, kind, name or _implementation_name(fn))
     _skip_unless_available(backend, dtypes, device)
-    options = RunOptions(seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=kinds, fd_oracle=False)
+    # The CLI cannot rerun a user's function; their test can.
+    where = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    rerun = shlex.join(("pytest", where)) if where else None
+    options = RunOptions(
+        seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=kinds, fd_oracle=False, reproduce=rerun
+    )
     session = _Session(Pipeline([backend], options), d)
     run_settings = settings(
         max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]

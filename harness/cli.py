@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -95,13 +97,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report_dir(given: Path | None) -> Path:
+    """The report folder, checked before the run: a run must not end unable to write what it found."""
+    directory = Path("reports") if given is None else given
     if given is None:
-        default = Path("reports")
-        default.mkdir(exist_ok=True)
-        return default
-    if not given.is_dir():
-        raise UsageError(f"report directory {str(given)!r} does not exist")
-    return given
+        try:
+            directory.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the report folder {str(directory)!r}: {exc.strerror}") from None
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"report directory {str(directory)!r} is a file, not a folder")
+    if not directory.is_dir():
+        raise UsageError(f"report directory {str(directory)!r} does not exist")
+    try:
+        tempfile.TemporaryFile(dir=directory).close()
+    except OSError as exc:
+        raise UsageError(f"cannot write in the report folder {str(directory)!r}: {exc.strerror}") from None
+    return directory
 
 
 def _small_tensor_threads() -> None:
@@ -154,7 +165,19 @@ def _options(args: argparse.Namespace, expectations: Expectations | None) -> Run
         kinds=_names(args.check, checks.KINDS + conformance.KINDS, "check") or checks.KINDS + conformance.KINDS,
         fd_oracle=FD_ORACLE in backend_names and not args.impl,
         skip_reason=expectations.skip_reason if expectations else None,
+        extra_args=_carried(args),
     )
+
+
+def _carried(args: argparse.Namespace) -> tuple[str, ...]:
+    """The arguments every reproduce line repeats: the user's ops, the given input, how --impl runs."""
+    found = [*(a for spec in args.ops for a in ("--ops", spec))]
+    found += [*(a for at in args.at for a in ("--at", at)), *(a for p in args.param for a in ("--param", p))]
+    if args.in_process:
+        found.append("--in-process")
+    if args.timeout != DEFAULT_TIMEOUT:
+        found += ["--timeout", f"{args.timeout:g}"]
+    return tuple(found)
 
 
 def _given(args: argparse.Namespace, op: pipeline.Op) -> list[object]:
@@ -232,8 +255,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     options, directory = _options(args, expectations), _report_dir(args.report_dir)
     given = _given(args, catalog[only[0]]) if args.at else []
     session = impl_session(args, expectations, declared) if args.impl else None
-    if session is not None and not narrowed:
-        only = tuple(n for n in only if n in session.ops())
+    if session is not None:
+        options = replace(options, selects=session.selects())
+        only = only if narrowed else tuple(n for n in only if n in session.ops())
     built_in = [BACKENDS[n]() for n in _names(args.backend, NAMES, "backend") or NAMES if n in BACKENDS]
     backends: list[Backend] = list(session.backends) if session else built_in
     progress, start = _progress(args.quiet), time.perf_counter()
@@ -331,8 +355,8 @@ def _declared(args: argparse.Namespace) -> dict[str, tuple[pipeline.TensorOp, st
 def impl_session(
     args: argparse.Namespace, expectations: Expectations | None, declared: Mapping[str, Any] | None = None
 ) -> ImplSession:
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
     if args.backend:
         raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
     session = ImplSession(

@@ -60,5 +60,12 @@ def render(report: dict[str, Any]) -> str:
             elif verdict == "xfail":
                 reason = (rec.get("expected_failure") or {}).get("reason", "")
                 ET.SubElement(case, "skipped", message=_text(f"expected failure: {reason}"), type="xfail")
+    if report.get("interrupted"):
+        # A run cut short must not read as green: its unfinished part is one error.
+        suite = ET.SubElement(root, "testsuite", name="gradproof.run", tests="1", failures="0", errors="1", skipped="0")
+        case = ET.SubElement(suite, "testcase", classname="gradproof.run", name="run-complete", time="0")
+        ET.SubElement(
+            case, "error", message="the run was interrupted; checks after that point did not run", type="error"
+        )
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -13,9 +13,22 @@ HTML_NAME = "index.html"
 JUNIT_NAME = "junit.xml"
 
 
+def _printable(value: Any) -> Any:
+    """Every text of the report encodable as UTF-8: a lone surrogate (from an exception message or a
+    file name) is shown as its escape, not a crash of the page."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    return value
+
+
 def write_views(data: dict[str, Any], directory: Path) -> list[Path]:
     """index.html and junit.xml from a report; the report is validated first."""
     report_schema.validate(data)
+    data = _printable(data)
     html_path, junit_path = directory / HTML_NAME, directory / JUNIT_NAME
     # Both are rendered before either is written: a failure leaves the old pair in place.
     html, xml = html_report.render(data), junit.render(data)

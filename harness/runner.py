@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 import zlib
 from collections import Counter
@@ -80,6 +81,11 @@ class RunOptions:
     fd_oracle: bool = True
     # Check id -> why it is not run (the skip entries of an expectations file), or None.
     skip_reason: Callable[[str], str | None] | None = None
+    # How a record's `reproduce` line names its backend (default `--backend NAME`; `--impl FILE` for an
+    # implementation), the arguments every line carries (--ops, --at, ...), or one fixed line (a pytest node).
+    selects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    extra_args: tuple[str, ...] = ()
+    reproduce: str | None = None
 
 
 def _seed(*parts: object) -> int:
@@ -95,10 +101,23 @@ def examples_for(d: Derivation, options: RunOptions) -> list[Example]:
 
 
 def reproduce_command(d: Derivation | TensorOp, backend: str, target: Target, kind: str, options: RunOptions) -> str:
-    return (
-        f"gradproof verify --only {d.name} --backend {backend} --device {target.device} "
-        f"--dtype {target.dtype} --check {kind} --seed {options.seed} --profile {options.profile}"
-    )
+    """The command line that reruns one check, quoted for a POSIX shell."""
+    if options.reproduce is not None:
+        return options.reproduce
+    select = options.selects.get(backend, ("--backend", backend))
+    chosen = ("--device", target.device, "--dtype", target.dtype, "--check", kind)
+    run = ("--seed", str(options.seed), "--profile", options.profile)
+    return shlex.join(("gradproof", "verify", "--only", d.name, *select, *chosen, *run, *options.extra_args))
+
+
+MESSAGE_CHARS = 4000  # an implementation's exception text can be megabytes; its head and tail say enough
+
+
+def _shortened(message: str) -> str:
+    if len(message) <= MESSAGE_CHARS:
+        return message
+    cut = len(message) - MESSAGE_CHARS
+    return f"{message[: MESSAGE_CHARS // 2]} [... {cut} characters cut ...] {message[-MESSAGE_CHARS // 2 :]}"
 
 
 def _input_summary(ex: Example | TensorExample) -> dict[str, object]:
@@ -132,7 +151,7 @@ def _record(
         "dtype": target.dtype,
         "check": kind,
         "verdict": verdict,
-        "message": message,
+        "message": _shortened(message),
         "examples": 0,
         "max_abs_error": None,
         "max_rel_error": None,

@@ -231,3 +231,18 @@ def test_a_run_leaves_no_hypothesis_folder_where_it_started(tmp_path: Path) -> N
     subprocess.run([*args, "--dtype", "float64", "--report-dir", str(run)], cwd=run, env=env, check=False)
     assert (run / "report.json").exists() and not (run / ".hypothesis").exists()
     assert (cache / "gradproof" / "hypothesis").is_dir()
+
+
+def test_a_report_folder_that_is_a_file_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(cli.UsageError, match="is a file, not a folder"):
+        cli.cmd_verify(
+            cli._parser().parse_args(["verify", "--only", "sigmoid", "--report-dir", str(tmp_path / "file")])
+        )
+
+
+def test_an_interrupted_run_is_not_green_in_junit() -> None:
+    from harness import junit
+
+    xml = junit.render({"checks": [], "seconds": 1.0, "interrupted": True})
+    assert 'errors="1"' in xml and "the run was interrupted" in xml

@@ -24,7 +24,7 @@ from harness.impl.host import Descriptor, Host, LoadError
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0  # seconds per call (a JIT compiles within it); a check stops at its first timeout
-START_TIMEOUT = 120.0  # importing the implementation (torch, jax) may take a while
+START_FLOOR = 30.0  # seconds; importing the implementation (torch, jax) may take a while
 
 
 class IsolationError(Exception):
@@ -82,11 +82,21 @@ class InProcess:
     def __init__(
         self, spec: str, catalog: Mapping[str, Convention], module: ModuleType | None = None, *, watch: bool = True
     ) -> None:
-        self.host = Host(spec, catalog, module, watch=watch)
+        # NumPy's error state is global: what the implementation sets (np.seterr(all="raise")) holds in its
+        # own calls, as in a worker, and never turns the host's arithmetic into false errors.
+        host = np.geterr()
+        try:
+            self.host = Host(spec, catalog, module, watch=watch)
+        finally:
+            self._errors = np.seterr(**host)
         self.descriptor: Descriptor = self.host.descriptor
 
     def call(self, *request: Any) -> Raw:
-        return self.host.call(*request)
+        host = np.seterr(**self._errors)
+        try:
+            return self.host.call(*request)
+        finally:
+            self._errors = np.seterr(**host)
 
     def close(self) -> None:
         pass
@@ -109,7 +119,10 @@ class Isolated:
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
-        status, payload = self._receive(START_TIMEOUT, "loading the implementation")
+        try:  # importing gets several calls' time, and at least START_FLOOR
+            status, payload = self._receive(max(START_FLOOR, 6 * self.timeout), "loading the implementation")
+        except IsolationError as exc:  # a crash or hang on import: this implementation cannot be checked
+            raise LoadError(f"{self.spec}: {exc}") from None
         if status == "load-error":
             self.close()
             raise LoadError(str(payload))

@@ -45,8 +45,7 @@ class ImplSession:
     ) -> None:
         self.backends: list[ImplBackend] = []
         self.load_errors: list[str] = []
-        # The user's own ops (--ops) are called like the catalog's; their spec goes into reproduce lines.
-        self.declared = {name: spec for name, (_, spec) in (declared or {}).items()}
+        # The user's own ops (--ops) are called like the catalog's.
         self.conventions = {**CONVENTIONS, **{name: Convention.of(op) for name, (op, _) in (declared or {}).items()}}
         for spec in specs:
             try:
@@ -54,7 +53,24 @@ class ImplSession:
             except LoadError as exc:
                 self.load_errors.append(str(exc))
         self.expectations = expectations or Expectations([])
+        self._distinct_names()
         self.specs = {b.name: b.descriptor.spec for b in self.backends}
+
+    def _distinct_names(self) -> None:
+        """Two files with one stem (a/mine.py, b/mine.py) would share check ids: name those by their spec."""
+        stems = [b.name for b in self.backends]
+        for b in self.backends:
+            if stems.count(b.name) > 1:
+                b.name = f"impl:{b.descriptor.spec}"
+        seen: dict[str, int] = {}
+        for b in self.backends:  # the same spec twice
+            seen[b.name] = seen.get(b.name, 0) + 1
+            if seen[b.name] > 1:
+                b.name = f"{b.name}#{seen[b.name]}"
+
+    def selects(self) -> dict[str, tuple[str, ...]]:
+        """How a reproduce line names each implementation: by its spec."""
+        return {b.name: ("--impl", b.descriptor.spec) for b in self.backends}
 
     def problems(self) -> list[str]:
         return self.load_errors + [p for b in self.backends for p in b.descriptor.problems]
@@ -73,15 +89,8 @@ class ImplSession:
         return records
 
     def finish(self, data: dict[str, object]) -> list[str]:
-        """Point `reproduce` at --impl and describe each implementation (the expectations were applied as
-        each op was recorded); returns the warning lines to print."""
-        checks = data["checks"]
-        assert isinstance(checks, list)
-        for rec in checks:
-            spec = self.specs.get(str(rec["backend"]))
-            if spec:
-                ops = f" --ops {self.declared[str(rec['derivation'])]}" if rec["derivation"] in self.declared else ""
-                rec["reproduce"] = str(rec["reproduce"]).replace(f"--backend {rec['backend']}", f"--impl {spec}{ops}")
+        """Describe each implementation in the report (the expectations were applied as each op was
+        recorded); returns the warning lines to print."""
         data["implementations"] = [
             {
                 "backend": b.name,

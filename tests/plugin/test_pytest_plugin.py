@@ -47,7 +47,7 @@ def test_mine():
     assert {c["backend"] for c in report["checks"]} == {"impl:test_mine.sigmoid"}
     assert {c["check"] for c in report["checks"]} == {"forward", "vjp", "projection", "jacobian", *conformance.KINDS}
     assert all(c["verdict"] == "pass" and c["examples"] >= 2 for c in report["checks"])
-    assert all(c["reproduce"] == "pytest 'test_mine.py::test_mine'" for c in report["checks"])
+    assert all(c["reproduce"] == "pytest test_mine.py::test_mine" for c in report["checks"])
     assert [d["name"] for d in report["derivations"]] == ["sigmoid"]
     assert len(list(ET.parse(out / "junit.xml").getroot().iter("testcase"))) == 4 + len(conformance.KINDS)
     assert "impl:test_mine.sigmoid" in (out / "index.html").read_text(encoding="utf-8")
