@@ -11,7 +11,7 @@ import os
 import shlex
 import types
 import unittest
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -81,7 +81,7 @@ def _array_text(a: np.ndarray) -> str:
     return np.array2string(np.asarray(a), precision=17, separator=", ", threshold=64)
 
 
-def _message(rec: dict[str, Any], example: Any) -> str:
+def _message(rec: Mapping[str, Any], example: Any) -> str:
     lines = [f"gradproof: {rec['verdict']} {rec['id']}", f"  {rec['message']}", f"  input (region {example.region}):"]
     lines += [f"    {k} = {_array_text(v)}" for k, v in example.arrays.items()]
     if example.params:
@@ -112,7 +112,7 @@ def _examples_per_region(max_examples: int | None) -> int:
     return DEFAULT_EXAMPLES
 
 
-def _raise_on_failure(records: list[dict[str, Any]], example: Any) -> None:
+def _raise_on_failure(records: Sequence[Mapping[str, Any]], example: Any) -> None:
     bad = [r for r in records if r["verdict"] in ("fail", "error")]
     if bad:
         raise CheckFailure(_message(bad[0], example))
@@ -134,7 +134,7 @@ class _Session:
         self.merged: dict[str, dict[str, Any]] = {}
         self.seen: list[Any] = []
 
-    def keep(self, records: list[dict[str, Any]], example: Any) -> None:
+    def keep(self, records: Sequence[Mapping[str, Any]], example: Any) -> None:
         for rec in records:
             self.merged[str(rec["id"])] = recording.merge(self.merged.get(str(rec["id"])), rec)
         _raise_on_failure(records, example)

@@ -6,6 +6,7 @@ session with --gradproof-report nothing is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # the plugin imports this module in every session: keep it li
     Op = Derivation | TensorOp
 
 
-def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+def merge(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
     """One record per check id over many hypothesis examples: the worst verdict, and within
     it the example that used most of its tolerance; examples are summed."""
     if old is None:
@@ -41,7 +42,7 @@ class Recorder:
     derivations: dict[str, Op] = field(default_factory=dict)
     examples: dict[str, list[Any]] = field(default_factory=dict)
 
-    def add(self, d: Op, examples: list[Any], records: list[dict[str, Any]]) -> None:
+    def add(self, d: Op, examples: list[Any], records: Sequence[Mapping[str, Any]]) -> None:
         self.derivations[d.name] = d
         self.examples.setdefault(d.name, []).extend(examples)
         for rec in records:
@@ -60,6 +61,6 @@ def deactivate(recorder: Recorder) -> None:
         _active.remove(recorder)
 
 
-def record(d: Op, examples: list[Any], records: list[dict[str, Any]]) -> None:
+def record(d: Op, examples: list[Any], records: Sequence[Mapping[str, Any]]) -> None:
     for recorder in _active:
         recorder.add(d, examples, records)

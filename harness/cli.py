@@ -25,6 +25,7 @@ from harness.impl.expectations import Expectations, ExpectationsError
 from harness.impl.host import LoadError
 from harness.impl.isolation import DEFAULT_TIMEOUT
 from harness.impl.session import ImplSession, read_expectations
+from harness.records import CheckRecord
 from harness.runner import PROFILES, RunOptions
 from harness.selftest import cli as selftest_cli
 
@@ -133,7 +134,7 @@ class _Gathered:
     """What a run gathered, kept whole when it is interrupted."""
 
     derivations: list[dict[str, object]] = field(default_factory=list)
-    records: list[dict[str, object]] = field(default_factory=list)
+    records: list[CheckRecord] = field(default_factory=list)
     claims: list[dict[str, object]] = field(default_factory=list)
     interrupted: bool = False
 

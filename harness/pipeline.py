@@ -22,10 +22,11 @@ from harness.backends.numpy_ref import NumpyBackend
 from harness.impl import conformance
 from harness.impl.backend import ImplBackend
 from harness.impl.expectations import Expectations
+from harness.records import CheckRecord
 from harness.runner import Runner, RunOptions, derivation_record, examples_for
 
 Op = Derivation | TensorOp
-Records = list[dict[str, object]]
+Records = list[CheckRecord]
 OPS: dict[str, Op] = {**CATALOG, **TENSOR_OPS}
 
 
@@ -105,5 +106,5 @@ class Pipeline:
         record, status = self.verdict(job.op, examples)  # first: a tensor op's reference is then shared
         found = self.values(job.op, examples) + self.conformance(job.op, examples)
         if self.expectations is not None:
-            self.expectations.apply(found)
+            found = self.expectations.apply(found)
         return OpResult(record, found, status, len(examples))

@@ -7,6 +7,7 @@ import os
 import platform
 import tempfile
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,14 +42,14 @@ def environment() -> dict[str, object]:
     return env
 
 
-def summary(checks: list[dict[str, object]]) -> dict[str, int]:
+def summary(checks: Sequence[Mapping[str, object]]) -> dict[str, int]:
     counts = Counter(str(c["verdict"]) for c in checks)
     return {v: counts.get(v, 0) for v in VERDICTS}
 
 
 def build(
     derivations: list[dict[str, object]],
-    checks: list[dict[str, object]],
+    checks: Sequence[Mapping[str, object]],
     *,
     seed: int,
     profile: str,
@@ -65,7 +66,7 @@ def build(
         "environment": environment(),
         "summary": summary(checks),
         "derivations": derivations,
-        "checks": checks,
+        "checks": [dict(c) for c in checks],  # check records as the JSON objects they read like
     }
     if claims is not None:
         data["claims"] = claims

@@ -20,6 +20,7 @@ from harness.backends.exact_backend import ExactBackend
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.dtypes import get_format
 from harness.inputs import Example, draw_examples, inputs_for, regions_of
+from harness.records import CheckRecord
 
 PROFILES = {"quick": 2, "default": 6, "thorough": 40}  # examples per region
 # check(backend, case, target) -> the outcome of one example, a case of a derivation or of a tensor op
@@ -45,11 +46,11 @@ class Accumulator:
         for key, values in outcome.conventions.items():
             self.conventions.setdefault(key, set()).update(values)
 
-    def fields(self, verdict: str, examples: Sequence[Example | TensorExample]) -> dict[str, object]:
+    def fields(self, verdict: str, examples: Sequence[Example | TensorExample]) -> dict[str, Any]:
         """The record's measured fields, with the failing input when the verdict is fail or error."""
         m = self.worst
         assert m is not None
-        found: dict[str, object] = {
+        found: dict[str, Any] = {
             "examples": self.examples,
             "max_abs_error": _number(m.abs_error),
             "max_rel_error": _number(m.rel_error),
@@ -139,37 +140,31 @@ def _record(
     acc: Accumulator | None = None,
     message: str = "",
     tolerance_model: str = "",
-    examples: Sequence[Example | TensorExample] = (),
+    drawn: Sequence[Example | TensorExample] = (),
     options: RunOptions,
     seconds: float = 0.0,
-) -> dict[str, object]:
-    rec: dict[str, object] = {
-        "id": f"{d.name}-{backend}-{target.device}-{target.dtype}-{kind}",
-        "derivation": d.name,
-        "backend": backend,
-        "device": target.device,
-        "dtype": target.dtype,
-        "check": kind,
-        "verdict": verdict,
-        "message": _shortened(message),
-        "examples": 0,
-        "max_abs_error": None,
-        "max_rel_error": None,
-        "max_ulp_error": None,
-        "tolerance": None,
-        "tolerance_usage": None,
-        "tolerance_model": tolerance_model,
-        "conventions": {},
-        "seconds": round(seconds, 4),
-        "reproduce": reproduce_command(d, backend, target, kind, options),
-    }
-    if kind == "projection":
-        # Chance that one input's random directions all miss a rank-one Jacobian error ten
-        # times the tolerance; independent inputs multiply it.
-        rec["miss_probability"] = finite_diff.miss_probability(0.1, checks.PROJECTION_DIRECTIONS)
-    if acc is not None and acc.worst is not None:
-        rec.update(acc.fields(verdict, examples))
-    return rec
+    **given: Any,
+) -> CheckRecord:
+    """The one record of a check, whole: `given` sets fields such as `failure` or `examples` directly."""
+    measured = acc.fields(verdict, drawn) if acc is not None and acc.worst is not None else {}
+    # Chance that one input's random directions all miss a rank-one Jacobian error ten times the
+    # tolerance; independent inputs multiply it.
+    miss = finite_diff.miss_probability(0.1, checks.PROJECTION_DIRECTIONS) if kind == "projection" else None
+    return CheckRecord(
+        id=f"{d.name}-{backend}-{target.device}-{target.dtype}-{kind}",
+        derivation=d.name,
+        backend=backend,
+        device=target.device,
+        dtype=target.dtype,
+        check=kind,
+        verdict=verdict,
+        message=_shortened(message),
+        tolerance_model=tolerance_model,
+        seconds=round(seconds, 4),
+        reproduce=reproduce_command(d, backend, target, kind, options),
+        miss_probability=miss,
+        **{**measured, **given},
+    )
 
 
 class GroupRunner:
@@ -196,11 +191,11 @@ class GroupRunner:
         runners: Mapping[str, BackendCheck],
         fd_kinds: Sequence[str],
         oracle: Callable[[], Group],
-        run_group: Callable[[Group], dict[str, object]],
-    ) -> list[dict[str, object]]:
+        run_group: Callable[[Group], CheckRecord],
+    ) -> list[CheckRecord]:
         """Skip records (unavailable target, expectations file), then each check group's record, the oracle's last."""
         o = self.options
-        records: list[dict[str, object]] = []
+        records: list[CheckRecord] = []
         groups: list[Group] = []
         for backend in self.backends:
             if not backend.provides(subject):  # type: ignore[arg-type]
@@ -253,7 +248,7 @@ class Runner(GroupRunner):
             cache[key] = checks.Case(d, arrays, ex.params, cot, ref, fmt, seed)
         return cache[key]
 
-    def run_derivation(self, d: Derivation, examples: list[Example]) -> list[dict[str, object]]:
+    def run_derivation(self, d: Derivation, examples: list[Example]) -> list[CheckRecord]:
         cache: dict[tuple[int, str], checks.Case] = {}
 
         def oracle() -> Group:
@@ -265,7 +260,7 @@ class Runner(GroupRunner):
 
     def _run_group(
         self, d: Derivation, examples: list[Example], cache: dict[tuple[int, str], checks.Case], group: Group
-    ) -> dict[str, object]:
+    ) -> CheckRecord:
         target = group.target
 
         def model(acc: Accumulator) -> str:
@@ -291,7 +286,7 @@ class GroupRun:
     acc: Accumulator = field(default_factory=Accumulator)
     start: float = field(default_factory=time.perf_counter)
 
-    def finish(self, verdict: str, message: str) -> dict[str, object]:
+    def finish(self, verdict: str, message: str, **given: Any) -> CheckRecord:
         g = self.group
         return _record(
             self.d,
@@ -302,16 +297,17 @@ class GroupRun:
             acc=self.acc,
             message=message,
             tolerance_model=self.model(self.acc),
-            examples=self.examples,
+            drawn=self.examples,
             options=self.options,
             seconds=time.perf_counter() - self.start,
+            **given,
         )
 
     def judge(
         self,
         measure: Callable[[int, Any], checks.Outcome | None],
         none_measured: str = "",
-    ) -> dict[str, object]:
+    ) -> CheckRecord:
         """`measure` each example (None: the check does not apply there); the first that raises is the group's
         error, the first NaN or inf where the exact value is finite its failure. With `none_measured`, a group
         that measured nothing is skipped."""
@@ -328,9 +324,9 @@ class GroupRun:
                 acc.error = f"{type(exc).__name__}: {exc}"
             if acc.error:
                 acc.worst_example = i
-                rec = self.finish("error", acc.error)
-                rec.setdefault("failure", {"input": _input_summary(ex)})
-                return rec
+                # With no measurement yet, the record names the input that raised.
+                given = {"failure": {"input": _input_summary(ex)}} if acc.worst is None else {}
+                return self.finish("error", acc.error, **given)
             if outcome is None:
                 continue
             acc.add(outcome, i)

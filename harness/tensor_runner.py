@@ -16,6 +16,7 @@ from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
 from harness.dtypes import get_format
 from harness.inputs import draw_examples
+from harness.records import CheckRecord
 from harness.runner import PROFILES, Group, GroupRun, GroupRunner, RunOptions, _seed
 from harness.tensor_exact import DIGITS, reference
 
@@ -75,7 +76,7 @@ class TensorRunner(GroupRunner):
         """`stated_verdict` on the float64 cases the checks use."""
         return _judge_stated(op, examples, lambda i, ex: self._case(op, ex, i, "float64"))
 
-    def run_op(self, op: TensorOp, examples: list[TensorExample]) -> list[dict[str, object]]:
+    def run_op(self, op: TensorOp, examples: list[TensorExample]) -> list[CheckRecord]:
         def oracle() -> Group:
             # Finite differences of the NumPy reference against the exact VJP: the oracle is itself checked.
             fd = FiniteDifferenceBackend(NumpyBackend())
@@ -85,7 +86,7 @@ class TensorRunner(GroupRunner):
         run = lambda group: self._run_group(op, examples, group)  # noqa: E731
         return self._run_checks(op, tensor_checks.RUNNERS, tensor_checks.FD_KINDS, oracle, run)
 
-    def _run_group(self, op: TensorOp, examples: list[TensorExample], group: Group) -> dict[str, object]:
+    def _run_group(self, op: TensorOp, examples: list[TensorExample], group: Group) -> CheckRecord:
         target, by_differences = group.target, group.finite_differences
         model = f"rho*u*(|exact|+bound)+rho*tiny, bound from {op.name}'s running-error magnitudes"
         if by_differences:

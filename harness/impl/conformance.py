@@ -19,6 +19,7 @@ from harness.dtypes import Format, get_format
 from harness.impl.backend import ImplBackend
 from harness.impl.contract import Raw
 from harness.inputs import Example
+from harness.records import CheckRecord
 from harness.runner import RunOptions, _input_summary, _record, _seed
 
 KINDS = ("dtype-shape", "inplace", "determinism", "cotangent")
@@ -158,10 +159,10 @@ def run(
     options: RunOptions,
     kinds: Sequence[str] = KINDS,
     skip_reason: Callable[[str], str | None] = lambda check_id: None,
-) -> list[dict[str, object]]:
+) -> list[CheckRecord]:
     """One record per target and conformance check, over every example; the first problem
     found is the check's `fail`, an exception its `error`."""
-    records: list[dict[str, object]] = []
+    records: list[CheckRecord] = []
     if not backend.provides(d):
         return records
     for target in backend.targets():
@@ -186,7 +187,7 @@ def _run_one(
     options: RunOptions,
     target: Target,
     kind: str,
-) -> dict[str, object]:
+) -> CheckRecord:
     start = time.perf_counter()
     verdict, message, failed_at = "pass", "", None
     for i, ex in enumerate(examples):
@@ -198,10 +199,9 @@ def _run_one(
             verdict, message, failed_at = "error", f"{type(exc).__name__}: {exc}", ex
         if failed_at is not None:
             break
-    rec = _record(
-        d, backend.name, target, kind, verdict, message=message, options=options, seconds=time.perf_counter() - start
-    )
-    rec["examples"] = len(examples)
-    if failed_at is not None:
-        rec["failure"] = {"input": _input_summary(failed_at)}
-    return rec
+    failure = {"input": _input_summary(failed_at)} if failed_at is not None else None
+    seconds = time.perf_counter() - start
+    return _record(
+        d, backend.name, target, kind, verdict, message=message, options=options, seconds=seconds,
+        examples=len(examples), failure=failure,
+    )  # fmt: skip

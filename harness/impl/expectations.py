@@ -9,8 +9,11 @@ that match no check are reported, since a stale entry hides nothing and misleads
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.records import CheckRecord
 
 ACTIONS = ("skip", "xfail")
 
@@ -76,18 +79,15 @@ class Expectations:
             return None
         return f"skipped by {self.source}:{e.line}" + (f": {e.reason}" if e.reason else "")
 
-    def apply(self, records: list[dict[str, object]]) -> None:
-        """Turn expected failures into `xfail`, unexpected passes into `xpass`, in place."""
+    def apply(self, records: Sequence[CheckRecord]) -> list[CheckRecord]:
+        """The records with expected failures as `xfail`, unexpected passes as `xpass`."""
+        found = []
         for rec in records:
-            e = self._find(str(rec["id"]), "xfail")
-            if e is None or rec["verdict"] == "skip":
-                continue
-            rec["expected_failure"] = {
-                "reason": e.reason,
-                "entry": f"{self.source}:{e.line}",
-                "verdict": rec["verdict"],
-            }
-            rec["verdict"] = "xfail" if rec["verdict"] in ("fail", "error") else "xpass"
+            e = self._find(rec.id, "xfail")
+            found.append(
+                rec if e is None or rec.verdict == "skip" else rec.expected(e.reason, f"{self.source}:{e.line}")
+            )
+        return found
 
     def unmatched(self) -> list[str]:
         return [

@@ -16,6 +16,7 @@ from harness.impl.expectations import Expectations
 from harness.impl.host import LoadError
 from harness.impl.isolation import DEFAULT_TIMEOUT, InProcess, Isolated
 from harness.inputs import Example
+from harness.records import CheckRecord
 from harness.runner import RunOptions
 
 
@@ -81,9 +82,9 @@ class ImplSession:
 
     def conformance(
         self, d: Derivation | TensorOp, examples: Sequence[Example | TensorExample], options: RunOptions
-    ) -> list[dict[str, object]]:
+    ) -> list[CheckRecord]:
         kinds = [k for k in conformance.KINDS if k in options.kinds] if options.kinds else list(conformance.KINDS)
-        records: list[dict[str, object]] = []
+        records: list[CheckRecord] = []
         for b in self.backends:
             records += conformance.run(b, d, examples, options, kinds, self.expectations.skip_reason)
         return records

@@ -8,7 +8,7 @@ import json
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from harness.selftest.mutants import VARIANTS, Variant
 SPEC = "harness.selftest.mutants"
 
 
-def _detail(records: list[dict[str, object]]) -> str:
+def _detail(records: Sequence[Mapping[str, object]]) -> str:
     bad = [r for r in records if r["verdict"] in ("fail", "error")]
     if not bad:
         return ""
