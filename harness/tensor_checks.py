@@ -124,13 +124,16 @@ def _differences(backend: Backend, case: TensorCase, target: Target, u: np.ndarr
         raise ValueError("finite differences straddle a kink here; the VJP check judges it")
     op, fmt = case.op, case.fmt
     names = [i.name for i in op.differentiable]
-    sizes = [case.arrays[n].size for n in names]
     x = np.concatenate([case.arrays[n].reshape(-1) for n in names])
+    spans, start = [], 0  # each input's slice of x, found once: unpacking runs for every stencil point
+    for n in names:
+        spans.append((n, start, start + case.arrays[n].size, case.arrays[n].shape))
+        start += case.arrays[n].size
 
     def unpack(flat: np.ndarray) -> dict[str, np.ndarray]:
         arrays = dict(case.arrays)
-        for n, part in zip(names, np.split(flat, np.cumsum(sizes)[:-1]), strict=True):
-            arrays[n] = part.reshape(case.arrays[n].shape)
+        for n, lo, hi, shape in spans:
+            arrays[n] = flat[lo:hi].reshape(shape)
         return arrays
 
     home = None if op.branch is None else op.branch(case.arrays, case.params)
@@ -139,9 +142,10 @@ def _differences(backend: Backend, case: TensorCase, target: Target, u: np.ndarr
     same: list[bool] = []  # per stencil point, in the order the differences evaluate them
 
     def f(batch: np.ndarray) -> np.ndarray:
+        rows = [unpack(row) for row in batch]
         if home is not None:
-            same.extend(bool(np.array_equal(op.branch(unpack(row), case.params), home)) for row in batch)  # type: ignore[misc]
-        return np.stack([backend.forward(op, unpack(row), case.params, target) for row in batch])  # type: ignore[arg-type]
+            same.extend(bool(np.array_equal(op.branch(r, case.params), home)) for r in rows)  # type: ignore[misc]
+        return np.stack([backend.forward(op, r, case.params, target) for r in rows])  # type: ignore[arg-type]
 
     tol_out = case.tolerance("out", case.reference.forward)
 
