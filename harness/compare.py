@@ -62,6 +62,9 @@ class Measurement:
     actual: float
     tolerance: float
     nonfinite: bool
+    entry_error: float = float("nan")  # the error of the entry at `index` itself (abs_error is the largest of all)
+    entry_ulps: float = float("nan")  # that error in ULPs of the expected value; NaN where it is within
+    # its tolerance of zero, where ULPs would count spacings far finer than the computation's rounding
 
 
 def measure(
@@ -108,6 +111,8 @@ def measure(
         expected=float(expected[idx]),
         actual=float(actual[idx]),
         tolerance=float(tol[idx]),
+        entry_error=float(err[idx]),
+        entry_ulps=float(ulps[idx]) if abs(float(expected[idx])) > float(tol[idx]) else float("nan"),
         nonfinite=nonfinite,
     )
 

@@ -354,11 +354,12 @@ def nonfinite_message(op: str, g: Group, outcome: checks.Outcome) -> str:
 
 
 def failure_message(check: str, worst: compare.Measurement, of: str = "") -> str:
-    """`check`: entry [i] (of input) expected e, got a (error, ULPs; tolerance)."""
+    """`check`: entry [i] (of input) expected e, got a (that entry's error, its share of the tolerance)."""
     where = f" of {of}" if of else ""
+    ulps = f", {worst.entry_ulps:.3g} ULP" if np.isfinite(worst.entry_ulps) else ""
     return (
         f"{check}: entry {list(worst.index)}{where} expected {worst.expected:.17g}, got {worst.actual:.17g} "
-        f"(error {worst.abs_error:.3g}, {worst.ulp_error:.3g} ULP; tolerance {worst.tolerance:.3g})"
+        f"(error {worst.entry_error:.3g}{ulps}; {worst.usage:.3g} × the tolerance {worst.tolerance:.3g})"
     )
 
 

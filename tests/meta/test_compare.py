@@ -60,3 +60,19 @@ def test_kinks_accept_any_subgradient_and_record_the_choice() -> None:
     assert outside.usage > 1.0 and outside.index == (0,)
     chosen = compare.chosen_subgradients(d, x, c, np.array([0.2, -0.1, 1.0]))
     assert chosen == {"leaky_relu'(0)": [0.1]}
+
+
+def test_a_failure_message_gives_the_error_of_the_entry_it_names() -> None:
+    """Not the largest error of any entry: the named entry's own, and no ULP count for a value near zero."""
+    from harness.dtypes import get_format
+    from harness.runner import failure_message
+
+    fmt = get_format("float64")
+    expected = np.array([1.0, 0.0, 1e-300])
+    actual = np.array([1.0 + 1e-9, 2e-11, 1e-300])
+    tol = np.array([1e-8, 1e-12, 1e-8])  # entry 1 uses most of its tolerance, entry 0 has the largest error
+    m = compare.measure(actual, expected, tol, fmt)
+    message = failure_message("op vjp", m)
+    assert m.index == (1,) and "error 2e-11;" in message and "ULP" not in message
+    big = compare.measure(np.array([2.0]), np.array([1.0]), np.array([1e-3]), fmt)
+    assert "ULP" in failure_message("op vjp", big)

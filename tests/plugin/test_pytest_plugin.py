@@ -85,7 +85,7 @@ settings.load_profile("no-shrink")
             "*input (region typical):*",
             "*z = *",
             "*worst entry [[]*]: expected *, actual *",
-            "*ULP; tolerance *",
+            "* × the tolerance * at that entry",
             "*tolerance: rho*u*",
         ]
     )
