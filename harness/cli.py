@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -244,8 +246,19 @@ def _report(
     return data
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a run like Ctrl-C: workers are ended and the report keeps what was gathered."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     _small_tensor_threads()
+    _stop_on_sigterm()
     try:
         expectations = read_expectations(args.expectations)
     except ExpectationsError as exc:
@@ -329,14 +342,16 @@ def _print_summary(data: dict[str, object], path: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    directory = args.out if args.out is not None else args.json.parent
-    if not directory.is_dir():
-        raise UsageError(f"output folder {str(directory)!r} does not exist")
+    directory = _report_dir(args.out if args.out is not None else args.json.parent)
     try:
         data = report_schema.load(args.json)
     except report_schema.ReportError as exc:
         raise UsageError(f"{args.json}: {exc}") from None
-    for path in outputs.write_views(data, directory):
+    try:
+        written = outputs.write_views(data, directory)
+    except (ValueError, OverflowError, RecursionError) as exc:  # valid by the schema, still not drawable
+        raise UsageError(f"{args.json}: cannot render it: {type(exc).__name__}: {exc}") from None
+    for path in written:
         print(path)
     return 0
 

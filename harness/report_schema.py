@@ -69,8 +69,15 @@ def load(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{str(path)!r} is not UTF-8 text (byte {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportError(f"{str(path)!r} is not JSON: {exc}") from None
-    return validate(data)
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting 10^5 deep
+        raise ReportError(f"{str(path)!r} is not a report gradproof can read: {type(exc).__name__}") from None
+    try:
+        return validate(data)
+    except RecursionError:
+        raise ReportError(f"{str(path)!r} is nested too deeply to be a report") from None

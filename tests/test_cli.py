@@ -246,3 +246,17 @@ def test_an_interrupted_run_is_not_green_in_junit() -> None:
 
     xml = junit.render({"checks": [], "seconds": 1.0, "interrupted": True})
     assert 'errors="1"' in xml and "the run was interrupted" in xml
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "is not a report gradproof can read: RecursionError"),
+        (b'{"schema": ' + b"9" * 5000 + b"}", "is not a report gradproof can read: ValueError"),
+        (b'{"a": "\xff\xfe"}', "is not UTF-8 text"),
+    ],
+)
+def test_report_on_a_hostile_json_is_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "report.json").write_bytes(content)
+    with pytest.raises(cli.UsageError, match=message):
+        cli.cmd_report(cli._parser().parse_args(["report", str(tmp_path / "report.json")]))

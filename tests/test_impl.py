@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -264,3 +267,13 @@ def test_numpy_error_state_set_by_an_implementation_behaves_the_same_in_process(
         verdicts.append({c["id"]: c["verdict"] for c in report["checks"]})  # type: ignore[union-attr]
     assert verdicts[0] == verdicts[1]
     assert np.geterr() == host, "the host's own error state is untouched"
+
+
+def test_processes_an_implementation_starts_end_with_the_run(tmp_path: Path) -> None:
+    """Otherwise `gradproof verify ... | cat` waits for them, and they outlive the run."""
+    command = [sys.executable, "-m", "harness", "verify", "--impl", str(IMPLS / "spawner.py"), "--only", "sigmoid"]
+    command += ["--quiet", "--profile", "quick", "--check", "forward", "--report-dir", str(tmp_path)]
+    start = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - start < 45, "the child's hold on stdout was not released"

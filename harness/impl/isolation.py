@@ -8,6 +8,7 @@ worker has to be replaced after a crash or a timeout.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import signal
 import traceback
@@ -37,6 +38,7 @@ class ImplementationError(Exception):
 
 def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash here needs no core dump, and writing one is slow
+    os.setpgid(0, 0)  # its own process group: whatever the implementation starts is ended with it
     try:
         host = Host(spec, catalog)
     except LoadError as exc:
@@ -173,8 +175,13 @@ class Isolated:
         return self._checked(wire.raw, payload, f"in {op} {method}")
 
     def _kill(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
-            self._proc.kill()
+        if self._proc is not None:
+            try:  # the worker and every process the implementation started, which may hold our stdout
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass  # the group was not made yet (killed at once) or is gone
+            if self._proc.is_alive():
+                self._proc.kill()
             self._proc.join(5)
         if self._conn is not None:
             self._conn.close()
