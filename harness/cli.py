@@ -18,7 +18,18 @@ from typing import Any, NoReturn
 from derivations import CATALOG, CLAIMS, TENSOR_OPS
 from derivations.model import Claim, Derivation, Source
 from derivations.tensor_model import TensorOp
-from harness import checks, claims, declared_ops, given_inputs, listing, outputs, pipeline, report, report_schema
+from harness import (
+    checks,
+    claims,
+    console,
+    declared_ops,
+    given_inputs,
+    listing,
+    outputs,
+    pipeline,
+    report,
+    report_schema,
+)
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.backends.base import Backend
 from harness.dtypes import FORMATS
@@ -274,7 +285,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         only = only if narrowed else tuple(n for n in only if n in session.ops())
     built_in = [BACKENDS[n]() for n in _names(args.backend, NAMES, "backend") or NAMES if n in BACKENDS]
     backends: list[Backend] = list(session.backends) if session else built_in
-    progress, start = _progress(args.quiet), time.perf_counter()
+    progress, start = console.progress(args.quiet), time.perf_counter()
     try:
         run = pipeline.Pipeline(backends, options, expectations=expectations, on_progress=progress[1])
         got = _gather(run, pipeline.plan(only, given, catalog), claim_names, options.seed, progress)
@@ -282,7 +293,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if session is not None:
             session.close()
     data = _report(got, options, time.perf_counter() - start, session, expectations)
-    _print_summary(data, outputs.write_all(data, directory)[0])
+    console.say_what_is_replaced(directory, data)
+    console.print_summary(data, outputs.write_all(data, directory)[0])
     if got.interrupted:
         print(f"gradproof: interrupted after {len(got.derivations)} of {len(only)} derivations", file=sys.stderr)
         return 130
@@ -295,50 +307,6 @@ def _catalog_sources() -> list[tuple[str, Source]]:
     """Everything that cites CLAIMS.md: derivations, claims and, where present, the tensor ops."""
     entries: list[Derivation | Claim | TensorOp] = [*CATALOG.values(), *CLAIMS.values(), *TENSOR_OPS.values()]
     return [(e.name, e.source) for e in entries]
-
-
-def _progress(quiet: bool) -> tuple[Callable[[str], None], Callable[[str], None]]:
-    """`say` prints a finished line; `live` shows where a long run is: one rewritten line on
-    a terminal, nothing elsewhere, so that logs keep only the finished lines."""
-    if quiet:
-        return (lambda line: None), (lambda line: None)
-    tty = sys.stderr.isatty()
-    clear = "\r\033[K" if tty else ""
-
-    def say(line: str) -> None:
-        print(clear + line, file=sys.stderr, flush=True)
-
-    def live(line: str) -> None:
-        if tty:
-            print(clear + line[:150], end="", file=sys.stderr, flush=True)
-
-    return say, live
-
-
-def _print_summary(data: dict[str, object], path: Path) -> None:
-    s = data["summary"]
-    assert isinstance(s, dict)
-    for rec in data["checks"]:  # type: ignore[attr-defined]
-        if rec["verdict"] in ("fail", "error"):
-            print(f"{rec['verdict'].upper()} {rec['id']}: {rec['message']}")
-            print(f"  reproduce: {rec['reproduce']}")
-    for d in data["derivations"]:  # type: ignore[attr-defined]
-        if d["symbolic"]["status"] == "refuted":
-            print(f"REFUTED {d['name']}: {d['symbolic']['detail']}; corrected: {d['symbolic']['corrected']}")
-    for c in data.get("claims", []):  # type: ignore[attr-defined]
-        if c["verdict"] == "refuted":
-            print(f"REFUTED {c['name']}: {c['detail']}; corrected: {c['corrected']}")
-        elif c["verdict"] == "error":
-            print(f"ERROR claim {c['name']}: {c['detail']}")
-    if data.get("claims_summary"):
-        print("claims: " + ", ".join(f"{n} {v}" for v, n in data["claims_summary"].items()))  # type: ignore[attr-defined]
-    for rec in data["checks"]:  # type: ignore[attr-defined]
-        if rec["verdict"] == "xpass":
-            print(f"XPASS {rec['id']}: expected to fail ({rec['expected_failure']['reason']}) but passed")
-    counts = f"{s['pass']} passed, {s['fail']} failed, {s['error']} errors, {s['skip']} skipped"
-    if s.get("xfail") or s.get("xpass"):
-        counts += f", {s['xfail']} expected failures, {s['xpass']} unexpected passes"
-    print(f"{counts} in {data['seconds']} s; report: {path}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:

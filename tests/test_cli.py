@@ -260,3 +260,21 @@ def test_report_on_a_hostile_json_is_one_line(tmp_path: Path, content: bytes, me
     (tmp_path / "report.json").write_bytes(content)
     with pytest.raises(cli.UsageError, match=message):
         cli.cmd_report(cli._parser().parse_args(["report", str(tmp_path / "report.json")]))
+
+
+def test_a_narrower_run_over_a_fuller_report_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "verify",
+        "--quiet",
+        "--no-claims",
+        "--profile",
+        "quick",
+        "--backend",
+        "numpy",
+        "--report-dir",
+        str(tmp_path),
+    ]
+    cli.main([*args, "--only", "sigmoid,tanh", "--check", "forward"])
+    assert "replacing" not in capsys.readouterr().err
+    cli.main([*args, "--only", "sigmoid", "--check", "forward"])
+    assert "which covered 2 ops and claims, with this run's 1 (1 no longer in it)" in capsys.readouterr().err

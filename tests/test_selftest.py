@@ -40,11 +40,20 @@ def test_selftest_rows_for_one_op(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "relu-inplace" in out and "gradcheck" in out
 
 
+def test_selftest_writes_the_views_from_its_report(tmp_path: Path) -> None:
+    """index.html and junit.xml stay in step with report.json: no page from an earlier run."""
+    (tmp_path / "index.html").write_text("stale")
+    _selftest(tmp_path, "--only", "relu")
+    assert "relu" in (tmp_path / "index.html").read_text() and (tmp_path / "junit.xml").exists()
+
+
 def test_selftest_keeps_the_verify_report(tmp_path: Path) -> None:
-    (tmp_path / "report.json").write_text(json.dumps({"schema": "x", "checks": [1]}))
+    verify = ["verify", "--quiet", "--no-claims", "--only", "sigmoid", "--backend", "numpy", "--check", "forward"]
+    cli.main([*verify, "--profile", "quick", "--report-dir", str(tmp_path)])
+    checks = json.loads((tmp_path / "report.json").read_text())["checks"]
     _selftest(tmp_path, "--only", "tanh-no-square", "--in-process")
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["checks"] == [1] and data["selftest"][0]["mutant"] == "tanh-no-square"
+    assert data["checks"] == checks and data["selftest"][0]["mutant"] == "tanh-no-square"
 
 
 @pytest.mark.thorough

@@ -4,7 +4,6 @@ checks and the conformance checks), gradcheck alongside, and prints the detectio
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import defaultdict
@@ -13,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from derivations import CATALOG, TENSOR_OPS, TensorOp
-from harness import checks, report
+from harness import checks, outputs, report, report_schema
 from harness.impl import conformance, isolation
 from harness.impl.session import load
 from harness.pipeline import Pipeline, draw
@@ -109,14 +108,13 @@ def totals(rows: Sequence[dict[str, object]]) -> dict[str, int]:
 
 def write(rows: list[dict[str, object]], directory: Path, *, seed: int, seconds: float) -> Path:
     """Into report.json under "selftest", keeping whatever a verify run wrote there."""
-    path = directory / "report.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = report_schema.load(directory / "report.json")
+    except report_schema.ReportError:  # none there, or not one of ours: the selftest's own report
         data = report.build([], [], seed=seed, profile="quick", seconds=0.0)
     data["selftest"] = rows
     data["selftest_summary"] = {**totals(rows), "seed": seed, "seconds": round(seconds, 2)}
-    return report.write_json(data, directory)
+    return outputs.write_all(data, directory)[0]  # index.html and junit.xml in step with the JSON
 
 
 def main(args: argparse.Namespace) -> int:
