@@ -268,7 +268,6 @@ def _stop_on_sigterm() -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    _small_tensor_threads()
     _stop_on_sigterm()
     try:
         expectations = read_expectations(args.expectations)
@@ -283,8 +282,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if session is not None:
         options = replace(options, selects=session.selects())
         only = only if narrowed else tuple(n for n in only if n in session.ops())
-    built_in = [BACKENDS[n]() for n in _names(args.backend, NAMES, "backend") or NAMES if n in BACKENDS]
-    backends: list[Backend] = list(session.backends) if session else built_in
+    _small_tensor_threads()  # after every usage check: importing torch takes seconds
+    chosen = _names(args.backend, NAMES, "backend") or NAMES
+    backends: list[Backend] = list(session.backends) if session else [BACKENDS[n]() for n in chosen if n in BACKENDS]
     progress, start = console.progress(args.quiet), time.perf_counter()
     try:
         run = pipeline.Pipeline(backends, options, expectations=expectations, on_progress=progress[1])
@@ -295,8 +295,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     data = _report(got, options, time.perf_counter() - start, session, expectations)
     console.say_what_is_replaced(directory, data)
     console.print_summary(data, outputs.write_all(data, directory)[0])
+    return _status(got, data, len(only), session)
+
+
+def _status(got: _Gathered, data: dict[str, object], planned: int, session: ImplSession | None) -> int:
+    """130 interrupted, 1 a check failed or errored (or a claim could not be judged, or an
+    implementation could not be loaded), 0 otherwise."""
     if got.interrupted:
-        print(f"gradproof: interrupted after {len(got.derivations)} of {len(only)} derivations", file=sys.stderr)
+        print(f"gradproof: interrupted after {len(got.derivations)} of {planned} derivations", file=sys.stderr)
         return 130
     claim_errors = any(c["verdict"] == "error" for c in got.claims)
     failed = data["summary"]["fail"] or data["summary"]["error"]  # type: ignore[index]
