@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
+from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 from derivations.windows import out_size, pair, scatter, windows
 
 
@@ -55,13 +55,13 @@ def _floats(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 CONV_REGIONS = ("typical", "uneven-stride-padding", "one-by-one", "batch-nonsquare")
 
 
-def conv_strategy(region: str) -> st.SearchStrategy[TensorExample]:
+def conv_strategy(region: str) -> st.SearchStrategy[Example]:
     """typical: stride 1-2, padding 0-1; uneven-stride-padding: stride >= 2, padding >= 1, a
     non-square kernel, and (H + 2p - kh) not divisible by the stride on at least one axis;
     one-by-one: a 1x1 kernel changing the channel count (E4); batch-nonsquare: B > 1, H != W."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> TensorExample:
+    def build(draw: st.DrawFn) -> Example:
         bsz = 2 if region == "batch-nonsquare" else 1  # the exact reference runs once per entry: keep x small
         chans = draw(st.integers(2, 3) if region == "one-by-one" else st.integers(1, 2))
         outs = draw(st.integers(1, 3).filter(lambda o: region != "one-by-one" or o != chans))
@@ -98,7 +98,7 @@ def conv_strategy(region: str) -> st.SearchStrategy[TensorExample]:
             ("padding>=1", max(padding) >= 1),
             ("stride-not-dividing", uneven),
         )
-        return TensorExample(arrays, params, region, tuple(t for t, on in flags if on))
+        return Example(arrays, params, region, tuple(t for t, on in flags if on))
 
     return build()
 

@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 from derivations import magnitudes
 from derivations.elementary import FLOAT, MP, to_mp
 from derivations.model import Input, Interval, Source
-from derivations.tensor_model import Arrays, Params, TensorExample, TensorOp
+from derivations.tensor_model import Arrays, Example, Params, TensorOp
 
 # The magnitudes count every rounding of the declared program once; an implementation computing the
 # same quantity another stable way, or a library function a few ULPs off, stays within this many times.
@@ -56,11 +56,11 @@ class Declaration:
             raise DeclarationError(f"{self.name}: input {name!r} has no values in region {region!r}")
         return lo, hi
 
-    def strategy(self, region: str) -> st.SearchStrategy[TensorExample]:
+    def strategy(self, region: str) -> st.SearchStrategy[Example]:
         names = sorted({d for shape in self.shapes.values() for d in shape if isinstance(d, str)})
 
         @st.composite
-        def draw(data: st.DrawFn) -> TensorExample:
+        def draw(data: st.DrawFn) -> Example:
             size = {d: data(st.integers(*self.dims.get(d, DEFAULT_DIMS))) for d in names}
             arrays = {}
             for name, shape in self.shapes.items():
@@ -68,7 +68,7 @@ class Declaration:
                 dims = tuple(size[d] if isinstance(d, str) else d for d in shape)
                 values = st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
                 arrays[name] = data(hnp.arrays(np.float64, dims, elements=values))
-            return TensorExample(arrays, dict(self.params), region)
+            return Example(arrays, dict(self.params), region)
 
         return draw()
 

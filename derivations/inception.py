@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from derivations.conv import conv_bound, conv_forward, conv_roundings
 from derivations.model import Input, Source
 from derivations.pooling import avg_pool_forward, avg_pool_stated, pool_roundings
-from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
+from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 
 SAME = {"stride": (1, 1), "padding": (0, 0)}
 SAME3 = {"stride": (1, 1), "padding": (1, 1)}
@@ -72,12 +72,12 @@ def _floats(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(np.float64, shape, elements=st.floats(-3.0, 3.0, allow_subnormal=False))
 
 
-def inception_strategy(region: str) -> st.SearchStrategy[TensorExample]:
+def inception_strategy(region: str) -> st.SearchStrategy[Example]:
     """B 1-2, one input channel, H and W 2-3, 1-2 output channels per branch. Small: the exact reference
     runs the whole block once per input entry."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> TensorExample:
+    def build(draw: st.DrawFn) -> Example:
         bsz = 2 if region == "batch-nonsquare" else draw(st.integers(1, 2))
         chans = 1
         h = draw(st.integers(2, 3))
@@ -93,7 +93,7 @@ def inception_strategy(region: str) -> st.SearchStrategy[TensorExample]:
             "bp": draw(_floats((op,))),
         }
         tags = tuple(t for t, on in (("batch>1", bsz > 1), ("non-square", h != w)) if on)
-        return TensorExample(arrays, {}, region, tags)
+        return Example(arrays, {}, region, tags)
 
     return build()
 

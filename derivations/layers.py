@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from derivations.elementary import FLOAT
 from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
+from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 
 ALPHA = 0.1  # the leaky slope the notes' plots use
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -132,12 +132,12 @@ def _floats(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[np.ndarra
     return hnp.arrays(np.float64, shape, elements=st.floats(-bound, bound, allow_subnormal=False))
 
 
-def layer_strategy(region: str) -> st.SearchStrategy[TensorExample]:
+def layer_strategy(region: str) -> st.SearchStrategy[Example]:
     """typical: |entries| <= 3; saturated: weights up to 30 (sigmoid and tanh deep in their
     flat tails); batch-nonsquare: B > 1 and n_out != n_in always."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> TensorExample:
+    def build(draw: st.DrawFn) -> Example:
         batch = draw(st.integers(2, 4) if region == "batch-nonsquare" else st.integers(1, 4))
         n_in = draw(st.integers(1, 5))
         n_out = draw(st.integers(1, 5).filter(lambda n: region != "batch-nonsquare" or n != n_in))
@@ -149,7 +149,7 @@ def layer_strategy(region: str) -> st.SearchStrategy[TensorExample]:
             "b": draw(_floats((n_out,), 3.0)),
         }
         tags = tuple(t for t, on in (("batch>1", batch > 1), ("non-square", n_in != n_out)) if on)
-        return TensorExample(arrays, {"g": act}, region, tags)
+        return Example(arrays, {"g": act}, region, tags)
 
     return build()
 

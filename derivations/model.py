@@ -87,6 +87,17 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Example:
+    """One concrete input of any op: float64 arrays by input name, parameter values, the named region
+    it was drawn from and its shape tags (batch > 1, non-square, ...)."""
+
+    arrays: dict[str, Any]
+    params: dict[str, Any]
+    region: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Kink:
     """A non-differentiable point of an elementwise op and its subgradient set [lo, hi].
 

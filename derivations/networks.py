@@ -23,7 +23,7 @@ from derivations.elementary import FLOAT
 from derivations.kinks import judge_kinks
 from derivations.layers import ACTIVATIONS, ALPHA, G2_MAX, g, g_prime
 from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
+from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 
 DEPTHS = (1, 2, 3, 4)
 PROVED_DEPTH = 3  # SymPy proves the recursion up to here (3 s at depth 3, width 2)
@@ -204,14 +204,14 @@ def _off_kinks(arrays: Arrays, act: str, allow_last: bool) -> bool:
     return True
 
 
-def chain_strategy(depth: int, region: str) -> st.SearchStrategy[TensorExample]:
+def chain_strategy(depth: int, region: str) -> st.SearchStrategy[Example]:
     """typical: |entries| <= 2; saturated: sigmoid or tanh with weights up to 30; batch-nonsquare:
     B > 1 and every w non-square; kink: ReLU or leaky ReLU with some last-layer pre-activations
     exactly 0 (a zero row of w^L with a zero bias, or a grid input that lands on 0), hidden layers
     off the kink."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> TensorExample:
+    def build(draw: st.DrawFn) -> Example:
         nonsquare = region == "batch-nonsquare"
         batch = draw(st.integers(2, 3) if nonsquare else st.integers(1, 3))
         widths = [draw(st.integers(1, 3))]
@@ -244,7 +244,7 @@ def chain_strategy(depth: int, region: str) -> st.SearchStrategy[TensorExample]:
             )
             if on
         )
-        return TensorExample(arrays, {"g": act}, region, tags)
+        return Example(arrays, {"g": act}, region, tags)
 
     return build()
 

@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 
 from derivations.elementary import FLOAT
 from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
+from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 
 
 def _weights(arrays: Arrays) -> Any:
@@ -62,12 +62,12 @@ def perceptron_roundings(arrays: Arrays, params: Params) -> float:
 
 
 def perceptron_strategy(multi: bool) -> Any:
-    def strategy(region: str) -> st.SearchStrategy[TensorExample]:
+    def strategy(region: str) -> st.SearchStrategy[Example]:
         """typical: |x|, |w| <= 3, t in [0, 1]; saturated: |w| up to 30 (O within e^-30 of 0 or 1);
         non-square (multi-output): m != n."""
 
         @st.composite
-        def build(draw: st.DrawFn) -> TensorExample:
+        def build(draw: st.DrawFn) -> Example:
             n = draw(st.integers(1, 5))
             m = draw(st.integers(1, 4).filter(lambda k: region != "non-square" or k != n)) if multi else 1
             w_bound = 30.0 if region == "saturated" else 3.0
@@ -77,7 +77,7 @@ def perceptron_strategy(multi: bool) -> Any:
             w = draw(hnp.arrays(np.float64, w_shape, elements=st.floats(-w_bound, w_bound, **f32)))  # type: ignore[arg-type]
             t = draw(hnp.arrays(np.float64, (m,), elements=st.floats(0, 1, **f32)))  # type: ignore[arg-type]
             tags = ("non-square",) if multi and m != n else ()
-            return TensorExample({"x": x, "w": w, "t": t}, {}, region, tags)
+            return Example({"x": x, "w": w, "t": t}, {}, region, tags)
 
         return build()
 

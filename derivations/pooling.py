@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
+from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 from derivations.ties import routing_ok
 from derivations.windows import out_size, pair, scatter, window_index, windows
 
@@ -125,13 +125,13 @@ def _floats(shape: tuple[int, ...], ties: bool) -> st.SearchStrategy[np.ndarray]
     return hnp.arrays(np.float64, shape, elements=st.floats(-3.0, 3.0, allow_subnormal=False))
 
 
-def pool_strategy(region: str) -> st.SearchStrategy[TensorExample]:
+def pool_strategy(region: str) -> st.SearchStrategy[Example]:
     """typical: windows 1-3, stride 1-3, padding up to half the window; ties: small integers;
     uneven-stride-padding: stride >= 2, padding >= 1, (H + 2p - k) not a multiple of the
     stride; batch-nonsquare: B > 1 and H != W. Kernel 2 stride 2 is drawn in every region."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> TensorExample:
+    def build(draw: st.DrawFn) -> Example:
         bsz = 2 if region == "batch-nonsquare" else 1  # the exact reference runs once per entry: keep x small
         chans = draw(st.integers(1, 2))
         if draw(st.booleans()):
@@ -163,7 +163,7 @@ def pool_strategy(region: str) -> st.SearchStrategy[TensorExample]:
             ("overlapping", any(s < k for s, k in zip(stride, kernel, strict=True))),
             ("one-window", sizes == (1, 1)),
         )
-        return TensorExample({"x": x}, params, region, tuple(t for t, on in flags if on))
+        return Example({"x": x}, params, region, tuple(t for t, on in flags if on))
 
     return build()
 

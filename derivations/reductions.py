@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Params, TensorExample, TensorForward, TensorOp
+from derivations.tensor_model import Arrays, Example, Params, TensorForward, TensorOp
 
 SOURCE = Source(
     seed="001",
@@ -50,15 +50,15 @@ def _shape(draw: st.DrawFn) -> tuple[int, ...]:
     return tuple(draw(st.integers(1, limit)) for _ in range(rank))
 
 
-def stat_strategy(name: str) -> Callable[[str], st.SearchStrategy[TensorExample]]:
+def stat_strategy(name: str) -> Callable[[str], st.SearchStrategy[Example]]:
     """typical: entries in [-3, 3]; ties: small integers (repeated maxima, k-th values);
     zeros: whole slices of zeros and zero entries (the norms' kinks); tiny (2-norm only):
     entries scaled by 2^-80 or 2^-540, whose squares underflow in float32 or float64. Rank,
     dim, keepdim and k are drawn at random in every region."""
 
-    def strategy(region: str) -> st.SearchStrategy[TensorExample]:
+    def strategy(region: str) -> st.SearchStrategy[Example]:
         @st.composite
-        def build(draw: st.DrawFn) -> TensorExample:
+        def build(draw: st.DrawFn) -> Example:
             shape = _shape(draw)
             dim = draw(st.integers(-len(shape), len(shape) - 1))
             if region == "ties":
@@ -84,7 +84,7 @@ def stat_strategy(name: str) -> Callable[[str], st.SearchStrategy[TensorExample]
                 ("dim<0", dim < 0),
                 ("tied-values", len(np.unique(x)) < x.size),
             )
-            return TensorExample({"x": np.ascontiguousarray(x)}, params, region, tuple(t for t, on in flags if on))
+            return Example({"x": np.ascontiguousarray(x)}, params, region, tuple(t for t, on in flags if on))
 
         return build()
 

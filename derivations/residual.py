@@ -25,7 +25,7 @@ from derivations.depth_experiment import depth_experiment
 from derivations.kinks import judge_kinks
 from derivations.model import Input, Source
 from derivations.networks import SIGN_MARGIN
-from derivations.tensor_model import Arrays, Elementary, Params, TensorExample, TensorOp
+from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 
 SOURCE_QUOTE = "resnet:y=relu(f(x)+x); ∂σ/∂f·(∂f/∂x+1)"
 
@@ -235,12 +235,12 @@ def _kinks_ok(pre: list[tuple[np.ndarray, np.ndarray]], allow_exact: bool) -> bo
     return True
 
 
-def linear_strategy(region: str) -> st.SearchStrategy[TensorExample]:
+def linear_strategy(region: str) -> st.SearchStrategy[Example]:
     """typical: |entries| <= 2; batch-nonsquare: B > 1 and B != n (w is square by construction);
     kink: multiples of 1/2, so some f(x) + x are exactly 0."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> TensorExample:
+    def build(draw: st.DrawFn) -> Example:
         n = draw(st.integers(1, 4))
         batch = draw(st.integers(2, 4).filter(lambda k: k != n) if region == "batch-nonsquare" else st.integers(1, 3))
         coarse = region == "kink"
@@ -253,18 +253,18 @@ def linear_strategy(region: str) -> st.SearchStrategy[TensorExample]:
         mag = np.abs(arrays["x"]) @ np.abs(arrays["w"]).T + np.abs(arrays["b"]) + np.abs(arrays["x"])
         assume(_kinks_ok([(z, mag)], allow_exact=coarse))
         tags = ("batch>1",) if batch > 1 else ()
-        return TensorExample(arrays, {}, region, tags)
+        return Example(arrays, {}, region, tags)
 
     return build()
 
 
-def block_strategy(region: str) -> st.SearchStrategy[TensorExample]:
+def block_strategy(region: str) -> st.SearchStrategy[Example]:
     """Small blocks (the exact reference runs one 80-digit forward per entry): C in 1..2 and
     (N, H, W) one of (1, 2..3, 2..3), (2, 2, 2). typical: |entries| <= 1; kink: multiples of 1/2,
     so some conv1 outputs and some x + conv2 outputs are exactly 0."""
 
     @st.composite
-    def build(draw: st.DrawFn) -> TensorExample:
+    def build(draw: st.DrawFn) -> Example:
         c = draw(st.integers(1, 2))
         n, h, w = draw(st.sampled_from([(1, 2, 2), (1, 2, 3), (1, 3, 2), (1, 3, 3), (2, 2, 2)]))
         coarse = region == "kink"
@@ -278,7 +278,7 @@ def block_strategy(region: str) -> st.SearchStrategy[TensorExample]:
         z_mag = bound["out"]
         assume(_kinks_ok([(pre, h_mag), (z, z_mag)], allow_exact=coarse))
         tags = tuple(t for t, on in (("batch>1", n > 1), ("non-square", h != w)) if on)
-        return TensorExample(arrays, {}, region, tags)
+        return Example(arrays, {}, region, tags)
 
     return build()
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 from hypothesis import strategies as st
 
-from derivations.model import Input, Source
+from derivations.model import Example, Input, Source
 
 Arrays = Mapping[str, np.ndarray]
 Params = Mapping[str, Any]
@@ -37,16 +37,6 @@ class Elementary(Protocol):
     def sigmoid(self, x: Any) -> Any: ...
 
 
-@dataclass(frozen=True)
-class TensorExample:
-    """One concrete input of a tensor op: float64 arrays, parameters, the region and tags."""
-
-    arrays: dict[str, np.ndarray]
-    params: dict[str, Any]
-    region: str
-    tags: tuple[str, ...] = ()
-
-
 # forward(m, arrays, params) -> the output array, the notes' formula as written.
 TensorForward = Callable[[Elementary, Arrays, Params], np.ndarray]
 # stated(m, arrays, params, cotangent) -> {input name: gradient}, the notes' gradient formulas.
@@ -65,7 +55,7 @@ Branch = Callable[[Arrays, Params], np.ndarray]
 # subgradient_ok(arrays, params, cotangent, gradients, rtol) -> the convention picked, or None.
 SubgradientRule = Callable[[Arrays, Params, np.ndarray, Mapping[str, np.ndarray], float], "str | None"]
 # strategy(region) -> hypothesis strategy of examples in that region.
-TensorStrategy = Callable[[str], "st.SearchStrategy[TensorExample]"]
+TensorStrategy = Callable[[str], "st.SearchStrategy[Example]"]
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ import numpy as np
 
 from derivations.elementary import FLOAT
 from derivations.model import Derivation
-from derivations.tensor_model import TensorExample, TensorOp
-from harness.inputs import Example
+from derivations.tensor_model import Example, TensorOp
 
 
 def parse_array(text: str) -> np.ndarray:
@@ -60,7 +59,7 @@ def _literal(text: str) -> Any:
         return text  # a bare word: g=relu
 
 
-def _tensor_example(op: TensorOp, arrays: dict[str, np.ndarray], params: Sequence[str]) -> TensorExample:
+def _tensor_example(op: TensorOp, arrays: dict[str, np.ndarray], params: Sequence[str]) -> Example:
     given = {name: _literal(value) for name, _, value in (p.partition("=") for p in params)}
     unknown = sorted(set(given) - set(op.params_doc))
     missing = [p for p in op.params_doc if p not in given]
@@ -74,7 +73,7 @@ def _tensor_example(op: TensorOp, arrays: dict[str, np.ndarray], params: Sequenc
         op.forward(FLOAT, arrays, given)
     except Exception as exc:  # shapes that do not fit each other or the parameters
         raise ValueError(f"{op.name} cannot be evaluated there: {type(exc).__name__}: {exc}") from None
-    return TensorExample(arrays, given, "user", ())
+    return Example(arrays, given, "user", ())
 
 
 def _example(d: Derivation, arrays: dict[str, np.ndarray], params: Sequence[str]) -> Example:
@@ -94,7 +93,7 @@ def _example(d: Derivation, arrays: dict[str, np.ndarray], params: Sequence[str]
     return Example(arrays, parsed, "user", ())
 
 
-def given(op: Derivation | TensorOp, at: Sequence[str], params: Sequence[str]) -> Example | TensorExample:
+def given(op: Derivation | TensorOp, at: Sequence[str], params: Sequence[str]) -> Example:
     """The user's input for `op`, checked against its inputs, parameters and domain."""
     arrays = _arrays(op, at)
     return _tensor_example(op, arrays, params) if isinstance(op, TensorOp) else _example(op, arrays, params)

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Derivation, Interval, Param, Region, Simplex
+from derivations.model import Derivation, Example, Interval, Param, Region, Simplex
 
 # Every derivation also visits this shape region: batch > 1 with a non-square (B, n) layout.
 BATCHED = Region("batch-nonsquare")
 MAX_SIDE = 6
-
-
-@dataclass(frozen=True)
-class Example:
-    """One concrete input: float64 arrays, parameter values, the region and shape tags."""
-
-    arrays: dict[str, np.ndarray]
-    params: dict[str, float]
-    region: str
-    tags: tuple[str, ...]
 
 
 def regions_of(d: Derivation) -> tuple[Region, ...]:

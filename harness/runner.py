@@ -13,13 +13,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from derivations.model import Derivation
-from derivations.tensor_model import TensorExample, TensorOp
+from derivations.tensor_model import Example, TensorOp
 from harness import catalog_plots, checks, compare, exact, finite_diff, formulas, symbolic
 from harness.backends.base import Backend, Target
 from harness.backends.exact_backend import ExactBackend
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.dtypes import get_format
-from harness.inputs import Example, draw_examples, inputs_for, regions_of
+from harness.inputs import draw_examples, inputs_for, regions_of
 from harness.records import CheckRecord
 
 PROFILES = {"quick": 2, "default": 6, "thorough": 40}  # examples per region
@@ -46,7 +46,7 @@ class Accumulator:
         for key, values in outcome.conventions.items():
             self.conventions.setdefault(key, set()).update(values)
 
-    def fields(self, verdict: str, examples: Sequence[Example | TensorExample]) -> dict[str, Any]:
+    def fields(self, verdict: str, examples: Sequence[Example]) -> dict[str, Any]:
         """The record's measured fields, with the failing input when the verdict is fail or error."""
         m = self.worst
         assert m is not None
@@ -121,7 +121,7 @@ def _shortened(message: str) -> str:
     return f"{message[: MESSAGE_CHARS // 2]} [... {cut} characters cut ...] {message[-MESSAGE_CHARS // 2 :]}"
 
 
-def _input_summary(ex: Example | TensorExample) -> dict[str, object]:
+def _input_summary(ex: Example) -> dict[str, object]:
     return {"arrays": {k: v.tolist() for k, v in ex.arrays.items()}, "params": ex.params, "region": ex.region}
 
 
@@ -140,7 +140,7 @@ def _record(
     acc: Accumulator | None = None,
     message: str = "",
     tolerance_model: str = "",
-    drawn: Sequence[Example | TensorExample] = (),
+    drawn: Sequence[Example] = (),
     options: RunOptions,
     seconds: float = 0.0,
     **given: Any,
@@ -280,7 +280,7 @@ class GroupRun:
 
     d: Derivation | TensorOp
     group: Group
-    examples: Sequence[Example | TensorExample]
+    examples: Sequence[Example]
     options: RunOptions
     model: Callable[[Accumulator], str]  # the tolerance in words (the scalar one names the worst example's rows)
     acc: Accumulator = field(default_factory=Accumulator)

@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 
 from derivations.elementary import FLOAT, MP, to_mp
-from derivations.tensor_model import TensorExample, TensorOp
+from derivations.tensor_model import Example, TensorOp
 from harness import symbolic, tensor_checks
 from harness.backends.base import Backend, Target
 from harness.backends.finite_differences import FiniteDifferenceBackend
@@ -26,15 +26,15 @@ STATED_DIGITS = 30
 PROOF_SECONDS = 10.0  # a SymPy proof that takes longer falls back to the 80-digit check
 
 
-def examples_for(op: TensorOp, options: RunOptions) -> list[TensorExample]:
+def examples_for(op: TensorOp, options: RunOptions) -> list[Example]:
     count = PROFILES[options.profile]
-    found: list[TensorExample] = []
+    found: list[Example] = []
     for region in op.regions:
         found += draw_examples(op.strategy(region), count, _seed(options.seed, op.name, region))  # type: ignore[arg-type]
     return found
 
 
-def exact_case(op: TensorOp, ex: TensorExample, dtype: str, seed: int) -> tensor_checks.TensorCase:
+def exact_case(op: TensorOp, ex: Example, dtype: str, seed: int) -> tensor_checks.TensorCase:
     """One example rounded to `dtype`, a random cotangent from `seed`, and the exact reference."""
     fmt = get_format(dtype)
     arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
@@ -61,10 +61,10 @@ class TensorRunner(GroupRunner):
         self.on_progress = on_progress
         # (example index, dtype) -> (the example, its case), for the op named by _cases_of: one
         # op at a time, as the references are large. The example is kept to know a hit is one.
-        self._cases: dict[tuple[int, str], tuple[TensorExample, tensor_checks.TensorCase]] = {}
+        self._cases: dict[tuple[int, str], tuple[Example, tensor_checks.TensorCase]] = {}
         self._cases_of = ""
 
-    def _case(self, op: TensorOp, ex: TensorExample, index: int, dtype: str) -> tensor_checks.TensorCase:
+    def _case(self, op: TensorOp, ex: Example, index: int, dtype: str) -> tensor_checks.TensorCase:
         if self._cases_of != op.name:
             self._cases, self._cases_of = {}, op.name
         key = (index, dtype)
@@ -72,11 +72,11 @@ class TensorRunner(GroupRunner):
             self._cases[key] = (ex, exact_case(op, ex, dtype, _seed(self.options.seed, op.name, index, dtype)))
         return self._cases[key][1]
 
-    def stated_verdict(self, op: TensorOp, examples: list[TensorExample]) -> dict[str, object]:
+    def stated_verdict(self, op: TensorOp, examples: list[Example]) -> dict[str, object]:
         """`stated_verdict` on the float64 cases the checks use."""
         return _judge_stated(op, examples, lambda i, ex: self._case(op, ex, i, "float64"))
 
-    def run_op(self, op: TensorOp, examples: list[TensorExample]) -> list[CheckRecord]:
+    def run_op(self, op: TensorOp, examples: list[Example]) -> list[CheckRecord]:
         def oracle() -> Group:
             # Finite differences of the NumPy reference against the exact VJP: the oracle is itself checked.
             fd = FiniteDifferenceBackend(NumpyBackend())
@@ -86,13 +86,13 @@ class TensorRunner(GroupRunner):
         run = lambda group: self._run_group(op, examples, group)  # noqa: E731
         return self._run_checks(op, tensor_checks.RUNNERS, tensor_checks.FD_KINDS, oracle, run)
 
-    def _run_group(self, op: TensorOp, examples: list[TensorExample], group: Group) -> CheckRecord:
+    def _run_group(self, op: TensorOp, examples: list[Example], group: Group) -> CheckRecord:
         target, by_differences = group.target, group.finite_differences
         model = f"rho*u*(|exact|+bound)+rho*tiny, bound from {op.name}'s running-error magnitudes"
         if by_differences:
             model = "4 x the finite-difference error estimate + " + model
 
-        def measure(i: int, ex: TensorExample) -> tensor_checks.Outcome | None:
+        def measure(i: int, ex: Example) -> tensor_checks.Outcome | None:
             try:
                 case = self._case(op, ex, i, target.dtype)
                 if by_differences and case.reference.at_kink:
@@ -105,7 +105,7 @@ class TensorRunner(GroupRunner):
         return GroupRun(op, group, examples, self.options, lambda acc: model).judge(measure, none_measured=none)
 
 
-def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> dict[str, object]:
+def stated_verdict(op: TensorOp, examples: list[Example], seed: int) -> dict[str, object]:
     """The notes' gradient formulas against the exact gradient at 80 digits, at every example.
 
     A formula that agrees to STATED_DIGITS digits everywhere is 'checked'; the first example
@@ -115,8 +115,8 @@ def stated_verdict(op: TensorOp, examples: list[TensorExample], seed: int) -> di
 
 def _judge_stated(
     op: TensorOp,
-    examples: list[TensorExample],
-    case_for: Callable[[int, TensorExample], tensor_checks.TensorCase],
+    examples: list[Example],
+    case_for: Callable[[int, Example], tensor_checks.TensorCase],
 ) -> dict[str, object]:
     if op.stated is None:
         return {"status": "numerical-only", "detail": "the notes state no gradient formula for this op"}
@@ -158,7 +158,7 @@ def _judge_stated(
     return {"status": "checked", "detail": detail, "counterexample": None, "corrected": None}
 
 
-def _refuted(index: int, ex: TensorExample, name: str, what: str) -> dict[str, object]:
+def _refuted(index: int, ex: Example, name: str, what: str) -> dict[str, object]:
     return {
         "status": "refuted",
         "detail": (
@@ -171,7 +171,7 @@ def _refuted(index: int, ex: TensorExample, name: str, what: str) -> dict[str, o
 
 
 def tensor_record(
-    op: TensorOp, examples: list[TensorExample], verdict: dict[str, object], seed: int = 0
+    op: TensorOp, examples: list[Example], verdict: dict[str, object], seed: int = 0
 ) -> dict[str, object]:
     regions = Counter(ex.region for ex in examples)
     for ex in examples:

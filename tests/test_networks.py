@@ -346,7 +346,7 @@ def test_kink_region_zeros_are_exact_in_float32(name: str) -> None:
 def test_perceptron_whose_output_rounds_to_its_target_is_no_false_alarm() -> None:
     # Seed 10 drew this: O = sigma(39.2) rounds to 1.0 = t, so a float backward gives 0 where
     # the exact gradient is -8e-35; the bound must leave room for that rounding.
-    from derivations.tensor_model import TensorExample
+    from derivations.tensor_model import Example
     from harness.backends import NumpyBackend, TorchBackend
     from harness.runner import RunOptions
     from harness.tensor_runner import TensorRunner
@@ -356,7 +356,7 @@ def test_perceptron_whose_output_rounds_to_its_target_is_no_false_alarm() -> Non
     w = np.full((4, 5), 2.0)
     w[0, 1], w[1, 3], w[2, 3], w[3, 2] = -7.310764789581299, 25.70613670349121, -2.3947083950042725, 19.600801467895508
     t = np.array([0.8923149108886719, 0.2476053386926651, 0.4185752272605896, 1.0])
-    example = TensorExample({"x": x, "w": w, "t": t}, {}, "saturated")
+    example = Example({"x": x, "w": w, "t": t}, {}, "saturated")
     runner = TensorRunner(
         [NumpyBackend(), TorchBackend()], RunOptions(devices=("cpu",), kinds=("vjp",), fd_oracle=False)
     )

@@ -12,13 +12,12 @@ import numpy as np
 
 from derivations.elementary import FLOAT
 from derivations.model import Derivation
-from derivations.tensor_model import TensorExample, TensorOp
+from derivations.tensor_model import Example, TensorOp
 from harness.backends.base import Target
 from harness.compare import roundings
 from harness.dtypes import Format, get_format
 from harness.impl.backend import ImplBackend
 from harness.impl.contract import Raw
-from harness.inputs import Example
 from harness.records import CheckRecord
 from harness.runner import RunOptions, _input_summary, _record, _seed
 
@@ -32,9 +31,7 @@ class Nonconformance(Exception):
 class Probe:
     """One example at one target, with the calls every conformance check shares."""
 
-    def __init__(
-        self, backend: ImplBackend, d: Derivation | TensorOp, ex: Example | TensorExample, target: Target, seed: int
-    ) -> None:
+    def __init__(self, backend: ImplBackend, d: Derivation | TensorOp, ex: Example, target: Target, seed: int) -> None:
         self.backend, self.d, self.target = backend, d, target
         self.fmt: Format = get_format(target.dtype)
         self.arrays = {k: self.fmt.round(v) for k, v in ex.arrays.items()}
@@ -155,7 +152,7 @@ CHECKS: dict[str, Callable[[Probe], None]] = {
 def run(
     backend: ImplBackend,
     d: Derivation | TensorOp,
-    examples: Sequence[Example | TensorExample],
+    examples: Sequence[Example],
     options: RunOptions,
     kinds: Sequence[str] = KINDS,
     skip_reason: Callable[[str], str | None] = lambda check_id: None,
@@ -183,7 +180,7 @@ def run(
 def _run_one(
     backend: ImplBackend,
     d: Derivation | TensorOp,
-    examples: Sequence[Example | TensorExample],
+    examples: Sequence[Example],
     options: RunOptions,
     target: Target,
     kind: str,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from derivations.model import Derivation
-from derivations.tensor_model import TensorExample, TensorOp
+from derivations.tensor_model import Example, TensorOp
 from harness.impl import conformance
 from harness.impl.backend import ImplBackend
 from harness.impl.contract import Convention
@@ -15,7 +15,6 @@ from harness.impl.conventions import CONVENTIONS
 from harness.impl.expectations import Expectations
 from harness.impl.host import LoadError
 from harness.impl.isolation import DEFAULT_TIMEOUT, InProcess, Isolated
-from harness.inputs import Example
 from harness.records import CheckRecord
 from harness.runner import RunOptions
 
@@ -81,7 +80,7 @@ class ImplSession:
         return tuple(n for n in self.conventions if any(n in b.descriptor.ops for b in self.backends))
 
     def conformance(
-        self, d: Derivation | TensorOp, examples: Sequence[Example | TensorExample], options: RunOptions
+        self, d: Derivation | TensorOp, examples: Sequence[Example], options: RunOptions
     ) -> list[CheckRecord]:
         kinds = [k for k in conformance.KINDS if k in options.kinds] if options.kinds else list(conformance.KINDS)
         records: list[CheckRecord] = []
