@@ -56,6 +56,15 @@ def test_selftest_keeps_the_verify_report(tmp_path: Path) -> None:
     assert data["checks"] == checks and data["selftest"][0]["mutant"] == "tanh-no-square"
 
 
+def test_no_correct_variant_is_flagged(tmp_path: Path) -> None:
+    """The correct variants lean on the reference's own functions: a change to those must not make them fail."""
+    names = ",".join(v.name for v in VARIANTS if v.correct)
+    status, report = _selftest(tmp_path, "--only", names)
+    rows = report["selftest"]
+    assert isinstance(rows, list) and len(rows) == sum(v.correct for v in VARIANTS)
+    assert [r["mutant"] for r in rows if r["caught_by_gradproof"]] == [] and status == 0
+
+
 @pytest.mark.thorough
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_whole_library_every_mutant_caught_no_false_alarm(tmp_path: Path, seed: int) -> None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations import CATALOG, TENSOR_OPS
 from harness.backends import numpy_ref as ref
 from harness.impl.registry import Implementation
 from harness.selftest import scalar_mutants as sm
@@ -39,24 +38,7 @@ class Variant:
     def pair(self) -> tuple[Fn, Fn]:
         """forward and vjp under the user-facing contract (one gradient per input)."""
         base = ref.OPS[self.op]
-        return self.forward or base.forward, self.vjp or _per_input(self.op, base.vjp)
-
-
-def _per_input(op: str, vjp: Fn) -> Fn:
-    """The reference's vjp returns the one differentiable input's gradient; the contract
-    wants one entry per input, None for targets. A tensor op's already gives one per input."""
-    if op in TENSOR_OPS:
-        return vjp
-    inputs = CATALOG[op].inputs
-    if len(inputs) == 1:
-        return vjp
-    wrt = [i.differentiable for i in inputs].index(True)
-
-    def per_input(*args: object, **params: object) -> tuple[object, ...]:
-        g = vjp(*args, **params)
-        return tuple(g if k == wrt else None for k in range(len(inputs)))
-
-    return per_input
+        return self.forward or base.forward, self.vjp or base.vjp
 
 
 M = Variant
@@ -110,6 +92,12 @@ VARIANTS: tuple[Variant, ...] = (
         "value outside the subgradient set at the kink",
         "relu",
         vjp=lambda z, c: c * np.where(z > 0, 1.0, np.where(z == 0, 2.0, 0.0)).astype(z.dtype),
+    ),
+    M(
+        "relu-nan-at-kink",
+        "NaN at a kink or tie",
+        "relu",
+        vjp=lambda z, c: c * np.where(z > 0, 1.0, np.where(z == 0, np.nan, 0.0)).astype(z.dtype),
     ),
     M("relu-no-mask", "gradient passed through unmasked", "relu", vjp=lambda z, c: c + 0 * z),
     M("relu-mask-on-cotangent", "mask taken from the wrong tensor", "relu", vjp=lambda z, c: c * (c > 0) + 0 * z),
@@ -351,6 +339,7 @@ VARIANTS: tuple[Variant, ...] = (
     M("sum-keepdim-last-axis", "keepdim mishandled", "sum_dim", vjp=tm.sum_keepdim_last_axis),
     M("mean-wrong-dim-count", "wrong axis or dim", "mean_dim", vjp=tm.mean_wrong_dim_count),
     M("norm2-missing-norm", "missing factor or normaliser", "norm2_dim", vjp=tm.norm2_missing_norm),
+    M("norm2-naive-unit", "inf or NaN on a tiny or zero slice", "norm2_dim", vjp=tm.norm2_naive_unit),
     M(
         "max-pool-ties-split",
         "correct: ties share the cotangent evenly",

@@ -162,6 +162,14 @@ def mean_wrong_dim_count(x: np.ndarray, c: np.ndarray, dim: int, keepdim: bool) 
     return (np.broadcast_to(_back(c, dim, keepdim) / x.shape[-1], x.shape).astype(x.dtype),)
 
 
+def norm2_naive_unit(x: np.ndarray, c: np.ndarray, dim: int, keepdim: bool) -> tuple[np.ndarray]:
+    """x / ||x|| with the norm from unscaled squares: NaN at a zero slice, inf or NaN where the squares
+    underflow (entries below 1e-154 in float64)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = np.sqrt(np.sum(x * x, axis=dim, keepdims=True))
+        return ((_back(c, dim, keepdim) * x / norm).astype(x.dtype),)
+
+
 def norm2_missing_norm(x: np.ndarray, c: np.ndarray, dim: int, keepdim: bool) -> tuple[np.ndarray]:
     """d||x||/dx as x, the 1/||x|| factor missing."""
     return ((_back(c, dim, keepdim) * x).astype(x.dtype),)
