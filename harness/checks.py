@@ -8,35 +8,14 @@ import numpy as np
 
 from derivations.model import Derivation
 from harness import compare, finite_diff
-from harness.backends.base import Arrays, Backend, Target, stack_inputs
+from harness.backends.base import Backend, Target, stack_inputs
 from harness.backends.finite_differences import FiniteDifferenceBackend
-from harness.dtypes import Format
-from harness.exact import Reference
+from harness.cases import Case as AnyCase
 
+Case = AnyCase[Derivation]  # the closed-form case
 KINDS = ("forward", "vjp", "projection", "jacobian")
 PROJECTION_DIRECTIONS = 4
 FD_SAFETY = 4.0  # the FD error estimate is trusted to within this factor
-
-
-@dataclass(frozen=True)
-class Case:
-    """Everything a check needs about one example at one dtype."""
-
-    d: Derivation
-    arrays: Arrays  # rounded to the dtype, held in float64
-    params: dict[str, float]
-    cotangent: np.ndarray
-    reference: Reference
-    fmt: Format
-    rng_seed: int
-
-    @property
-    def x(self) -> np.ndarray:
-        return self.arrays[self.d.wrt.name]
-
-    @property
-    def rho(self) -> float:
-        return compare.roundings(self.d, self.d.row_length(self.x.shape))
 
 
 @dataclass(frozen=True)
@@ -48,39 +27,39 @@ class Outcome:
 
 def _forward_tolerance(case: Case) -> np.ndarray:
     ref = case.reference
-    return compare.tolerance(ref.forward, ref.forward_sensitivity + case.d.floor, case.fmt, case.rho)
+    return compare.tolerance(ref.forward, ref.forward_sensitivity + case.op.floor, case.fmt, case.rho)
 
 
 def _vjp_tolerance(case: Case) -> np.ndarray:
     ref = case.reference
     c = np.abs(case.cotangent)
-    per_entry = c[..., None] if case.d.reduces else c
-    return compare.tolerance(ref.vjp, ref.vjp_sensitivity + case.d.floor * per_entry, case.fmt, case.rho)
+    per_entry = c[..., None] if case.op.reduces else c
+    return compare.tolerance(ref.vjp, ref.vjp_sensitivity + case.op.floor * per_entry, case.fmt, case.rho)
 
 
 def forward(backend: Backend, case: Case, target: Target) -> Outcome:
-    got = backend.forward(case.d, case.arrays, case.params, target)
+    got = backend.forward(case.op, case.arrays, case.params, target)
     return Outcome(compare.measure(got, case.reference.forward, _forward_tolerance(case), case.fmt), {})
 
 
 def vjp(backend: Backend, case: Case, target: Target) -> Outcome:
-    got = backend.vjp(case.d, case.arrays, case.params, case.cotangent, target)
+    got = backend.vjp(case.op, case.arrays, case.params, case.cotangent, target)
     ref = case.reference
     tol = _vjp_tolerance(case)
-    allowed = compare.kink_sets(case.d, case.x, case.params, case.cotangent)
+    allowed = compare.kink_sets(case.op, case.x, case.params, case.cotangent)
     m = compare.measure(got, ref.vjp, tol, case.fmt, allowed=allowed)
-    return Outcome(m, compare.chosen_subgradients(case.d, case.x, case.cotangent, np.asarray(got)))
+    return Outcome(m, compare.chosen_subgradients(case.op, case.x, case.cotangent, np.asarray(got)))
 
 
 def _smooth_mask(case: Case, h: float) -> np.ndarray:
     """1 where finite differences can see the derivative, 0 next to kinks (left to the
     subgradient sets of the VJP check)."""
-    return finite_diff.smooth(case.x, [k.at for k in case.d.kinks], h).astype(np.float64)
+    return finite_diff.smooth(case.x, [k.at for k in case.op.kinks], h).astype(np.float64)
 
 
 def _fd_forward(backend: Backend, case: Case, target: Target) -> finite_diff.Forward:
     def f(x_batch: np.ndarray) -> np.ndarray:
-        return backend.forward(case.d, stack_inputs(case.arrays, case.d.wrt.name, x_batch), case.params, target)
+        return backend.forward(case.op, stack_inputs(case.arrays, case.op.wrt.name, x_batch), case.params, target)
 
     return f
 
@@ -121,8 +100,8 @@ def projection(backend: Backend, case: Case, target: Target) -> Outcome:
     axes = tuple(range(1, est.value.ndim))
     lhs = np.sum(v * est.value, axis=axes)
     lhs_err = np.sum(np.abs(v) * est.error, axis=axes)
-    batch = stack_inputs(case.arrays, case.d.wrt.name, np.broadcast_to(case.x, u.shape).copy())
-    g = backend.vjp(case.d, batch, case.params, v, target)
+    batch = stack_inputs(case.arrays, case.op.wrt.name, np.broadcast_to(case.x, u.shape).copy())
+    g = backend.vjp(case.op, batch, case.params, v, target)
     gax = tuple(range(1, np.ndim(g)))
     rhs = np.sum(g * u, axis=gax)
     u_roundoff = case.fmt.unit_roundoff * case.rho
@@ -136,7 +115,7 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     together) against the backward applied to the matching output colours, each side in
     one stacked call. Entries outside the structure are the projection check's business."""
     fd = FiniteDifferenceBackend(backend).jacobian(
-        case.d,
+        case.op,
         case.arrays,
         case.params,
         target,
@@ -149,15 +128,15 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     # Random scales, not ones: a backward that ignores its cotangent must not pass here.
     rng = np.random.default_rng(case.rng_seed)
     scale = case.fmt.round(rng.choice([-1.0, 1.0], out_shape) * rng.uniform(0.5, 2.0, out_shape))
-    if case.d.structure == "elementwise" or case.d.reduces:
+    if case.op.structure == "elementwise" or case.op.reduces:
         cot = scale[None]
     else:
         cot = finite_diff.colours(out_shape, "row") * scale[None]
-    batch = stack_inputs(case.arrays, case.d.wrt.name, np.broadcast_to(case.x, (cot.shape[0], *case.x.shape)).copy())
-    grads = np.asarray(backend.vjp(case.d, batch, case.params, cot, target)) * mask
-    if case.d.structure == "elementwise":
+    batch = stack_inputs(case.arrays, case.op.wrt.name, np.broadcast_to(case.x, (cot.shape[0], *case.x.shape)).copy())
+    grads = np.asarray(backend.vjp(case.op, batch, case.params, cot, target)) * mask
+    if case.op.structure == "elementwise":
         j_bk = grads[0] / scale
-    elif case.d.reduces:
+    elif case.op.reduces:
         j_bk = (grads[0] / scale[..., None])[..., None, :]
     else:
         # grads[i] = scale_i(row) * d out_i / d x: divide each colour by its row's scale.
@@ -177,7 +156,7 @@ def fd_oracle(fd: FiniteDifferenceBackend, case: Case, target: Target) -> Outcom
     """Finite differences as an oracle of their own: the VJP they estimate for a backend's
     forward against the exact VJP, within their own error estimate."""
     est = fd.estimate(
-        case.d,
+        case.op,
         case.arrays,
         case.params,
         case.cotangent,

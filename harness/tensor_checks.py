@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +10,10 @@ import numpy as np
 from derivations.tensor_model import TensorOp
 from harness import compare, finite_diff
 from harness.backends.base import Backend, Target
+from harness.cases import Case
 from harness.checks import FD_SAFETY, PROJECTION_DIRECTIONS, Outcome
-from harness.dtypes import Format
-from harness.tensor_exact import TensorReference
 
+TensorCase = Case[TensorOp]  # the program case
 KINDS = ("forward", "vjp", "projection")
 STEP_TRIES = 4
 STEP_TRIES_KINKED = 8  # down to h / 4^7 for inputs near a kink
@@ -22,28 +21,6 @@ STEP_TRIES_KINKED = 8  # down to h / 4^7 for inputs near a kink
 
 class KinkedStencil(ValueError):
     """No finite-difference step stays on one smooth piece: nothing to measure here."""
-
-
-@dataclass(frozen=True)
-class TensorCase:
-    op: TensorOp
-    arrays: dict[str, np.ndarray]  # rounded to the dtype, held in float64
-    params: dict[str, Any]
-    cotangent: np.ndarray
-    reference: TensorReference
-    fmt: Format
-    rng_seed: int
-
-    @property
-    def rho(self) -> float:
-        return float(self.op.roundings(self.arrays, self.params))
-
-    @functools.cached_property
-    def bound(self) -> dict[str, np.ndarray]:
-        return self.op.bound(self.arrays, self.params, self.cotangent)
-
-    def tolerance(self, key: str, exact: np.ndarray) -> np.ndarray:
-        return compare.tolerance(exact, self.bound[key], self.fmt, self.rho)
 
 
 def _passed() -> compare.Measurement:
