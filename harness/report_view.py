@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# xfail and xpass come from a user's expectations file (verify --impl --expectations).
+# xfail and xpass come from an expectations file: a user's, or the shipped known findings.
 SEVERITY = {"error": 5, "fail": 4, "xpass": 3, "pass": 2, "xfail": 1, "skip": 0}
 
 
@@ -104,8 +104,9 @@ def _totals(checks: Any) -> dict[str, int]:
 
 
 def failures(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Errors, then failures, each worst (most tolerance used) first."""
-    found = [c for c in report["checks"] if c["verdict"] in ("fail", "error")]
+    """Errors, then failures, then expected failures (known findings stay in view), each worst (most
+    tolerance used) first."""
+    found = [c for c in report["checks"] if c["verdict"] in ("fail", "error", "xfail")]
     return sorted(found, key=lambda c: (-SEVERITY[c["verdict"]], -(_num(c.get("tolerance_usage")) or 0.0)))
 
 

@@ -45,6 +45,8 @@ class Expectations:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ExpectationsError(f"expectations file {str(path)!r}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise ExpectationsError(f"expectations file {str(path)!r} is not UTF-8 text (byte {exc.start})") from None
         return cls.parse(text, str(path))
 
     @classmethod
