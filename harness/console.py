@@ -43,12 +43,27 @@ def progress(quiet: bool) -> tuple[Callable[[str], None], Callable[[str], None]]
     return say, live
 
 
+def _abridged(given: dict[str, object], width: int = 160) -> str:
+    """The input a failing check used, in the checked dtype's values, cut to one line per run."""
+    arrays = given.get("arrays") or {}
+    parts = [f"region {given.get('region')}"]
+    if given.get("params"):
+        parts.append(f"params {json.dumps(given['params'])}")
+    for name, values in arrays.items():  # type: ignore[attr-defined]
+        text = json.dumps(values)
+        parts.append(f"{name}={text if len(text) <= width else text[: width - 5] + ' ...'}")
+    return "; ".join(parts)
+
+
 def print_summary(data: dict[str, object], path: Path) -> None:
     s = data["summary"]
     assert isinstance(s, dict)
     for rec in data["checks"]:  # type: ignore[attr-defined]
         if rec["verdict"] in ("fail", "error"):
             print(f"{rec['verdict'].upper()} {rec['id']}: {rec['message']}")
+            given = (rec.get("failure") or {}).get("input")
+            if given:
+                print(f"  input: {_abridged(given)}")
             print(f"  reproduce: {rec['reproduce']}")
     for d in data["derivations"]:  # type: ignore[attr-defined]
         if d["symbolic"]["status"] == "refuted":

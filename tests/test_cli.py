@@ -66,7 +66,9 @@ def test_failing_check_exits_1_and_keeps_what_reproduces_it(
     for c in failed:
         assert c["failure"]["input"]["arrays"]["z"] and "expected" in c["failure"]
         assert "--only sigmoid --backend numpy" in c["reproduce"]
-    assert "FAIL sigmoid-numpy-cpu-float64-vjp" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "FAIL sigmoid-numpy-cpu-float64-vjp" in out
+    assert "  input: region " in out and "; z=[" in out, "the console shows the input the check used"
 
 
 class _Exploding(NumpyBackend):

@@ -277,3 +277,22 @@ def test_processes_an_implementation_starts_end_with_the_run(tmp_path: Path) -> 
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - start < 45, "the child's hold on stdout was not released"
+
+
+def test_torch_default_dtype_set_by_an_implementation_is_restored_in_process() -> None:
+    torch = pytest.importorskip("torch")
+    import types
+
+    from harness.impl.conventions import CONVENTIONS
+    from harness.impl.isolation import InProcess
+
+    def sigmoid(z: np.ndarray) -> np.ndarray:
+        torch.set_default_dtype(torch.float64)  # a careless implementation changes global state
+        return 1 / (1 + np.exp(-z))
+
+    module = types.ModuleType("careless")
+    module.OPS = {"sigmoid": (sigmoid, lambda z, c: c)}  # type: ignore[attr-defined]
+    caller = InProcess("careless", CONVENTIONS, module)
+    before = torch.get_default_dtype()
+    caller.call("forward", "sigmoid", {"z": np.zeros(3)}, {}, None, "cpu", "float64")
+    assert torch.get_default_dtype() == before

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import traceback
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
@@ -95,10 +96,14 @@ class InProcess:
 
     def call(self, *request: Any) -> Raw:
         host = np.seterr(**self._errors)
+        torch = sys.modules.get("torch")  # its default dtype is global too; only torch code can change it
+        dtype = torch.get_default_dtype() if torch is not None else None
         try:
             return self.host.call(*request)
         finally:
             self._errors = np.seterr(**host)
+            if dtype is not None and torch is not None:
+                torch.set_default_dtype(dtype)
 
     def close(self) -> None:
         pass
