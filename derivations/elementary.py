@@ -14,7 +14,7 @@ class Namespace:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        have = ", ".join(n for n in ("exp", "log", "log1p", "tanh", "sqrt", "sigmoid"))
+        have = "exp, log, log1p, tanh, sqrt, sigmoid"
         raise AttributeError(f"the Elementary namespace has no function {name!r}; it has {have}")
 
 

@@ -8,11 +8,12 @@ need no second vocabulary; `as_dict()` is that object, with the optional keys on
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
 
 Number = float | str | None  # JSON has no inf or nan: those are kept as text
+_OPTIONAL = ("miss_probability", "input_name", "failure", "expected_failure")
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,6 @@ class CheckRecord(Mapping[str, Any]):
     check: str
     verdict: str
     message: str
-    reproduce: str
-    seconds: float = 0.0
     examples: int = 0
     max_abs_error: Number = None
     max_rel_error: Number = None
@@ -35,7 +34,9 @@ class CheckRecord(Mapping[str, Any]):
     tolerance_usage: Number = None
     tolerance_model: str = ""
     conventions: Mapping[str, list[float]] = field(default_factory=dict)
-    # Only where they apply:
+    seconds: float = 0.0
+    reproduce: str = ""
+    # Only where they apply, and left out of the JSON elsewhere:
     miss_probability: float | None = None  # projection: the chance its random directions miss an error
     input_name: str | None = None  # which input the worst entry belongs to, when an op has several
     failure: Mapping[str, Any] | None = None  # the input (and worst entry) of a fail or an error
@@ -43,16 +44,13 @@ class CheckRecord(Mapping[str, Any]):
 
     @cached_property
     def _json(self) -> dict[str, Any]:
-        keys = (
-            "id", "derivation", "backend", "device", "dtype", "check", "verdict", "message", "examples",
-            "max_abs_error", "max_rel_error", "max_ulp_error", "tolerance", "tolerance_usage",
-            "tolerance_model", "conventions", "seconds", "reproduce",
-        )  # fmt: skip
-        found: dict[str, Any] = {k: getattr(self, k) for k in keys}
+        """The fields in declaration order (the JSON's key order), the optional ones only where set."""
+        found = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not None or f.name not in _OPTIONAL
+        }
         found["conventions"] = dict(self.conventions)
-        for k in ("miss_probability", "input_name", "failure", "expected_failure"):
-            if getattr(self, k) is not None:
-                found[k] = getattr(self, k)
         return found
 
     def as_dict(self) -> dict[str, Any]:

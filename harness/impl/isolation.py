@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +24,6 @@ from harness.impl import wire
 from harness.impl.contract import Convention, Raw
 from harness.impl.host import Descriptor, Host, LoadError
 
-T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0  # seconds per call (a JIT compiles within it); a check stops at its first timeout
 START_FLOOR = 30.0  # seconds; importing the implementation (torch, jax) may take a while
 
@@ -45,14 +44,14 @@ def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> No
     except LoadError as exc:
         conn.send_bytes(wire.encode("load-error", str(exc)))
         return
-    conn.send_bytes(wire.encode("ok", wire.descriptor_payload(host.descriptor)))
+    conn.send_bytes(wire.encode("ok", host.descriptor))
     while True:
         try:
             request = conn.recv()
         except EOFError:
             return
         try:
-            conn.send_bytes(wire.encode("ok", wire.raw_payload(host.call(*request))))
+            conn.send_bytes(wire.encode("ok", host.call(*request)))
         except BaseException as exc:  # everything the implementation raises goes back as text
             where = traceback.extract_tb(exc.__traceback__)[-1:]
             at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
@@ -127,34 +126,30 @@ class Isolated:
         child.close()
         self._proc, self._conn = proc, parent
         try:  # importing gets several calls' time, and at least START_FLOOR
-            status, payload = self._receive(max(START_FLOOR, 6 * self.timeout), "loading the implementation")
-        except IsolationError as exc:  # a crash or hang on import: this implementation cannot be checked
+            wait = max(START_FLOOR, 6 * self.timeout)
+            status, payload = self._receive(wait, "loading the implementation", wire.descriptor)
+        except IsolationError as exc:  # a crash, hang or garbled answer on import: it cannot be checked
             raise LoadError(f"{self.spec}: {exc}") from None
         if status == "load-error":
             self.close()
-            raise LoadError(str(payload))
-        return self._checked(wire.descriptor, payload, "loading the implementation")
+            raise LoadError(payload)
+        return payload  # type: ignore[no-any-return]
 
-    def _receive(self, timeout: float, doing: str) -> tuple[str, Any]:
+    def _receive(self, timeout: float, doing: str, read: Callable[[Any], Any]) -> tuple[str, Any]:
+        """The worker's status and its payload: `read` of it when "ok", else the text it sent."""
         assert self._conn is not None
         if not self._conn.poll(timeout):
             self._kill()
             raise IsolationError(f"timed out after {timeout:g} s {doing}")
         try:
             # Bytes, decoded as plain data: the worker runs the implementation, so this is hostile input.
-            return wire.decode(self._conn.recv_bytes(wire.MAX_MESSAGE))
+            status, payload = wire.decode(self._conn.recv_bytes(wire.MAX_MESSAGE))
+            return status, read(payload) if status == "ok" else wire.text(payload)
         except (EOFError, OSError):
             self._proc.join(5)
             why = _death(self._proc.exitcode)
             self._kill()
             raise IsolationError(f"the implementation crashed its worker process ({why}) {doing}") from None
-        except wire.WireError as exc:
-            self._kill()
-            raise IsolationError(f"the worker sent a message outside the protocol {doing}: {exc}") from None
-
-    def _checked(self, read: Callable[[Any], T], payload: Any, doing: str) -> T:
-        try:
-            return read(payload)
         except wire.WireError as exc:
             self._kill()
             raise IsolationError(f"the worker sent a message outside the protocol {doing}: {exc}") from None
@@ -174,10 +169,10 @@ class Isolated:
             self._start()
         assert self._conn is not None
         self._conn.send((method, op, dict(arrays), params, cotangent, device, dtype))
-        status, payload = self._receive(self.timeout, f"in {op} {method}")
+        status, payload = self._receive(self.timeout, f"in {op} {method}", wire.raw)
         if status == "raise":
-            raise ImplementationError(str(payload))
-        return self._checked(wire.raw, payload, f"in {op} {method}")
+            raise ImplementationError(payload)
+        return payload  # type: ignore[no-any-return]
 
     def _kill(self) -> None:
         if self._proc is not None:

@@ -6,17 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from derivations.model import Derivation
-from derivations.tensor_model import Example, TensorOp
-from harness.impl import conformance
+from derivations.tensor_model import TensorOp
 from harness.impl.backend import ImplBackend
 from harness.impl.contract import Convention
 from harness.impl.conventions import CONVENTIONS
 from harness.impl.expectations import Expectations
 from harness.impl.host import LoadError
 from harness.impl.isolation import DEFAULT_TIMEOUT, InProcess, Isolated
-from harness.records import CheckRecord
-from harness.runner import RunOptions
 
 
 def load(
@@ -54,7 +50,6 @@ class ImplSession:
                 self.load_errors.append(str(exc))
         self.expectations = expectations or Expectations([])
         self._distinct_names()
-        self.specs = {b.name: b.descriptor.spec for b in self.backends}
 
     def _distinct_names(self) -> None:
         """Two files with one stem (a/mine.py, b/mine.py) would share check ids: name those by their spec."""
@@ -78,15 +73,6 @@ class ImplSession:
     def ops(self) -> tuple[str, ...]:
         """Catalog ids any implementation provides, in catalog order, then the declared ops'."""
         return tuple(n for n in self.conventions if any(n in b.descriptor.ops for b in self.backends))
-
-    def conformance(
-        self, d: Derivation | TensorOp, examples: Sequence[Example], options: RunOptions
-    ) -> list[CheckRecord]:
-        kinds = [k for k in conformance.KINDS if k in options.kinds] if options.kinds else list(conformance.KINDS)
-        records: list[CheckRecord] = []
-        for b in self.backends:
-            records += conformance.run(b, d, examples, options, kinds, self.expectations.skip_reason)
-        return records
 
     def finish(self, data: dict[str, object]) -> list[str]:
         """Describe each implementation in the report (the expectations were applied as each op was

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,9 @@ def _plain(value: Any) -> Any:
 
 
 def encode(status: str, payload: Any) -> bytes:
+    """A status and a payload: text, or a Raw or Descriptor as the record of its fields."""
+    if is_dataclass(payload) and not isinstance(payload, type):
+        payload = {f.name: getattr(payload, f.name) for f in fields(payload)}
     return json.dumps([status, _plain(payload)]).encode("utf-8")
 
 
@@ -70,6 +74,13 @@ def decode(message: bytes) -> tuple[str, Any]:
     return found[0], _decoded(found[1])
 
 
+def text(payload: Any) -> str:
+    """A message the worker sends as text (an exception, a load error)."""
+    if not isinstance(payload, str):
+        raise WireError("a message that is not text")
+    return payload
+
+
 def _strs(value: Any, what: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise WireError(f"{what} is not a list of text")
@@ -97,10 +108,6 @@ def raw(payload: Any) -> Raw:
         shapes=tuple(None if s is None else tuple(s) for s in shapes),
         modified=_strs(payload.get("modified"), "the modified arguments"),
     )
-
-
-def raw_payload(r: Raw) -> dict[str, Any]:
-    return {"values": list(r.values), "dtypes": list(r.dtypes), "shapes": list(r.shapes), "modified": list(r.modified)}
 
 
 def descriptor(payload: Any) -> Descriptor:
@@ -131,16 +138,3 @@ def descriptor(payload: Any) -> Descriptor:
         targets=tuple((t[0], t[1]) for t in targets),
         unavailable=dict(unavailable),
     )
-
-
-def descriptor_payload(d: Descriptor) -> dict[str, Any]:
-    return {
-        "spec": d.spec,
-        "label": d.label,
-        "kind": d.kind,
-        "ops": list(d.ops),
-        "problems": list(d.problems),
-        "nondeterminism_ulps": d.nondeterminism_ulps,
-        "targets": [list(t) for t in d.targets],
-        "unavailable": dict(d.unavailable),
-    }
