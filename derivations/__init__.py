@@ -1,47 +1,42 @@
-"""The catalog: every documented formula, declared once."""
+"""The catalog: every documented op and claim, declared once.
+
+An op module of this package lists its ops in a top-level `OPS` tuple and is found by name: adding
+an op means adding it to a module's `OPS`, or writing a new module with one, and nothing else.
+"""
 
 from __future__ import annotations
 
-from derivations.activations import ACTIVATIONS
+import importlib
+import pkgutil
+
 from derivations.claims import CLAIMS
-from derivations.conv import CONV2D
-from derivations.inception import INCEPTION
-from derivations.layers import LAYER
-from derivations.losses import LOSSES
-from derivations.model import Claim, Derivation
-from derivations.networks import CHAINS
-from derivations.perceptron import PERCEPTRONS
-from derivations.pooling import AVG_POOL2D, MAX_POOL2D
-from derivations.residual import RESIDUALS
-from derivations.selections import SELECTIONS
-from derivations.statistics import STATISTICS
-from derivations.tensor_model import TensorOp
+from derivations.model import Claim, ClosedForm, Op, Program
 
-CATALOG: dict[str, Derivation] = {d.name: d for d in (*ACTIVATIONS, *LOSSES)}
-
-# Ops over whole tensors (several differentiable inputs, integer parameters).
-TENSOR_OPS: dict[str, TensorOp] = {
-    op.name: op
-    for op in (
-        LAYER,
-        *CHAINS,
-        *PERCEPTRONS,
-        *RESIDUALS,
-        CONV2D,
-        MAX_POOL2D,
-        AVG_POOL2D,
-        *STATISTICS,
-        *SELECTIONS,
-        INCEPTION,
-    )
-}
+# The order the report lists ops in: the closed forms first, then the programs, each in module order.
+_FIRST = ("activations", "losses")
 
 
-__all__ = ["CATALOG", "CLAIMS", "TENSOR_OPS", "Claim", "Derivation", "TensorOp", "get"]
+def _discover() -> dict[str, Op]:
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__))
+    found: dict[str, Op] = {}
+    for module in [*_FIRST, *(n for n in names if n not in _FIRST)]:
+        for op in getattr(importlib.import_module(f"{__name__}.{module}"), "OPS", ()):
+            if op.name in found:
+                raise ValueError(f"two ops are named {op.name!r} (derivations/{module}.py and an earlier module)")
+            found[op.name] = op
+    return found
 
 
-def get(name: str) -> Derivation:
+OPS: dict[str, Op] = _discover()
+# The two engines' ops apart, for the checks that apply to one of them only.
+CATALOG: dict[str, Op] = {n: op for n, op in OPS.items() if isinstance(op.engine, ClosedForm)}
+TENSOR_OPS: dict[str, Op] = {n: op for n, op in OPS.items() if isinstance(op.engine, Program)}
+
+__all__ = ["CATALOG", "CLAIMS", "OPS", "TENSOR_OPS", "Claim", "Op", "get"]
+
+
+def get(name: str) -> Op:
     try:
-        return CATALOG[name]
+        return OPS[name]
     except KeyError:
-        raise KeyError(f"unknown derivation {name!r}; valid: {', '.join(CATALOG)}") from None
+        raise KeyError(f"unknown op {name!r}; valid: {', '.join(OPS)}") from None

@@ -22,11 +22,11 @@ Z = sp.Symbol("z", real=True)
 
 
 def _sigmoid(z: sp.Expr) -> sp.Expr:
-    return act.sigmoid.forward(z)  # type: ignore[return-value]
+    return act.sigmoid.closed_form.forward(z)  # type: ignore[return-value]
 
 
 def _tanh(z: sp.Expr) -> sp.Expr:
-    return act.tanh.forward(z)  # type: ignore[return-value]
+    return act.tanh.closed_form.forward(z)  # type: ignore[return-value]
 
 
 J = sp.Symbol("j", integer=True)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.model import Derivation, Input, Interval, Kink, Param, Region, Source
+from derivations.model import ClosedForm, Input, Interval, Kink, Op, Param, Region, Source
 
 ALPHA = sp.Symbol("alpha", real=True)
 
 SATURATION = Region("saturation", low=20.0, bound=1e3)
 KINK = Region("kink", bound=5.0, kink_fraction=0.5)
 
-sigmoid = Derivation(
+sigmoid = Op(
     name="sigmoid",
     title="logistic sigmoid",
     # The derivative a′ = a(1 − a) is 002's (004 gives only its range); 002 prints it as a LaTeX image link.
@@ -21,14 +21,16 @@ sigmoid = Derivation(
         quote="导数 :a′=a(1−a)  (printed as gif.latex?a%5E%5Cprime%20%3Da%281%20-%20a%29)",
         claims=("A1",),
     ),
-    structure="elementwise",
+    engine=ClosedForm(
+        structure="elementwise",
+        forward=lambda z: 1 / (1 + sp.exp(-z)),
+        stated=lambda z, out: out * (1 - out),
+    ),
     inputs=(Input("z"),),
-    forward=lambda z: 1 / (1 + sp.exp(-z)),
-    stated=lambda z, out: out * (1 - out),
     regions=(Region("typical"), SATURATION),
 )
 
-tanh = Derivation(
+tanh = Op(
     name="tanh",
     title="hyperbolic tangent",
     source=Source(
@@ -37,14 +39,16 @@ tanh = Derivation(
         quote="导数:a′=1−a²",
         claims=("A2",),
     ),
-    structure="elementwise",
+    engine=ClosedForm(
+        structure="elementwise",
+        forward=lambda z: (sp.exp(z) - sp.exp(-z)) / (sp.exp(z) + sp.exp(-z)),
+        stated=lambda z, out: 1 - out**2,
+    ),
     inputs=(Input("z"),),
-    forward=lambda z: (sp.exp(z) - sp.exp(-z)) / (sp.exp(z) + sp.exp(-z)),
-    stated=lambda z, out: 1 - out**2,
     regions=(Region("typical"), SATURATION),
 )
 
-relu = Derivation(
+relu = Op(
     name="relu",
     title="rectified linear unit",
     source=Source(
@@ -53,17 +57,19 @@ relu = Derivation(
         quote="a=max(0,z) 导数大于0时1,小于0时0。",
         claims=("A3",),
     ),
-    structure="elementwise",
+    engine=ClosedForm(
+        structure="elementwise",
+        forward=lambda z: sp.Max(0, z),
+        # The notes give 1 for z>0 and 0 for z<0 and say nothing at z=0: the kink below
+        # records the subgradient set there instead of inventing a value.
+        stated=lambda z, out: sp.Piecewise((1, z > 0), (0, z < 0)),
+        kinks=(Kink(0.0, sp.Integer(0), sp.Integer(1)),),
+    ),
     inputs=(Input("z"),),
-    forward=lambda z: sp.Max(0, z),
-    # The notes give 1 for z>0 and 0 for z<0 and say nothing at z=0: the kink below
-    # records the subgradient set there instead of inventing a value.
-    stated=lambda z, out: sp.Piecewise((1, z > 0), (0, z < 0)),
-    kinks=(Kink(0.0, sp.Integer(0), sp.Integer(1)),),
     regions=(Region("typical"), KINK),
 )
 
-leaky_relu = Derivation(
+leaky_relu = Op(
     name="leaky_relu",
     title="leaky ReLU with slope alpha",
     source=Source(
@@ -72,17 +78,19 @@ leaky_relu = Derivation(
         quote="ReLU的前半段设为αz而非0,通常α=0.01 a=max(αz,z); 保证在z<0的时候,梯度仍然不为0",
         claims=("A4",),
     ),
-    structure="elementwise",
+    engine=ClosedForm(
+        structure="elementwise",
+        # "ReLU的前半段设为αz": αz for z < 0, z for z > 0, for every α. The note's a=max(αz, z) is the same
+        # function only for α <= 1; the claim leaky_max_form judges that form.
+        forward=lambda z, alpha: sp.Max(0, z) + alpha * sp.Min(0, z),
+        # "the first half of ReLU becomes alpha*z": slope alpha for z<0, 1 for z>0.
+        stated=lambda z, out, alpha: sp.Piecewise((1, z > 0), (alpha, z < 0)),
+        kinks=(Kink(0.0, ALPHA, sp.Integer(1)),),
+    ),
     inputs=(Input("z"),),
     # The note confines α nowhere: every real slope. Drawn from [-10, 10] (the region's bound), with 0.1 (the
     # notes' plots), slopes above 1 and a negative one always visited.
     params=(Param("alpha", 0.01, Interval(-float("inf"), float("inf")), samples=(0.01, 0.1, 0.2, 0.5, 2.0, -0.5)),),
-    # "ReLU的前半段设为αz": αz for z < 0, z for z > 0, for every α. The note's a=max(αz, z) is the same
-    # function only for α <= 1; the claim leaky_max_form judges that form.
-    forward=lambda z, alpha: sp.Max(0, z) + alpha * sp.Min(0, z),
-    # "the first half of ReLU becomes alpha*z": slope alpha for z<0, 1 for z>0.
-    stated=lambda z, out, alpha: sp.Piecewise((1, z > 0), (alpha, z < 0)),
-    kinks=(Kink(0.0, ALPHA, sp.Integer(1)),),
     regions=(Region("typical"), KINK, Region("slope-not-0.01", param_samples=True)),
     notes="The notes plot alpha=0.1 and recommend 0.01; the slope is a free parameter, as in the notes. The forward "
     "is the first half of ReLU set to αz (002's words, and torch's leaky_relu); 002's a=max(αz, z) equals it only "
@@ -95,7 +103,7 @@ def _softmax(z: list[sp.Expr]) -> list[sp.Expr]:
     return [sp.exp(zi) / total for zi in z]
 
 
-softmax = Derivation(
+softmax = Op(
     name="softmax",
     title="softmax over the last axis",
     source=Source(
@@ -104,12 +112,14 @@ softmax = Derivation(
         quote="softmax的公式为: 当i=j的时候求导结果为: 当i不等于j的时候求导结果为:  (the formulas were images)",
         claims=("A5",),
     ),
-    structure="row",
+    engine=ClosedForm(
+        structure="row",
+        forward=_softmax,
+        stated=lambda z, out: [
+            [out[i] * (1 - out[i]) if i == j else -out[i] * out[j] for j in range(len(z))] for i in range(len(z))
+        ],
+    ),
     inputs=(Input("z"),),
-    forward=_softmax,
-    stated=lambda z, out: [
-        [out[i] * (1 - out[i]) if i == j else -out[i] * out[j] for j in range(len(z))] for i in range(len(z))
-    ],
     regions=(Region("typical"), Region("large-logits", low=100.0, bound=1e3)),
     notes="The derivative is reconstructed: 001 names the two cases (i = j, i ≠ j) but its formulas were images, "
     "lost from the text; p_i(1 − p_i) and −p_i p_j are the standard results put in their place. The forward is "
@@ -117,4 +127,4 @@ softmax = Derivation(
     "both readings of the printed limit).",
 )
 
-ACTIVATIONS = (sigmoid, tanh, relu, leaky_relu, softmax)
+OPS = ACTIVATIONS = (sigmoid, tanh, relu, leaky_relu, softmax)

@@ -12,8 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
+from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
 from derivations.windows import out_size, pair, scatter, windows
 
 
@@ -103,7 +102,7 @@ def conv_strategy(region: str) -> st.SearchStrategy[Example]:
     return build()
 
 
-CONV2D = TensorOp(
+CONV2D = Op(
     name="conv2d",
     title="2-D convolution y = b + sum over channels and kernel offsets of w * x, and its gradients",
     source=Source(
@@ -113,14 +112,18 @@ CONV2D = TensorOp(
         claims=("E1", "E3", "E4"),
     ),
     inputs=(Input("x"), Input("w"), Input("b")),
-    forward=conv_forward,
-    strategy=conv_strategy,
-    bound=conv_bound,
-    roundings=conv_roundings,
-    regions=CONV_REGIONS,
+    engine=Program(
+        forward=conv_forward,
+        strategy=conv_strategy,
+        bound=conv_bound,
+        roundings=conv_roundings,
+    ),
+    regions=named(*CONV_REGIONS),
     params_doc={
         "stride": "(sh, sw): step between windows on the H and W axes",
         "padding": "(ph, pw): zeros added on both sides of the H and W axes",
     },
     notes="Cross-correlation as torch's F.conv2d: no kernel flip; x (B,C,H,W), w (O,C,kh,kw), b (O,).",
 )
+
+OPS = (CONV2D,)

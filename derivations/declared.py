@@ -17,8 +17,7 @@ from hypothesis.extra import numpy as hnp
 
 from derivations import magnitudes
 from derivations.elementary import FLOAT, MP, to_mp
-from derivations.model import Input, Interval, Source
-from derivations.tensor_model import Arrays, Example, Params, TensorOp
+from derivations.model import Arrays, Example, Input, Interval, Op, Params, Program, Source, named
 
 # The magnitudes count every rounding of the declared program once; an implementation computing the
 # same quantity another stable way, or a library function a few ULPs off, stays within this many times.
@@ -113,8 +112,8 @@ def declare(
     differentiable: tuple[str, ...] | None = None,
     name: str | None = None,
     title: str = "",
-) -> TensorOp:
-    """A TensorOp from a forward written over `Elementary` and its inputs' shapes and ranges."""
+) -> Op:
+    """An op from a forward written over `Elementary` and its inputs' shapes and ranges."""
     if not inputs:
         raise DeclarationError("an op needs at least one input")
     name = name or forward.__name__
@@ -128,18 +127,20 @@ def declare(
     )  # fmt: skip
     _try(decl)
     module = getattr(forward, "__module__", "") or ""
-    return TensorOp(
+    return Op(
         name=name,
         title=title or (forward.__doc__ or name).strip().splitlines()[0],
         source=Source(seed="declared by the user", section=f"{module}.{forward.__qualname__}", quote="", claims=()),
         inputs=tuple(
             Input(n, Interval(*decl.domains.get(n, (-np.inf, np.inf))), differentiable=n in wrt) for n in inputs
         ),
-        forward=decl.program,
-        strategy=decl.strategy,
-        bound=decl.bound,
-        roundings=lambda arrays, params: ROUNDINGS,
-        regions=tuple(decl.regions),
+        engine=Program(
+            forward=decl.program,
+            strategy=decl.strategy,
+            bound=decl.bound,
+            roundings=lambda arrays, params: ROUNDINGS,
+        ),
+        regions=named(*decl.regions),
         params_doc={k: f"keyword, {v!r} in every check" for k, v in decl.params.items()},
         notes=(
             "Declared by the user; the tolerance is "

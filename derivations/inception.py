@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.conv import conv_bound, conv_forward, conv_roundings
-from derivations.model import Input, Source
+from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
 from derivations.pooling import avg_pool_forward, avg_pool_stated, pool_roundings
-from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 
 SAME = {"stride": (1, 1), "padding": (0, 0)}
 SAME3 = {"stride": (1, 1), "padding": (1, 1)}
@@ -98,15 +97,19 @@ def inception_strategy(region: str) -> st.SearchStrategy[Example]:
     return build()
 
 
-INCEPTION = TensorOp(
+INCEPTION = Op(
     name="inception_block",
     title="Inception-style block: 1x1, 3x3 (padding 1) and pool+1x1 branches concatenated on channels",
     source=Source(seed="004", section="Inception", quote="24+16+24+24=88", claims=("E6",)),
     inputs=(Input("x"), *(Input(k) for k in WEIGHTS)),
-    forward=inception_forward,
-    strategy=inception_strategy,
-    bound=inception_bound,
-    roundings=inception_roundings,
-    regions=("typical",),
+    engine=Program(
+        forward=inception_forward,
+        strategy=inception_strategy,
+        bound=inception_bound,
+        roundings=inception_roundings,
+    ),
+    regions=named("typical"),
     notes="Output channels: the 1x1 branch's, then the 3x3 branch's, then the pool branch's (torch.cat dim 1).",
 )
+
+OPS = (INCEPTION,)

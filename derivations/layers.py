@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.elementary import FLOAT
-from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
+from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
 
 ALPHA = 0.1  # the leaky slope the notes' plots use
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -154,7 +153,7 @@ def layer_strategy(region: str) -> st.SearchStrategy[Example]:
     return build()
 
 
-LAYER = TensorOp(
+LAYER = Op(
     name="dense_layer",
     title="One fully connected layer x^L = g(w^L x^{L-1} + b^L) and its last-layer gradients",
     source=Source(
@@ -164,16 +163,20 @@ LAYER = TensorOp(
         claims=("D1", "D2"),
     ),
     inputs=(Input("x"), Input("w"), Input("b")),
-    forward=layer_forward,
-    strategy=layer_strategy,
-    bound=layer_bound,
-    roundings=layer_roundings,
-    regions=("typical", "saturated", "batch-nonsquare"),
-    stated=layer_stated,
-    kink_gap=layer_kink_gap,
-    branch=layer_branch,
+    engine=Program(
+        forward=layer_forward,
+        strategy=layer_strategy,
+        bound=layer_bound,
+        roundings=layer_roundings,
+        stated=layer_stated,
+        kink_gap=layer_kink_gap,
+        branch=layer_branch,
+        subgradient_ok=layer_subgradient_ok,
+    ),
+    regions=named("typical", "saturated", "batch-nonsquare"),
     tie_rule="g'(0) anywhere in the subgradient set [alpha, 1] (ReLU: [0, 1])",
-    subgradient_ok=layer_subgradient_ok,
     params_doc={"g": f"activation: one of {', '.join(ACTIVATIONS)} (leaky slope {ALPHA})"},
     notes="Rows are examples: y = x w^T + b; the w and b gradients sum over the batch.",
 )
+
+OPS = (LAYER,)

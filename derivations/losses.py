@@ -5,9 +5,9 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.activations import _softmax
-from derivations.model import Derivation, Input, Interval, Region, Simplex, Source
+from derivations.model import ClosedForm, Input, Interval, Op, Region, Simplex, Source
 
-mse = Derivation(
+mse = Op(
     name="mse",
     title="mean squared error over the last axis",
     source=Source(
@@ -16,12 +16,14 @@ mse = Derivation(
         quote="J=(1/N)∑(ŷ_i−y_i)²; MSE不开根号; grad+=2*x*(x*w-y)",
         claims=("B1", "C2"),
     ),
-    structure="row",
+    engine=ClosedForm(
+        structure="row",
+        forward=lambda yhat, y: sum((a - b) ** 2 for a, b in zip(yhat, y, strict=True)) / len(yhat),
+        # C2's hand gradient 2*x*(x*w-y), averaged, is this chain rule times dyhat/dw = x.
+        stated=lambda yhat, y, out: [2 * (a - b) / len(yhat) for a, b in zip(yhat, y, strict=True)],
+        reduces=True,
+    ),
     inputs=(Input("yhat"), Input("y", differentiable=False)),
-    forward=lambda yhat, y: sum((a - b) ** 2 for a, b in zip(yhat, y, strict=True)) / len(yhat),
-    # C2's hand gradient 2*x*(x*w-y), averaged, is this chain rule times dyhat/dw = x.
-    stated=lambda yhat, y, out: [2 * (a - b) / len(yhat) for a, b in zip(yhat, y, strict=True)],
-    reduces=True,
     regions=(Region("typical"), Region("large-values", low=100.0, bound=1e4)),
 )
 
@@ -31,7 +33,7 @@ def _cross_entropy(z: list[sp.Expr], y: list[sp.Expr]) -> sp.Expr:
     return -sum(yi * sp.log(pi) for yi, pi in zip(y, p, strict=True))
 
 
-softmax_cross_entropy = Derivation(
+softmax_cross_entropy = Op(
     name="softmax_cross_entropy",
     title="cross entropy of softmax(z) against probability targets",
     source=Source(
@@ -40,14 +42,16 @@ softmax_cross_entropy = Derivation(
         quote="H=−∑ y_i log(y_i′); gradient with respect to the logits p − y",
         claims=("B3", "A5"),
     ),
-    structure="row",
+    engine=ClosedForm(
+        structure="row",
+        forward=_cross_entropy,
+        stated=lambda z, y, out: [p - yi for p, yi in zip(_softmax(z), y, strict=True)],
+        reduces=True,
+        floor=1.0,
+    ),
     inputs=(Input("z"), Input("y", domain=Simplex(), differentiable=False)),
-    forward=_cross_entropy,
-    stated=lambda z, y, out: [p - yi for p, yi in zip(_softmax(z), y, strict=True)],
-    reduces=True,
     regions=(Region("typical"), Region("large-logits", low=100.0, bound=1e3)),
     notes="p - y holds because each target row sums to 1; the domain declares it.",
-    floor=1.0,
 )
 
 
@@ -55,7 +59,7 @@ def _sigmoid(z: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-z))
 
 
-binary_cross_entropy = Derivation(
+binary_cross_entropy = Op(
     name="binary_cross_entropy",
     title="binary cross entropy of sigmoid(z) against a target in [0, 1]",
     source=Source(
@@ -64,14 +68,16 @@ binary_cross_entropy = Derivation(
         quote="这里的p值是最后的通过激活函数之后的概率值 y是0或1; 交叉熵 −log p",
         claims=("B3", "B4"),
     ),
-    structure="elementwise",
+    engine=ClosedForm(
+        structure="elementwise",
+        forward=lambda z, y: -(y * sp.log(_sigmoid(z)) + (1 - y) * sp.log(1 - _sigmoid(z))),
+        stated=lambda z, y, out: _sigmoid(z) - y,
+        floor=1.0,
+    ),
     inputs=(Input("z"), Input("y", domain=Interval(0.0, 1.0), differentiable=False)),
-    forward=lambda z, y: -(y * sp.log(_sigmoid(z)) + (1 - y) * sp.log(1 - _sigmoid(z))),
-    stated=lambda z, y, out: _sigmoid(z) - y,
     regions=(Region("typical"), Region("saturation", low=20.0, bound=1e3)),
-    floor=1.0,
     notes="The notes give the loss, not its derivative; sigma(z) - y is the derivative the "
     "catalog states for it, and the symbolic check decides it like any other.",
 )
 
-LOSSES = (mse, softmax_cross_entropy, binary_cross_entropy)
+OPS = LOSSES = (mse, softmax_cross_entropy, binary_cross_entropy)

@@ -1,12 +1,20 @@
-"""The record every oracle, strategy and report reads: one documented formula."""
+"""The record every oracle, strategy and report reads: one documented op.
+
+An op's reference comes from one of two engines. A closed form (activations, softmax, losses) is
+written in SymPy, entry by entry or row by row. A program (layers, networks, convolutions, pooling,
+reductions) has several differentiable inputs and integer parameters, so its forward is written once
+over NumPy arrays and the `Elementary` namespace, and runs in float64 and in 80-digit dual numbers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol
 
+import numpy as np
 import sympy as sp
+from hypothesis import strategies as st
 
 # A forward is built from SymPy symbols: one Symbol per input for an elementwise op, one
 # list of Symbols (a row of length n) per input for a row op. Parameters come as keywords.
@@ -16,6 +24,47 @@ Forward = Callable[..., "sp.Expr | list[sp.Expr]"]
 # Elementwise: an Expr. Row op with a scalar output: a list (the gradient). Row op with a
 # row output: a nested list J[i][j] = d out_i / d x_j.
 Stated = Callable[..., "sp.Expr | list[sp.Expr] | list[list[sp.Expr]]"]
+
+# A program is written once over NumPy arrays and a small namespace of elementary functions: the
+# same declaration runs in float64 and, with mpmath numbers in object arrays, as the exact reference.
+Arrays = Mapping[str, np.ndarray]
+Params = Mapping[str, Any]
+
+
+class Elementary(Protocol):
+    """Elementwise functions over arrays of floats or of mpmath numbers.
+
+    Everything else a forward needs (+, *, @, sum, max, where, sliding windows) is plain
+    NumPy, which works on object arrays as it does on float arrays.
+    """
+
+    def exp(self, x: Any) -> Any: ...
+    def log(self, x: Any) -> Any: ...
+    def log1p(self, x: Any) -> Any: ...
+    def tanh(self, x: Any) -> Any: ...
+    def sqrt(self, x: Any) -> Any: ...
+    def sigmoid(self, x: Any) -> Any: ...
+
+
+# forward(m, arrays, params) -> the output array, the notes' formula as written.
+TensorForward = Callable[[Elementary, Arrays, Params], np.ndarray]
+# stated(m, arrays, params, cotangent) -> {input name: gradient}, the notes' gradient formulas.
+TensorStated = Callable[[Elementary, Arrays, Params, np.ndarray], dict[str, np.ndarray]]
+# bound(arrays, params, cotangent) -> {"out": ..., input name: ...}: for each entry, the sum of
+# the absolute values of the terms a float computation adds up to form it (the running-error
+# magnitudes of a first-order error bound). The tolerance is rho * u * (|exact| + bound).
+TensorBound = Callable[[Arrays, Params, np.ndarray], dict[str, np.ndarray]]
+# kink_gap(arrays, params) -> how far the input is from the nearest non-differentiable point
+# (a ReLU pre-activation from 0, a pooling window's maximum from its runner-up); inf if smooth.
+KinkGap = Callable[[Arrays, Params], float]
+# branch(arrays, params) -> which smooth piece the input lies on (the sign pattern of ReLU
+# pre-activations, each pooling window's argmax): a finite-difference stencil is only valid
+# if every point of it lies on the same piece.
+Branch = Callable[[Arrays, Params], np.ndarray]
+# subgradient_ok(arrays, params, cotangent, gradients, rtol) -> the convention picked, or None.
+SubgradientRule = Callable[[Arrays, Params, np.ndarray, Mapping[str, np.ndarray], float], "str | None"]
+# strategy(region) -> hypothesis strategy of examples in that region.
+TensorStrategy = Callable[[str], "st.SearchStrategy[Example]"]
 
 
 @dataclass(frozen=True)
@@ -121,43 +170,104 @@ class Region:
 
 
 @dataclass(frozen=True)
-class Derivation:
-    """One documented formula: forward, derivative as written, domain and source."""
+class ClosedForm:
+    """The reference engine of a formula written in SymPy, entry by entry (elementwise) or row by row:
+    interval arithmetic until the digits settle, and a symbolic verdict on the stated derivative."""
 
-    name: str
-    title: str
-    source: Source
     structure: Literal["elementwise", "row"]
-    inputs: tuple[Input, ...]
     forward: Forward
     stated: Stated
-    params: tuple[Param, ...] = ()
     kinks: tuple[Kink, ...] = ()
-    regions: tuple[Region, ...] = (Region("typical"),)
     reduces: bool = False  # a row op whose output is one scalar per row (a loss)
-    notes: str = ""
     # Absolute error, in units of u per unit of output (and of cotangent for the VJP), that
     # any stable algorithm makes by rounding a quantity of size 1 it cannot avoid forming:
     # the sum inside log-sum-exp, 1 + e^-|z|, the probabilities p in p - y. 0 when the
     # value can be relatively accurate.
     floor: float = 0.0
-    max_row: int = field(default=8)  # longest row the exact reference expands symbolically
+    max_row: int = 8  # longest row the exact reference expands symbolically
+
+
+@dataclass(frozen=True)
+class Program:
+    """The reference engine of a forward written over `Elementary` as NumPy code: the same program in
+    80-digit dual numbers, its error model from running-error magnitudes, its inputs from `strategy`."""
+
+    forward: TensorForward
+    strategy: TensorStrategy
+    bound: TensorBound
+    roundings: Callable[[Arrays, Params], float]  # rho: roundings on the longest path
+    stated: TensorStated | None = None
+    kink_gap: KinkGap | None = None
+    branch: Branch | None = None
+    # At a kink or tie the derivative is a set: `subgradient_ok` decides whether a backend's
+    # gradient is in it, within relative error rtol (returns the convention it picked, or None).
+    subgradient_ok: SubgradientRule | None = None
+
+
+@dataclass(frozen=True)
+class Op:
+    """One documented op, whatever its structure: where the notes state it, its inputs, parameters and
+    named regions, and the engine that computes its exact reference and holds its stated derivative."""
+
+    name: str
+    title: str
+    source: Source
+    inputs: tuple[Input, ...]
+    engine: ClosedForm | Program
+    params: tuple[Param, ...] = ()  # scalar parameters with domains (closed forms draw them)
+    regions: tuple[Region, ...] = (Region("typical"),)  # a program's strategy draws each by its name
+    tie_rule: str = ""  # at a kink or tie, what the notes say goes where ("the gradient goes to the maximum")
+    # A program's parameter conventions; left out of the hash, which caches of compiled forms key on.
+    params_doc: Mapping[str, str] = field(default_factory=dict, hash=False)
+    notes: str = ""
+    # experiment(seed) -> {series name: {"title", "xlabel", "ylabel", "x", "lines": {label: ys}}}:
+    # a seeded experiment whose figures go into the op's record (e.g. gradient norm vs depth).
+    experiment: Callable[[int], dict[str, Any]] | None = None
+    # proof() -> (what was proved, the entries where SymPy found the stated gradient wrong):
+    # a symbolic proof of the stated gradients at small sizes, beside the 80-digit check.
+    proof: Callable[[], tuple[str, list[str]]] | None = None
+
+    @property
+    def structure(self) -> str:
+        return self.engine.structure if isinstance(self.engine, ClosedForm) else "tensor"
+
+    @property
+    def closed_form(self) -> ClosedForm:
+        assert isinstance(self.engine, ClosedForm), f"{self.name} is a program"
+        return self.engine
+
+    @property
+    def program(self) -> Program:
+        assert isinstance(self.engine, Program), f"{self.name} is a closed form"
+        return self.engine
+
+    def with_engine(self, **changes: Any) -> Op:
+        """The same op with some of its engine's fields changed: a planted wrong formula, say."""
+        return replace(self, engine=replace(self.engine, **changes))
+
+    @property
+    def differentiable(self) -> tuple[Input, ...]:
+        return tuple(i for i in self.inputs if i.differentiable)
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        return self.source.claims
 
     @property
     def wrt(self) -> Input:
-        """The differentiable input the stated derivative is taken with respect to."""
-        return next(i for i in self.inputs if i.differentiable)
+        """A closed form's one differentiable input, the one its stated derivative is taken with respect to."""
+        return self.differentiable[0]
 
     def input(self, name: str) -> Input:
         return next(i for i in self.inputs if i.name == name)
 
     def row_length(self, shape: tuple[int, ...]) -> int:
-        """Entries one output depends on: 1 for an elementwise op, the last axis for a row op."""
+        """Entries one output of a closed form depends on: 1 for an elementwise op, the last axis for a row op."""
         return 1 if self.structure == "elementwise" else shape[-1]
 
     def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
-        """A loss reduces the last axis to one value per row; every other op keeps the shape."""
-        return shape[:-1] if self.reduces else shape
+        """A closed-form loss reduces the last axis to one value per row; every other one keeps the shape."""
+        return shape[:-1] if self.closed_form.reduces else shape
 
     def param_defaults(self) -> dict[str, float]:
         return {p.name: p.default for p in self.params}
@@ -172,7 +282,7 @@ class Derivation:
         for p in self.params:
             if not p.domain.contains(params.get(p.name, p.default)):
                 return f"{self.name}: parameter {p.name!r} outside {p.domain.describe()}"
-        unknown = set(params) - {p.name for p in self.params}
+        unknown = set(params) - {p.name for p in self.params} - set(self.params_doc)
         if unknown:
             return f"{self.name}: unknown parameter(s) {sorted(unknown)}"
         return None
@@ -196,6 +306,11 @@ class Claim:
     reason: str = ""  # prose only: why no machine can decide it
     # What the encoding had to read into the words (a typo, an ambiguous word, a lost image), and why.
     interpretation: str = ""
+
+
+def named(*names: str) -> tuple[Region, ...]:
+    """Regions known by name only: a program's strategy decides what each draws."""
+    return tuple(Region(n) for n in names)
 
 
 def row_symbols(prefix: str, n: int) -> list[sp.Symbol]:

@@ -22,8 +22,7 @@ from hypothesis.extra import numpy as hnp
 from derivations.elementary import FLOAT
 from derivations.kinks import judge_kinks
 from derivations.layers import ACTIVATIONS, ALPHA, G2_MAX, g, g_prime
-from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
+from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
 
 DEPTHS = (1, 2, 3, 4)
 PROVED_DEPTH = 3  # SymPy proves the recursion up to here (3 s at depth 3, width 2)
@@ -265,8 +264,8 @@ def proved_recursion(depth: int) -> tuple[str, list[str]]:
     return scope, prove_chain_recursion(depth)
 
 
-def chain_op(depth: int) -> TensorOp:
-    return TensorOp(
+def chain_op(depth: int) -> Op:
+    return Op(
         name=f"backprop_chain_L{depth}",
         title=f"A {depth}-layer network x^l = g(w^l x^(l-1) + b^l): the layer-wise gradients of all {depth} layers",
         source=Source(
@@ -276,16 +275,18 @@ def chain_op(depth: int) -> TensorOp:
             claims=("D1", "D2", "D3", "D5", "D6") if depth > 1 else ("D1", "D2"),
         ),
         inputs=(Input("x"), *(Input(n) for pair in layer_names(depth) for n in pair)),
-        forward=chain_forward,
-        strategy=lambda region: chain_strategy(depth, region),
-        bound=chain_bound,
-        roundings=chain_roundings,
-        regions=("typical", "saturated", "batch-nonsquare", "kink"),
-        stated=chain_stated,
-        kink_gap=chain_kink_gap,
-        branch=chain_branch,
+        engine=Program(
+            forward=chain_forward,
+            strategy=lambda region: chain_strategy(depth, region),
+            bound=chain_bound,
+            roundings=chain_roundings,
+            stated=chain_stated,
+            kink_gap=chain_kink_gap,
+            branch=chain_branch,
+            subgradient_ok=chain_subgradient_ok,
+        ),
+        regions=named("typical", "saturated", "batch-nonsquare", "kink"),
         tie_rule="g'(0) anywhere in [alpha, 1] (ReLU: [0, 1]) at each pre-activation exactly 0, solved layer by layer",
-        subgradient_ok=chain_subgradient_ok,
         proof=(lambda: proved_recursion(depth)) if depth <= PROVED_DEPTH else None,
         params_doc={"g": f"activation of every layer: one of {', '.join(ACTIVATIONS)} (leaky slope {ALPHA})"},
         notes=(
@@ -296,4 +297,4 @@ def chain_op(depth: int) -> TensorOp:
     )
 
 
-CHAINS = tuple(chain_op(depth) for depth in DEPTHS)
+OPS = CHAINS = tuple(chain_op(depth) for depth in DEPTHS)

@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.elementary import FLOAT
-from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
+from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
 
 
 def _weights(arrays: Arrays) -> Any:
@@ -84,8 +83,8 @@ def perceptron_strategy(multi: bool) -> Any:
     return strategy
 
 
-def perceptron_op(multi: bool) -> TensorOp:
-    return TensorOp(
+def perceptron_op(multi: bool) -> Op:
+    return Op(
         name="perceptron_multi" if multi else "perceptron_single",
         title=(
             "Multi-output perceptron with sigmoid: dE/dw_jk = (O_k - t_k) O_k (1 - O_k) x_j"
@@ -102,12 +101,14 @@ def perceptron_op(multi: bool) -> TensorOp:
             claims=("D4",),
         ),
         inputs=(Input("x"), Input("w"), Input("t", differentiable=False)),
-        forward=perceptron_forward,
-        strategy=perceptron_strategy(multi),
-        bound=perceptron_bound,
-        roundings=perceptron_roundings,
-        regions=("typical", "saturated", "non-square") if multi else ("typical", "saturated"),
-        stated=perceptron_stated,
+        engine=Program(
+            forward=perceptron_forward,
+            strategy=perceptron_strategy(multi),
+            bound=perceptron_bound,
+            roundings=perceptron_roundings,
+            stated=perceptron_stated,
+        ),
+        regions=named("typical", "saturated", "non-square") if multi else named("typical", "saturated"),
         notes=(
             "RECONSTRUCTED formula: 001's formulas for this derivation are images lost from its text, which keeps "
             "only the words around them (sigmoid activation, 'its derivative is [image]', a linear regression "
@@ -120,4 +121,4 @@ def perceptron_op(multi: bool) -> TensorOp:
     )
 
 
-PERCEPTRONS = (perceptron_op(False), perceptron_op(True))
+OPS = PERCEPTRONS = (perceptron_op(False), perceptron_op(True))

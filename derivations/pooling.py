@@ -15,8 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
+from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
 from derivations.ties import routing_ok
 from derivations.windows import out_size, pair, scatter, window_index, windows
 
@@ -168,36 +167,42 @@ def pool_strategy(region: str) -> st.SearchStrategy[Example]:
     return build()
 
 
-MAX_POOL2D = TensorOp(
+MAX_POOL2D = Op(
     name="max_pool2d",
     title="Max pooling: each window's largest entry; the gradient goes to the maximum",
     source=SOURCE,
     inputs=(Input("x"),),
-    forward=max_pool_forward,
-    strategy=pool_strategy,
-    bound=max_pool_bound,
-    roundings=pool_roundings,
-    regions=POOL_REGIONS,
-    stated=max_pool_stated,
-    kink_gap=max_pool_gap,
-    branch=max_pool_branch,
+    engine=Program(
+        forward=max_pool_forward,
+        strategy=pool_strategy,
+        bound=max_pool_bound,
+        roundings=pool_roundings,
+        stated=max_pool_stated,
+        kink_gap=max_pool_gap,
+        branch=max_pool_branch,
+        subgradient_ok=max_pool_subgradient_ok,
+    ),
+    regions=named(*POOL_REGIONS),
     tie_rule="a tied maximum: the window's cotangent split in any convex combination among the tied entries",
-    subgradient_ok=max_pool_subgradient_ok,
     params_doc=PARAMS_DOC,
     notes="x is (B, C, H, W); channels are kept (E5); floor((H + 2p - k) / s) + 1 windows per axis.",
 )
 
-AVG_POOL2D = TensorOp(
+AVG_POOL2D = Op(
     name="avg_pool2d",
     title="Average pooling: each window's mean; each entry gets 1/k^2 of the window's gradient",
     source=SOURCE,
     inputs=(Input("x"),),
-    forward=avg_pool_forward,
-    strategy=pool_strategy,
-    bound=avg_pool_bound,
-    roundings=pool_roundings,
-    regions=POOL_REGIONS,
-    stated=avg_pool_stated,
+    engine=Program(
+        forward=avg_pool_forward,
+        strategy=pool_strategy,
+        bound=avg_pool_bound,
+        roundings=pool_roundings,
+        stated=avg_pool_stated,
+    ),
+    regions=named(*POOL_REGIONS),
     params_doc=PARAMS_DOC,
     notes="Padding counts in the average (torch's count_include_pad=True): the divisor is always kh kw.",
 )
+
+OPS = (MAX_POOL2D, AVG_POOL2D)

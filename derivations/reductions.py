@@ -14,8 +14,19 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Input, Source
-from derivations.tensor_model import Arrays, Example, Params, TensorForward, TensorOp
+from derivations.model import (
+    Arrays,
+    Example,
+    Input,
+    Op,
+    Params,
+    Program,
+    Region,
+    Source,
+    TensorBound,
+    TensorForward,
+    named,
+)
 
 SOURCE = Source(
     seed="001",
@@ -95,20 +106,30 @@ def _rho(a: Arrays, p: Params) -> float:
     return 8.0 + 2.0 * size_of_dim(a["x"], p)
 
 
-def reduction_op(name: str, forward: TensorForward, title: str, claims: tuple[str, ...], **extra: Any) -> TensorOp:
+def reduction_op(
+    name: str,
+    forward: TensorForward,
+    title: str,
+    claims: tuple[str, ...],
+    *,
+    bound: TensorBound,
+    regions: tuple[Region, ...] = named(*STAT_REGIONS),
+    tie_rule: str = "",
+    **engine: Any,
+) -> Op:
+    """A reduction over one dim; `engine` takes the kink and tie fields of its Program."""
     doc = dict(DOC)
     if name == "topk":
         doc.pop("keepdim")
     if name in ("kthvalue", "topk"):
         doc["k"] = "1-based: kthvalue's k-th smallest, topk's count"
-    return TensorOp(
+    return Op(
         name=name,
         title=title,
         source=replace(SOURCE, claims=claims),
         inputs=(Input("x"),),
-        forward=forward,
-        strategy=stat_strategy(name),
-        roundings=_rho,
+        engine=Program(forward=forward, strategy=stat_strategy(name), bound=bound, roundings=_rho, **engine),
+        regions=regions,
+        tie_rule=tie_rule,
         params_doc=doc,
-        **{"regions": STAT_REGIONS, **extra},
     )

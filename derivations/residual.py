@@ -23,9 +23,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from derivations.depth_experiment import depth_experiment
 from derivations.kinks import judge_kinks
-from derivations.model import Input, Source
+from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
 from derivations.networks import SIGN_MARGIN
-from derivations.tensor_model import Arrays, Elementary, Example, Params, TensorOp
 
 SOURCE_QUOTE = "resnet:y=relu(f(x)+x); ∂σ/∂f·(∂f/∂x+1)"
 
@@ -283,21 +282,23 @@ def block_strategy(region: str) -> st.SearchStrategy[Example]:
     return build()
 
 
-RESIDUAL_LINEAR = TensorOp(
+RESIDUAL_LINEAR = Op(
     name="residual_linear",
     title="Residual y = relu(f(x) + x) with f(x) = x w^T + b: dLoss/dx carries (df/dx + 1)",
     source=Source(seed="004", section="ResidualBlock resnet 残差网络", quote=SOURCE_QUOTE, claims=("D9",)),
     inputs=(Input("x"), Input("w"), Input("b")),
-    forward=linear_forward,
-    strategy=linear_strategy,
-    bound=linear_bound,
-    roundings=linear_roundings,
-    regions=("typical", "batch-nonsquare", "kink"),
-    stated=linear_stated,
-    kink_gap=linear_kink_gap,
-    branch=linear_branch,
+    engine=Program(
+        forward=linear_forward,
+        strategy=linear_strategy,
+        bound=linear_bound,
+        roundings=linear_roundings,
+        stated=linear_stated,
+        kink_gap=linear_kink_gap,
+        branch=linear_branch,
+        subgradient_ok=linear_subgradient_ok,
+    ),
+    regions=named("typical", "batch-nonsquare", "kink"),
     tie_rule="relu'(0) anywhere in [0, 1] at each f(x) + x exactly 0",
-    subgradient_ok=linear_subgradient_ok,
     notes=(
         "Rows are examples; w is square (f keeps the width, as the shortcut needs). The notes state dLoss/dx only. "
         "D9's limits (∂Loss/∂x → 1, the products → 1 and → 0) are judged by the resnet_* and plain_* claims."
@@ -305,7 +306,7 @@ RESIDUAL_LINEAR = TensorOp(
     experiment=depth_experiment,
 )
 
-RESIDUAL_BLOCK = TensorOp(
+RESIDUAL_BLOCK = Op(
     name="residual_block",
     title="004's ResidualBlock relu(x + conv2(relu(conv1(x)))), 3x3 kernels, padding 1: dLoss/dx carries (df/dx + 1)",
     source=Source(
@@ -315,20 +316,22 @@ RESIDUAL_BLOCK = TensorOp(
         claims=("D9", "E8"),
     ),
     inputs=(Input("x"), Input("w1"), Input("b1"), Input("w2"), Input("b2")),
-    forward=block_forward,
-    strategy=block_strategy,
-    bound=block_bound,
-    roundings=block_roundings,
-    regions=("typical", "kink"),
-    stated=block_stated,
-    kink_gap=block_kink_gap,
-    branch=block_branch,
+    engine=Program(
+        forward=block_forward,
+        strategy=block_strategy,
+        bound=block_bound,
+        roundings=block_roundings,
+        stated=block_stated,
+        kink_gap=block_kink_gap,
+        branch=block_branch,
+        subgradient_ok=block_subgradient_ok,
+    ),
+    regions=named("typical", "kink"),
     tie_rule="relu'(0) anywhere in [0, 1] at each pre-activation exactly 0 (either ReLU), solved from the top",
-    subgradient_ok=block_subgradient_ok,
     notes=(
         "x is (N, C, H, W); w1, w2 are (C, C, 3, 3) in torch's Conv2d layout (out, in, kh, kw). "
         "The shape is kept: H + 2*1 - 3 + 1 = H (E8). The notes state dLoss/dx only."
     ),
 )
 
-RESIDUALS = (RESIDUAL_LINEAR, RESIDUAL_BLOCK)
+OPS = RESIDUALS = (RESIDUAL_LINEAR, RESIDUAL_BLOCK)

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from derivations.model import Arrays, Elementary, Op, Params
 from derivations.reductions import expand, keep, reduction_op, size_of_dim
-from derivations.tensor_model import Arrays, Elementary, Params, TensorOp
 from derivations.ties import routing_ok
 
 
@@ -114,7 +114,7 @@ FORWARDS: dict[str, tuple[Callable[..., Any], str]] = {
 TIE_RULE = "a tied value: the output's cotangent split in any convex combination among the entries that hold it"
 
 
-def _selecting(name: str) -> TensorOp:
+def _selecting(name: str) -> Op:
     gap, branch, rule, bound = _selection(name)
     forward, title = FORWARDS[name]
     return reduction_op(
@@ -130,4 +130,6 @@ def _selecting(name: str) -> TensorOp:
     )
 
 
-SELECTIONS: tuple[TensorOp, ...] = tuple(_selecting(name) for name in POSITIONS)
+SELECTIONS: tuple[Op, ...] = tuple(_selecting(name) for name in POSITIONS)
+
+OPS = SELECTIONS

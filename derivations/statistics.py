@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from derivations.model import Arrays, Elementary, Op, Params, named
 from derivations.reductions import STAT_REGIONS, expand, keep, reduction_op, size_of_dim, sum_dim
-from derivations.tensor_model import Arrays, Elementary, Params, TensorOp
 from derivations.ties import floor
 
 
@@ -118,7 +118,7 @@ def norm2_rule(a: Arrays, p: Params, c: np.ndarray, grads: Mapping[str, np.ndarr
     return "||x||' at 0 = 0 (the unit ball's centre)"
 
 
-STATISTICS: tuple[TensorOp, ...] = (
+STATISTICS: tuple[Op, ...] = (
     reduction_op("sum_dim", sum_forward, "Sum over a dim", ("F2", "F3"), bound=_linear_bound(lambda x, p: 1.0)),
     reduction_op(
         "mean_dim",
@@ -146,8 +146,10 @@ STATISTICS: tuple[TensorOp, ...] = (
         bound=norm2_bound,
         kink_gap=norm2_gap,
         branch=norm2_branch,
-        regions=(*STAT_REGIONS, "tiny"),
+        regions=named(*STAT_REGIONS, "tiny"),
         tie_rule="at a zero slice, c u for any u in the unit ball",
         subgradient_ok=norm2_rule,
     ),
 )
+
+OPS = STATISTICS

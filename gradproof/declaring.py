@@ -13,12 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from derivations.declared import DeclarationError, declare
-from derivations.tensor_model import TensorOp
+from derivations.model import Op
 
 __all__ = ["DeclarationError", "op"]
 
 
-def op(**declaration: Any) -> Callable[[Callable[..., Any]], TensorOp]:
+def op(**declaration: Any) -> Callable[[Callable[..., Any]], Op]:
     """Turn `forward(m, *inputs, **params)`, written with NumPy operators and the functions of the
     namespace m (exp, log, log1p, tanh, sqrt, sigmoid), into an op every check can use.
 

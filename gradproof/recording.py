@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 from harness.report_view import SEVERITY
 
 if TYPE_CHECKING:  # the plugin imports this module in every session: keep it light
-    from derivations.model import Derivation
-    from derivations.tensor_model import TensorOp
+    from derivations.model import Op
 
-    Op = Derivation | TensorOp
+    Op = Op
 
 
 def merge(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from derivations.tensor_model import TensorOp
+from derivations.model import Program
 from gradproof.recording import Recorder
 from harness import outputs, report, symbolic
 from harness.runner import derivation_record
@@ -27,7 +27,7 @@ def write_report(recorder: Recorder, directory: Path) -> list[Path]:
     derivations = []
     for name, d in recorder.derivations.items():
         examples = recorder.examples.get(name, [])
-        if isinstance(d, TensorOp):
+        if isinstance(d.engine, Program):
             derivations.append(tensor_record(d, examples, stated_verdict(d, examples, 0)))
         else:
             derivations.append(derivation_record(d, examples, symbolic.decide(d, seed=0)))

@@ -17,8 +17,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from derivations import CATALOG, TENSOR_OPS
-from derivations.model import Derivation
-from derivations.tensor_model import Example, TensorOp
+from derivations.model import Example, Op, Program
 from harness.dtypes import FORMATS, get_format
 from harness.inputs import inputs_for, regions_of
 
@@ -26,13 +25,13 @@ __all__ = ["Example", "TensorExample", "arrays", "derivation", "inputs", "op", "
 
 TensorExample = Example  # the name tensor ops' examples had before every op drew the one Example type
 
-OPS: dict[str, Derivation | TensorOp] = {**CATALOG, **TENSOR_OPS}
+OPS: dict[str, Op] = {**CATALOG, **TENSOR_OPS}
 
 
-def op(name: str | Derivation | TensorOp) -> Derivation | TensorOp:
+def op(name: str | Op) -> Op:
     """The catalog entry of any op (elementwise, row or tensor), with a one-line error naming the
     valid names; an op declared with gradproof.op is its own entry."""
-    if isinstance(name, (Derivation, TensorOp)):
+    if isinstance(name, Op):
         return name
     if not isinstance(name, str) or name not in OPS:
         raise ValueError(f"unknown derivation {name!r}; valid: {', '.join(OPS)}")
@@ -42,17 +41,17 @@ def op(name: str | Derivation | TensorOp) -> Derivation | TensorOp:
 derivation = op  # the name this function had when it covered the elementwise and row ops only
 
 
-def regions(name: str | Derivation | TensorOp) -> tuple[str, ...]:
+def regions(name: str | Op) -> tuple[str, ...]:
     """The named input regions of an op; each is always visited by gradproof.check."""
     d = op(name)
-    return d.regions if isinstance(d, TensorOp) else tuple(r.name for r in regions_of(d))
+    return tuple(r.name for r in (d.regions if isinstance(d.engine, Program) else regions_of(d)))
 
 
-def _region_strategy(d: Derivation | TensorOp, region: str) -> st.SearchStrategy[Any]:
-    return d.strategy(region) if isinstance(d, TensorOp) else inputs_for(d, region=region)
+def _region_strategy(d: Op, region: str) -> st.SearchStrategy[Any]:
+    return d.program.strategy(region) if isinstance(d.engine, Program) else inputs_for(d, region=region)
 
 
-def inputs(name: str | Derivation | TensorOp, *, region: str | None = None) -> st.SearchStrategy[Any]:
+def inputs(name: str | Op, *, region: str | None = None) -> st.SearchStrategy[Any]:
     """Examples (`.arrays` by input name, `.params`, `.region`) from the op's domain.
 
     `region=None` draws from every region of the op.
@@ -67,7 +66,7 @@ def inputs(name: str | Derivation | TensorOp, *, region: str | None = None) -> s
 
 
 def arrays(
-    name: str | Derivation | TensorOp, *, dtype: str = "float64", region: str | None = None
+    name: str | Op, *, dtype: str = "float64", region: str | None = None
 ) -> st.SearchStrategy[dict[str, np.ndarray]]:
     """Just the input arrays, held in `dtype` (values rounded to it, as a backend would see them)."""
     if dtype not in FORMATS:

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import numpy as np
 
-from derivations.model import Derivation
-from derivations.tensor_model import TensorOp
+from derivations.model import ClosedForm, Op, Program
 from harness import compare
 from harness.dtypes import Format
 
-OpT = TypeVar("OpT", Derivation, TensorOp)
-
 
 @dataclass(frozen=True)
-class Case(Generic[OpT]):
-    op: OpT
+class Case:
+    op: Op
     arrays: dict[str, np.ndarray]  # rounded to the dtype, held in float64
     params: dict[str, Any]
     cotangent: np.ndarray
@@ -35,21 +32,21 @@ class Case(Generic[OpT]):
     @property
     def x(self) -> np.ndarray:
         """A closed form's one differentiable input."""
-        assert isinstance(self.op, Derivation)
+        assert isinstance(self.op.engine, ClosedForm)
         return self.arrays[self.op.wrt.name]
 
     @property
     def rho(self) -> float:
         """Roundings on the longest path of the computation, which scales the tolerance."""
-        if isinstance(self.op, TensorOp):
-            return float(self.op.roundings(self.arrays, self.params))
+        if isinstance(self.op.engine, Program):
+            return float(self.op.program.roundings(self.arrays, self.params))
         return compare.roundings(self.op, self.op.row_length(self.x.shape))
 
     @functools.cached_property
     def bound(self) -> dict[str, np.ndarray]:
         """A program's running-error magnitudes: "out" and one per differentiable input."""
-        assert isinstance(self.op, TensorOp)
-        return self.op.bound(self.arrays, self.params, self.cotangent)
+        assert isinstance(self.op.engine, Program)
+        return self.op.program.bound(self.arrays, self.params, self.cotangent)
 
     def tolerance(self, key: str, exact: np.ndarray) -> np.ndarray:
         return compare.tolerance(exact, self.bound[key], self.fmt, self.rho)

@@ -11,7 +11,7 @@ import numpy as np
 import sympy as sp
 
 from derivations import CATALOG
-from derivations.model import Derivation
+from derivations.model import Op
 from harness import finite_diff, symbols
 from harness.backends.base import Target
 from harness.backends.numpy_ref import NumpyBackend
@@ -26,7 +26,7 @@ FD_EXPONENTS = range(1, 41, 1)  # steps 2^-1 .. 2^-40
 MAX_FD_PLOTS = 3
 
 
-def _catalog(names: Iterable[str]) -> list[Derivation]:
+def _catalog(names: Iterable[str]) -> list[Op]:
     return [CATALOG[n] for n in names if n in CATALOG]
 
 
@@ -61,7 +61,7 @@ def _activation(name: str) -> Plot | None:
     )
 
 
-def _exact_derivative(d: Derivation, point: float, params: dict[str, float]) -> float:
+def _exact_derivative(d: Op, point: float, params: dict[str, float]) -> float:
     rs = symbols.build(d, 1)
     subs = {rs.params[k]: v for k, v in params.items()}
     z = rs.inputs[d.wrt.name][0]
@@ -72,7 +72,7 @@ def _exact_derivative(d: Derivation, point: float, params: dict[str, float]) -> 
 
 def _fd_errors(
     reference: NumpyBackend,
-    d: Derivation,
+    d: Op,
     params: dict[str, float],
     point: float,
     dtype: str,
@@ -104,7 +104,7 @@ def fd_step(names: Iterable[str]) -> list[Plot]:
 def _fd_plot(name: str) -> Plot | None:
     d = CATALOG[name]
     reference = NumpyBackend()
-    if d.structure != "elementwise" or d.kinks or len(d.inputs) != 1 or not reference.provides(d):
+    if d.structure != "elementwise" or d.closed_form.kinks or len(d.inputs) != 1 or not reference.provides(d):
         return None
     params = d.param_defaults()
     steps = [2.0**-k for k in FD_EXPONENTS]

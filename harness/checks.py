@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations.model import Derivation
 from harness import compare, finite_diff
 from harness.backends.base import Backend, Target, stack_inputs
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.cases import Case as AnyCase
 
-Case = AnyCase[Derivation]  # the closed-form case
+Case = AnyCase  # the closed-form case
 KINDS = ("forward", "vjp", "projection", "jacobian")
 PROJECTION_DIRECTIONS = 4
 FD_SAFETY = 4.0  # the FD error estimate is trusted to within this factor
@@ -27,14 +26,14 @@ class Outcome:
 
 def _forward_tolerance(case: Case) -> np.ndarray:
     ref = case.reference
-    return compare.tolerance(ref.forward, ref.forward_sensitivity + case.op.floor, case.fmt, case.rho)
+    return compare.tolerance(ref.forward, ref.forward_sensitivity + case.op.closed_form.floor, case.fmt, case.rho)
 
 
 def _vjp_tolerance(case: Case) -> np.ndarray:
     ref = case.reference
     c = np.abs(case.cotangent)
-    per_entry = c[..., None] if case.op.reduces else c
-    return compare.tolerance(ref.vjp, ref.vjp_sensitivity + case.op.floor * per_entry, case.fmt, case.rho)
+    per_entry = c[..., None] if case.op.closed_form.reduces else c
+    return compare.tolerance(ref.vjp, ref.vjp_sensitivity + case.op.closed_form.floor * per_entry, case.fmt, case.rho)
 
 
 def forward(backend: Backend, case: Case, target: Target) -> Outcome:
@@ -54,7 +53,7 @@ def vjp(backend: Backend, case: Case, target: Target) -> Outcome:
 def _smooth_mask(case: Case, h: float) -> np.ndarray:
     """1 where finite differences can see the derivative, 0 next to kinks (left to the
     subgradient sets of the VJP check)."""
-    return finite_diff.smooth(case.x, [k.at for k in case.op.kinks], h).astype(np.float64)
+    return finite_diff.smooth(case.x, [k.at for k in case.op.closed_form.kinks], h).astype(np.float64)
 
 
 def _fd_forward(backend: Backend, case: Case, target: Target) -> finite_diff.Forward:
@@ -128,7 +127,7 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     # Random scales, not ones: a backward that ignores its cotangent must not pass here.
     rng = np.random.default_rng(case.rng_seed)
     scale = case.fmt.round(rng.choice([-1.0, 1.0], out_shape) * rng.uniform(0.5, 2.0, out_shape))
-    if case.op.structure == "elementwise" or case.op.reduces:
+    if case.op.structure == "elementwise" or case.op.closed_form.reduces:
         cot = scale[None]
     else:
         cot = finite_diff.colours(out_shape, "row") * scale[None]
@@ -136,7 +135,7 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     grads = np.asarray(backend.vjp(case.op, batch, case.params, cot, target)) * mask
     if case.op.structure == "elementwise":
         j_bk = grads[0] / scale
-    elif case.op.reduces:
+    elif case.op.closed_form.reduces:
         j_bk = (grads[0] / scale[..., None])[..., None, :]
     else:
         # grads[i] = scale_i(row) * d out_i / d x: divide each colour by its row's scale.

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from derivations import CATALOG, CLAIMS, TENSOR_OPS
-from derivations.model import Claim, Derivation, Source
-from derivations.tensor_model import TensorOp
+from derivations.model import Claim, Op, Source
 from harness import (
     checks,
     claims,
@@ -311,7 +310,7 @@ def _status(got: _Gathered, data: dict[str, object], planned: int, session: Impl
 
 def _catalog_sources() -> list[tuple[str, Source]]:
     """Everything that cites CLAIMS.md: derivations, claims and, where present, the tensor ops."""
-    entries: list[Derivation | Claim | TensorOp] = [*CATALOG.values(), *CLAIMS.values(), *TENSOR_OPS.values()]
+    entries: list[Op | Claim | Op] = [*CATALOG.values(), *CLAIMS.values(), *TENSOR_OPS.values()]
     return [(e.name, e.source) for e in entries]
 
 
@@ -330,7 +329,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _declared(args: argparse.Namespace) -> dict[str, tuple[pipeline.TensorOp, str]]:
+def _declared(args: argparse.Namespace) -> dict[str, tuple[pipeline.Op, str]]:
     """The ops of --ops modules; they are checked on the implementations of --impl."""
     if not args.ops:
         return {}

@@ -21,25 +21,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations.model import Derivation, kink_interval
+from derivations.model import Op, kink_interval
 from harness.dtypes import Format
 
 ELEMENTWISE_ROUNDINGS = 8
 PER_ROW_TERM = 2
 
 
-def roundings(d: Derivation, row: int) -> float:
+def roundings(d: Op, row: int) -> float:
     """rho: roundings budgeted on the longest computation path of one output entry."""
     if d.structure == "elementwise":
         return float(ELEMENTWISE_ROUNDINGS)
     return float(ELEMENTWISE_ROUNDINGS + PER_ROW_TERM * row)
 
 
-def model_text(d: Derivation, row: int, fmt: Format, *, finite_differences: bool = False) -> str:
+def model_text(d: Op, row: int, fmt: Format, *, finite_differences: bool = False) -> str:
     rho = roundings(d, row)
     value = f"rho*u*(|exact|+sensitivity+floor)+rho*tiny with rho={rho:g}, u=2^-{fmt.mantissa_bits} ({fmt.name})"
-    if d.floor:
-        value += f", floor={d.floor:g}"
+    if d.closed_form.floor:
+        value += f", floor={d.closed_form.floor:g}"
     if finite_differences:
         return f"4 x the finite-difference error estimate (|R2-R1| + rounding) + {value}"
     return value
@@ -133,14 +133,14 @@ def nonfinite_text(value: float) -> str:
 
 
 def kink_sets(
-    d: Derivation, x: np.ndarray, params: dict[str, float], cotangent: np.ndarray
+    d: Op, x: np.ndarray, params: dict[str, float], cotangent: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Allowed VJP ranges at exact kinks: cotangent times the subgradient set, NaN elsewhere."""
-    if not d.kinks:
+    if not d.closed_form.kinks:
         return None
     lo = np.full(x.shape, np.nan)
     hi = np.full(x.shape, np.nan)
-    for k in d.kinks:
+    for k in d.closed_form.kinks:
         a, b = kink_interval(k, params)
         at = x == k.at
         ends = np.stack([cotangent * a, cotangent * b])
@@ -149,10 +149,10 @@ def kink_sets(
     return lo, hi
 
 
-def chosen_subgradients(d: Derivation, x: np.ndarray, cotangent: np.ndarray, got: np.ndarray) -> dict[str, list[float]]:
+def chosen_subgradients(d: Op, x: np.ndarray, cotangent: np.ndarray, got: np.ndarray) -> dict[str, list[float]]:
     """Which derivative value a backend picked at each kink (got / cotangent), deduplicated."""
     picked: dict[str, list[float]] = {}
-    for k in d.kinks:
+    for k in d.closed_form.kinks:
         # A non-finite value picked at a kink is the check's failure, never a convention.
         at = (x == k.at) & (cotangent != 0) & np.isfinite(got)
         if np.any(at):

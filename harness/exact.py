@@ -12,7 +12,7 @@ import numpy as np
 import sympy as sp
 from mpmath import iv
 
-from derivations.model import Derivation
+from derivations.model import Op
 from harness.symbols import RowSymbols, build
 
 MAX_DIGITS = 2000  # saturated logs need ~|z|/2.3 digits: |z| = 1e3 needs ~450
@@ -63,7 +63,7 @@ def _smooth_part(expr: sp.Expr) -> sp.Expr:
 
 
 @functools.cache
-def compile_row(d: Derivation, n: int) -> Compiled:
+def compile_row(d: Op, n: int) -> Compiled:
     rs: RowSymbols = build(d, n)
     n = rs.n
     inputs = [s for syms in rs.inputs.values() for s in syms]
@@ -154,13 +154,13 @@ def _settled(
     raise ReferenceError(f"value did not settle to {digits} digits within {MAX_DIGITS} digits")
 
 
-def _units(d: Derivation, arr: np.ndarray) -> np.ndarray:
+def _units(d: Op, arr: np.ndarray) -> np.ndarray:
     """View an input as (units, n): one scalar per unit for elementwise ops, one row otherwise."""
     return arr.reshape(-1, 1) if d.structure == "elementwise" else arr.reshape(-1, arr.shape[-1])
 
 
 def evaluate(
-    d: Derivation,
+    d: Op,
     arrays: dict[str, np.ndarray],
     params: dict[str, float],
     cotangent: np.ndarray,

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from derivations.elementary import FLOAT
-from derivations.model import Derivation
-from derivations.tensor_model import Example, TensorOp
+from derivations.model import Example, Op, Program
 
 
 def parse_array(text: str) -> np.ndarray:
@@ -33,7 +32,7 @@ def parse_array(text: str) -> np.ndarray:
     return arr[0] if len(rows) == 1 else arr
 
 
-def _arrays(op: Derivation | TensorOp, at: Sequence[str]) -> dict[str, np.ndarray]:
+def _arrays(op: Op, at: Sequence[str]) -> dict[str, np.ndarray]:
     names = [i.name for i in op.inputs]
     arrays: dict[str, np.ndarray] = {}
     for item in at:
@@ -59,7 +58,7 @@ def _literal(text: str) -> Any:
         return text  # a bare word: g=relu
 
 
-def _tensor_example(op: TensorOp, arrays: dict[str, np.ndarray], params: Sequence[str]) -> Example:
+def _tensor_example(op: Op, arrays: dict[str, np.ndarray], params: Sequence[str]) -> Example:
     given = {name: _literal(value) for name, _, value in (p.partition("=") for p in params)}
     unknown = sorted(set(given) - set(op.params_doc))
     missing = [p for p in op.params_doc if p not in given]
@@ -70,13 +69,13 @@ def _tensor_example(op: TensorOp, arrays: dict[str, np.ndarray], params: Sequenc
         if not i.domain.contains(arrays[i.name]):
             raise ValueError(f"{op.name}: input {i.name!r} outside its domain {i.domain.describe()}")
     try:
-        op.forward(FLOAT, arrays, given)
+        op.program.forward(FLOAT, arrays, given)
     except Exception as exc:  # shapes that do not fit each other or the parameters
         raise ValueError(f"{op.name} cannot be evaluated there: {type(exc).__name__}: {exc}") from None
     return Example(arrays, given, "user", ())
 
 
-def _example(d: Derivation, arrays: dict[str, np.ndarray], params: Sequence[str]) -> Example:
+def _example(d: Op, arrays: dict[str, np.ndarray], params: Sequence[str]) -> Example:
     parsed: dict[str, float] = d.param_defaults()
     for item in params:
         name, _, value = item.partition("=")
@@ -93,7 +92,7 @@ def _example(d: Derivation, arrays: dict[str, np.ndarray], params: Sequence[str]
     return Example(arrays, parsed, "user", ())
 
 
-def given(op: Derivation | TensorOp, at: Sequence[str], params: Sequence[str]) -> Example:
+def given(op: Op, at: Sequence[str], params: Sequence[str]) -> Example:
     """The user's input for `op`, checked against its inputs, parameters and domain."""
     arrays = _arrays(op, at)
-    return _tensor_example(op, arrays, params) if isinstance(op, TensorOp) else _example(op, arrays, params)
+    return _tensor_example(op, arrays, params) if isinstance(op.engine, Program) else _example(op, arrays, params)

@@ -8,26 +8,26 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Derivation, Example, Interval, Param, Region, Simplex
+from derivations.model import Example, Interval, Op, Param, Region, Simplex
 
 # Every derivation also visits this shape region: batch > 1 with a non-square (B, n) layout.
 BATCHED = Region("batch-nonsquare")
 MAX_SIDE = 6
 
 
-def regions_of(d: Derivation) -> tuple[Region, ...]:
+def regions_of(d: Op) -> tuple[Region, ...]:
     return (*d.regions, BATCHED)
 
 
-def region_named(d: Derivation, name: str) -> Region:
+def region_named(d: Op, name: str) -> Region:
     for r in regions_of(d):
         if r.name == name:
             return r
     raise KeyError(f"{d.name} has no region {name!r}; valid: {', '.join(r.name for r in regions_of(d))}")
 
 
-def _shapes(d: Derivation, region: Region) -> st.SearchStrategy[tuple[int, ...]]:
-    row = st.integers(2 if region is BATCHED else 1, d.max_row if d.structure == "row" else MAX_SIDE)
+def _shapes(d: Op, region: Region) -> st.SearchStrategy[tuple[int, ...]]:
+    row = st.integers(2 if region is BATCHED else 1, d.closed_form.max_row if d.structure == "row" else MAX_SIDE)
     if region is BATCHED:
         return st.tuples(st.integers(2, 4), row).filter(lambda s: s[0] != s[1])
     leading = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4)
@@ -43,12 +43,12 @@ def _magnitudes(region: Region, shape: tuple[int, ...]) -> st.SearchStrategy[np.
 
 
 def _with_kinks(
-    d: Derivation, region: Region, values: st.SearchStrategy[np.ndarray], shape: tuple[int, ...]
+    d: Op, region: Region, values: st.SearchStrategy[np.ndarray], shape: tuple[int, ...]
 ) -> st.SearchStrategy[np.ndarray]:
-    if not (d.kinks and region.kink_fraction > 0):
+    if not (d.closed_form.kinks and region.kink_fraction > 0):
         return values
     mask = hnp.arrays(np.bool_, shape, elements=st.booleans())
-    kink = d.kinks[0].at
+    kink = d.closed_form.kinks[0].at
 
     def place(t: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         at = t[1].copy()
@@ -92,7 +92,7 @@ def _tags(shape: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def inputs_for(d: Derivation, *, region: str | None = None) -> st.SearchStrategy[Example]:
+def inputs_for(d: Op, *, region: str | None = None) -> st.SearchStrategy[Example]:
     """Examples for `d` in the named region (the first declared one when None)."""
     reg = region_named(d, region) if region else d.regions[0]
 

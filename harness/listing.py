@@ -6,8 +6,7 @@ import argparse
 import json
 
 from derivations import CATALOG, CLAIMS, TENSOR_OPS
-from derivations.model import Claim, Derivation
-from derivations.tensor_model import TensorOp
+from derivations.model import Claim, ClosedForm, Op
 from harness.impl import conventions
 
 
@@ -15,7 +14,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.params:
         print(conventions.text() if not args.json else json.dumps(conventions.rows(), indent=1))
         return 0
-    entries: list[Derivation | TensorOp | Claim] = [*CATALOG.values(), *TENSOR_OPS.values(), *CLAIMS.values()]
+    entries: list[Op | Claim] = [*CATALOG.values(), *TENSOR_OPS.values(), *CLAIMS.values()]
     if args.json:
         print(json.dumps([_list_row(e) for e in entries], indent=1, ensure_ascii=False))
         return 0
@@ -24,17 +23,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _list_row(e: Derivation | TensorOp | Claim) -> dict[str, object]:
+def _list_row(e: Op | Claim) -> dict[str, object]:
     kind = {"method": e.method} if isinstance(e, Claim) else {"structure": e.structure}
     return {"name": e.name, "title": e.title, **kind, "claims": list(e.source.claims), "seed": e.source.seed}
 
 
-def _list_line(e: Derivation | TensorOp | Claim) -> str:
+def _list_line(e: Op | Claim) -> str:
     claims = "/".join(e.source.claims)
     if isinstance(e, Claim):
         return f"{e.name:24} claim/{e.method:10} {claims}  {e.title}"
     inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in e.inputs)
-    if isinstance(e, Derivation):
+    if isinstance(e.engine, ClosedForm):
         params = "".join(f", {p.name}={p.default:g}" for p in e.params)
     else:
         params = "".join(f", {p}" for p in e.params_doc)

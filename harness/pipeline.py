@@ -13,9 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from derivations import CATALOG, TENSOR_OPS
-from derivations.model import Derivation
-from derivations.tensor_model import TensorOp
+from derivations import OPS
+from derivations.model import Op, Program
 from harness import checks, symbolic, tensor_runner
 from harness.backends.base import Backend
 from harness.backends.numpy_ref import NumpyBackend
@@ -25,9 +24,7 @@ from harness.impl.expectations import Expectations
 from harness.records import CheckRecord
 from harness.runner import Runner, RunOptions, derivation_record, examples_for
 
-Op = Derivation | TensorOp
 Records = list[CheckRecord]
-OPS: dict[str, Op] = {**CATALOG, **TENSOR_OPS}
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,7 @@ def plan(names: Sequence[str], given: Sequence[Any] = (), ops: Mapping[str, Op] 
 
 def draw(op: Op, options: RunOptions) -> list[Any]:
     """The seeded examples of every region of the op."""
-    return tensor_runner.examples_for(op, options) if isinstance(op, TensorOp) else examples_for(op, options)
+    return tensor_runner.examples_for(op, options) if isinstance(op.engine, Program) else examples_for(op, options)
 
 
 class Pipeline:
@@ -81,7 +78,7 @@ class Pipeline:
 
     def values(self, op: Op, examples: Sequence[Any]) -> Records:
         """forward, vjp, projection (and jacobian where the structure allows) on every backend."""
-        if isinstance(op, TensorOp):
+        if isinstance(op.engine, Program):
             return self.tensor.run_op(op, list(examples))
         return self.runner.run_derivation(op, list(examples))
 
@@ -95,7 +92,7 @@ class Pipeline:
 
     def verdict(self, op: Op, examples: Sequence[Any]) -> tuple[dict[str, object], str]:
         """The op's report entry with the verdict on its stated derivative, and that verdict."""
-        if isinstance(op, TensorOp):
+        if isinstance(op.engine, Program):
             stated = self.tensor.stated_verdict(op, list(examples))
             return tensor_runner.tensor_record(op, list(examples), stated, self.options.seed), str(stated["status"])
         decided = symbolic.decide(op, seed=self.options.seed)

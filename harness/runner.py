@@ -12,8 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from derivations.model import Derivation
-from derivations.tensor_model import Example, TensorOp
+from derivations.model import Example, Op
 from harness import catalog_plots, checks, compare, exact, finite_diff, formulas, symbolic
 from harness.backends.base import Backend, Target
 from harness.backends.exact_backend import ExactBackend
@@ -93,7 +92,7 @@ def _seed(*parts: object) -> int:
     return zlib.crc32(":".join(map(str, parts)).encode())
 
 
-def examples_for(d: Derivation, options: RunOptions) -> list[Example]:
+def examples_for(d: Op, options: RunOptions) -> list[Example]:
     count = PROFILES[options.profile]
     found: list[Example] = []
     for region in regions_of(d):
@@ -101,7 +100,7 @@ def examples_for(d: Derivation, options: RunOptions) -> list[Example]:
     return found
 
 
-def reproduce_command(d: Derivation | TensorOp, backend: str, target: Target, kind: str, options: RunOptions) -> str:
+def reproduce_command(d: Op, backend: str, target: Target, kind: str, options: RunOptions) -> str:
     """The command line that reruns one check, quoted for a POSIX shell."""
     if options.reproduce is not None:
         return options.reproduce
@@ -131,7 +130,7 @@ def _number(value: float) -> float | str:
 
 
 def _record(
-    d: Derivation | TensorOp,
+    d: Op,
     backend: str,
     target: Target,
     kind: str,
@@ -179,7 +178,7 @@ class GroupRunner:
         chosen = [t for t in backend.targets() if o.dtypes is None or t.dtype in o.dtypes]
         return [t for t in chosen if o.devices is None or t.device in o.devices]
 
-    def _skip_reason(self, subject: Derivation | TensorOp, backend: str, target: Target, kind: str) -> str | None:
+    def _skip_reason(self, subject: Op, backend: str, target: Target, kind: str) -> str | None:
         """An expectations file's skip line, decided when planning."""
         if self.options.skip_reason is None:
             return None
@@ -187,7 +186,7 @@ class GroupRunner:
 
     def _run_checks(
         self,
-        subject: Derivation | TensorOp,
+        subject: Op,
         runners: Mapping[str, BackendCheck],
         fd_kinds: Sequence[str],
         oracle: Callable[[], Group],
@@ -235,7 +234,7 @@ class Runner(GroupRunner):
         self.on_progress = on_progress
 
     def _case(
-        self, d: Derivation, ex: Example, index: int, dtype: str, cache: dict[tuple[int, str], checks.Case]
+        self, d: Op, ex: Example, index: int, dtype: str, cache: dict[tuple[int, str], checks.Case]
     ) -> checks.Case:
         key = (index, dtype)
         if key not in cache:
@@ -248,7 +247,7 @@ class Runner(GroupRunner):
             cache[key] = checks.Case(d, arrays, ex.params, cot, ref, fmt, seed)
         return cache[key]
 
-    def run_derivation(self, d: Derivation, examples: list[Example]) -> list[CheckRecord]:
+    def run_derivation(self, d: Op, examples: list[Example]) -> list[CheckRecord]:
         cache: dict[tuple[int, str], checks.Case] = {}
 
         def oracle() -> Group:
@@ -259,7 +258,7 @@ class Runner(GroupRunner):
         return self._run_checks(d, checks.RUNNERS, checks.FD_KINDS, oracle, run)
 
     def _run_group(
-        self, d: Derivation, examples: list[Example], cache: dict[tuple[int, str], checks.Case], group: Group
+        self, d: Op, examples: list[Example], cache: dict[tuple[int, str], checks.Case], group: Group
     ) -> CheckRecord:
         target = group.target
 
@@ -278,7 +277,7 @@ class Runner(GroupRunner):
 class GroupRun:
     """One check group's examples judged in turn, the worst gathered in `acc`, into one timed record."""
 
-    d: Derivation | TensorOp
+    d: Op
     group: Group
     examples: Sequence[Example]
     options: RunOptions
@@ -377,7 +376,7 @@ def _bind(fn: BackendCheck, backend: Backend) -> Callable[[Any, Target], checks.
     return lambda case, target: fn(backend, case, target)
 
 
-def derivation_record(d: Derivation, examples: list[Example], verdict: symbolic.Verdict) -> dict[str, object]:
+def derivation_record(d: Op, examples: list[Example], verdict: symbolic.Verdict) -> dict[str, object]:
     regions = Counter(ex.region for ex in examples)
     for ex in examples:
         regions.update(ex.tags)
@@ -390,7 +389,7 @@ def derivation_record(d: Derivation, examples: list[Example], verdict: symbolic.
             {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable} for i in d.inputs
         ],
         "params": [{"name": p.name, "default": p.default, "domain": p.domain.describe()} for p in d.params],
-        "kinks": [{"at": k.at, "subgradient": [str(k.lo), str(k.hi)]} for k in d.kinks],
+        "kinks": [{"at": k.at, "subgradient": [str(k.lo), str(k.hi)]} for k in d.closed_form.kinks],
         "notes": d.notes,
         "symbolic": verdict.as_dict(),
         "regions": dict(regions),

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import mpmath
 import sympy as sp
 
-from derivations.model import Derivation, Simplex
+from derivations.model import Op, Simplex
 from harness.symbols import RowSymbols, build
 
 PROVED_SIZES = (1, 2, 3, 4)  # rows proved symbolically; longer rows checked numerically
@@ -71,19 +71,19 @@ def _differences(rs: RowSymbols) -> list[sp.Expr]:
     return [t - s for t, s in zip(rs.true_jacobian, rs.stated_jacobian, strict=True)]
 
 
-def _smooth_pieces(d: Derivation, rs: RowSymbols) -> list[dict[sp.Symbol, sp.Expr]]:
+def _smooth_pieces(d: Op, rs: RowSymbols) -> list[dict[sp.Symbol, sp.Expr]]:
     """Substitutions that place the input strictly inside each smooth piece."""
-    if not d.kinks:
+    if not d.closed_form.kinks:
         return [{}]
     t = sp.Symbol("t", positive=True)
     x = rs.inputs[d.wrt.name][0]
     pieces = []
-    for k in d.kinks:
+    for k in d.closed_form.kinks:
         pieces += [{x: sp.Float(k.at) + t}, {x: sp.Float(k.at) - t}] if k.at else [{x: t}, {x: -t}]
     return pieces
 
 
-def _param_variants(d: Derivation, rs: RowSymbols) -> list[dict[sp.Symbol, sp.Expr]]:
+def _param_variants(d: Op, rs: RowSymbols) -> list[dict[sp.Symbol, sp.Expr]]:
     """The parameters as they are, then pushed inside their finite bounds by a positive gap.
 
     Each variant covers a superset of the declared domain, so a zero under any one of them is
@@ -109,7 +109,7 @@ def _is_zero(expr: sp.Expr) -> bool:
     return sp.simplify(sp.expand(sp.together(simplified.rewrite(sp.exp)))) == 0
 
 
-def _proved(d: Derivation, rs: RowSymbols) -> bool:
+def _proved(d: Op, rs: RowSymbols) -> bool:
     for piece in _smooth_pieces(d, rs):
         diffs = [sp.sympify(e).subs(piece) for e in _differences(rs)]
         if not any(all(_is_zero(e.subs(v)) for e in diffs) for v in _param_variants(d, rs)):
@@ -117,7 +117,7 @@ def _proved(d: Derivation, rs: RowSymbols) -> bool:
     return True
 
 
-def _sample_point(d: Derivation, rs: RowSymbols, rng: random.Random) -> dict[sp.Symbol, Any]:
+def _sample_point(d: Op, rs: RowSymbols, rng: random.Random) -> dict[sp.Symbol, Any]:
     point: dict[sp.Symbol, Any] = {}
     for inp in d.inputs:
         syms = rs.inputs[inp.name]
@@ -133,7 +133,7 @@ def _sample_point(d: Derivation, rs: RowSymbols, rng: random.Random) -> dict[sp.
     return point
 
 
-def _search(d: Derivation, rs: RowSymbols, seed: int) -> dict[str, object] | None:
+def _search(d: Op, rs: RowSymbols, seed: int) -> dict[str, object] | None:
     """The sampled point where stated and true derivative differ most, or None."""
     rng = random.Random(seed)
     symbols = [s for syms in rs.inputs.values() for s in syms] + list(rs.params.values())
@@ -164,7 +164,7 @@ def _corrected(rs: RowSymbols) -> str:
     return ", ".join(str(sp.simplify(e)) for e in rs.true_jacobian)
 
 
-def decide(d: Derivation, *, budget_s: float = 10.0, seed: int = 0) -> Verdict:
+def decide(d: Op, *, budget_s: float = 10.0, seed: int = 0) -> Verdict:
     """Proved, refuted with a counterexample, or numerical only when SymPy cannot decide."""
     sizes = (1,) if d.structure == "elementwise" else PROVED_SIZES
     proved: list[int] = []
@@ -196,7 +196,7 @@ def decide(d: Derivation, *, budget_s: float = 10.0, seed: int = 0) -> Verdict:
     if len(proved) == len(sizes):
         where = "" if d.structure == "elementwise" else f" for n={sizes[0]}..{sizes[-1]}"
         extra = "" if d.structure == "elementwise" else f"; numerically for n in {NUMERIC_SIZES}"
-        kinks = f"; on each smooth piece, kinks at {[k.at for k in d.kinks]}" if d.kinks else ""
+        kinks = f"; on each smooth piece, kinks at {[k.at for k in d.closed_form.kinks]}" if d.closed_form.kinks else ""
         return Verdict("proved", f"symbolically{where}{extra}{kinks}", sizes=tuple(proved))
     return Verdict(
         "numerical-only",

@@ -8,7 +8,7 @@ from typing import Any
 
 import sympy as sp
 
-from derivations.model import Derivation, Simplex, as_list, row_symbols
+from derivations.model import Op, Simplex, as_list, row_symbols
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class RowSymbols:
         return len(self.forward)
 
 
-def _stated_matrix(d: Derivation, value: Any, m: int, n: int) -> list[sp.Expr]:
+def _stated_matrix(d: Op, value: Any, m: int, n: int) -> list[sp.Expr]:
     if d.structure == "elementwise":
         return [sp.sympify(value)]
     rows = value if isinstance(value, list) else [value]
@@ -54,7 +54,7 @@ class Declared:
 
 
 @functools.cache
-def declare(d: Derivation, n: int) -> Declared:
+def declare(d: Op, n: int) -> Declared:
     """Cheap: the symbols, the forward and the stated derivative (what the report prints)."""
     if d.structure == "elementwise":
         n = 1
@@ -64,16 +64,16 @@ def declare(d: Derivation, n: int) -> Declared:
         inputs = {i.name: row_symbols(i.name + "_", n) for i in d.inputs}
         args = list(inputs.values())
     params = {p.name: sp.Symbol(p.name, real=True) for p in d.params}
-    forward = as_list(d.forward(*args, **params))
+    forward = as_list(d.closed_form.forward(*args, **params))
     m = len(forward)
     out = [sp.Symbol("out", real=True)] if m == 1 else row_symbols("out_", m)
-    out_arg: object = out[0] if (d.structure == "elementwise" or d.reduces) else out
-    stated_in_out = _stated_matrix(d, d.stated(*args, out_arg, **params), m, n)
+    out_arg: object = out[0] if (d.structure == "elementwise" or d.closed_form.reduces) else out
+    stated_in_out = _stated_matrix(d, d.closed_form.stated(*args, out_arg, **params), m, n)
     return Declared(inputs, params, out, forward, stated_in_out)
 
 
 @functools.cache
-def build(d: Derivation, n: int) -> RowSymbols:
+def build(d: Op, n: int) -> RowSymbols:
     if d.structure == "elementwise":
         n = 1
     decl = declare(d, n)

@@ -17,7 +17,7 @@ import mpmath
 import numpy as np
 
 from derivations.elementary import MP, Dual, to_float, to_mp
-from derivations.tensor_model import TensorOp
+from derivations.model import Op
 
 DIGITS = 80
 KINK_GAP = 0.0  # only an exact kink or tie is one: anywhere else the branch is the derivative
@@ -33,22 +33,22 @@ class TensorReference:
     at_kink: bool
 
 
-def _tangent(op: TensorOp, arrays: dict[str, np.ndarray], params: dict[str, object], c: np.ndarray) -> object:
-    total = np.sum(np.asarray(op.forward(MP, arrays, params), dtype=object) * c)
+def _tangent(op: Op, arrays: dict[str, np.ndarray], params: dict[str, object], c: np.ndarray) -> object:
+    total = np.sum(np.asarray(op.program.forward(MP, arrays, params), dtype=object) * c)
     return total.b if isinstance(total, Dual) else 0  # an output that ignores the entry
 
 
 def reference(
-    op: TensorOp,
+    op: Op,
     arrays: dict[str, np.ndarray],
     params: dict[str, object],
     cotangent: np.ndarray,
     on_entry: Callable[[int, int], None] = lambda done, total: None,
 ) -> TensorReference:
-    at_kink = op.kink_gap is not None and op.kink_gap(arrays, params) <= KINK_GAP
+    at_kink = op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= KINK_GAP
     with mpmath.workdps(DIGITS):
         exact = {k: to_mp(v) for k, v in arrays.items()}
-        out = to_float(np.asarray(op.forward(MP, exact, params), dtype=object))
+        out = to_float(np.asarray(op.program.forward(MP, exact, params), dtype=object))
         grads: dict[str, np.ndarray] = {}
         digits: dict[str, np.ndarray] = {}
         if not at_kink:

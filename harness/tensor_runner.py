@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 
 from derivations.elementary import FLOAT, MP, to_mp
-from derivations.tensor_model import Example, TensorOp
+from derivations.model import Example, Op
 from harness import symbolic, tensor_checks
 from harness.backends.base import Backend, Target
 from harness.backends.finite_differences import FiniteDifferenceBackend
@@ -26,19 +26,19 @@ STATED_DIGITS = 30
 PROOF_SECONDS = 10.0  # a SymPy proof that takes longer falls back to the 80-digit check
 
 
-def examples_for(op: TensorOp, options: RunOptions) -> list[Example]:
+def examples_for(op: Op, options: RunOptions) -> list[Example]:
     count = PROFILES[options.profile]
     found: list[Example] = []
     for region in op.regions:
-        found += draw_examples(op.strategy(region), count, _seed(options.seed, op.name, region))  # type: ignore[arg-type]
+        found += draw_examples(op.program.strategy(region.name), count, _seed(options.seed, op.name, region.name))
     return found
 
 
-def exact_case(op: TensorOp, ex: Example, dtype: str, seed: int) -> tensor_checks.TensorCase:
+def exact_case(op: Op, ex: Example, dtype: str, seed: int) -> tensor_checks.TensorCase:
     """One example rounded to `dtype`, a random cotangent from `seed`, and the exact reference."""
     fmt = get_format(dtype)
     arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
-    out_shape = np.shape(op.forward(FLOAT, arrays, ex.params))
+    out_shape = np.shape(op.program.forward(FLOAT, arrays, ex.params))
     cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
     ref = reference(op, arrays, ex.params, cot)
     return tensor_checks.TensorCase(op, arrays, dict(ex.params), cot, ref, fmt, seed)
@@ -64,7 +64,7 @@ class TensorRunner(GroupRunner):
         self._cases: dict[tuple[int, str], tuple[Example, tensor_checks.TensorCase]] = {}
         self._cases_of = ""
 
-    def _case(self, op: TensorOp, ex: Example, index: int, dtype: str) -> tensor_checks.TensorCase:
+    def _case(self, op: Op, ex: Example, index: int, dtype: str) -> tensor_checks.TensorCase:
         if self._cases_of != op.name:
             self._cases, self._cases_of = {}, op.name
         key = (index, dtype)
@@ -72,11 +72,11 @@ class TensorRunner(GroupRunner):
             self._cases[key] = (ex, exact_case(op, ex, dtype, _seed(self.options.seed, op.name, index, dtype)))
         return self._cases[key][1]
 
-    def stated_verdict(self, op: TensorOp, examples: list[Example]) -> dict[str, object]:
+    def stated_verdict(self, op: Op, examples: list[Example]) -> dict[str, object]:
         """`stated_verdict` on the float64 cases the checks use."""
         return _judge_stated(op, examples, lambda i, ex: self._case(op, ex, i, "float64"))
 
-    def run_op(self, op: TensorOp, examples: list[Example]) -> list[CheckRecord]:
+    def run_op(self, op: Op, examples: list[Example]) -> list[CheckRecord]:
         def oracle() -> Group:
             # Finite differences of the NumPy reference against the exact VJP: the oracle is itself checked.
             fd = FiniteDifferenceBackend(NumpyBackend())
@@ -86,7 +86,7 @@ class TensorRunner(GroupRunner):
         run = lambda group: self._run_group(op, examples, group)  # noqa: E731
         return self._run_checks(op, tensor_checks.RUNNERS, tensor_checks.FD_KINDS, oracle, run)
 
-    def _run_group(self, op: TensorOp, examples: list[Example], group: Group) -> CheckRecord:
+    def _run_group(self, op: Op, examples: list[Example], group: Group) -> CheckRecord:
         target, by_differences = group.target, group.finite_differences
         model = f"rho*u*(|exact|+bound)+rho*tiny, bound from {op.name}'s running-error magnitudes"
         if by_differences:
@@ -105,7 +105,7 @@ class TensorRunner(GroupRunner):
         return GroupRun(op, group, examples, self.options, lambda acc: model).judge(measure, none_measured=none)
 
 
-def stated_verdict(op: TensorOp, examples: list[Example], seed: int) -> dict[str, object]:
+def stated_verdict(op: Op, examples: list[Example], seed: int) -> dict[str, object]:
     """The notes' gradient formulas against the exact gradient at 80 digits, at every example.
 
     A formula that agrees to STATED_DIGITS digits everywhere is 'checked'; the first example
@@ -114,11 +114,11 @@ def stated_verdict(op: TensorOp, examples: list[Example], seed: int) -> dict[str
 
 
 def _judge_stated(
-    op: TensorOp,
+    op: Op,
     examples: list[Example],
     case_for: Callable[[int, Example], tensor_checks.TensorCase],
 ) -> dict[str, object]:
-    if op.stated is None:
+    if op.program.stated is None:
         return {"status": "numerical-only", "detail": "the notes state no gradient formula for this op"}
     for i, ex in enumerate(examples):
         case = case_for(i, ex)
@@ -127,7 +127,7 @@ def _judge_stated(
             continue
         with mpmath.workdps(DIGITS):
             exact = {k: to_mp(v) for k, v in case.arrays.items()}
-            said = op.stated(MP, exact, case.params, to_mp(cot))
+            said = op.program.stated(MP, exact, case.params, to_mp(cot))
             for name, g in said.items():
                 stated = np.asarray(g, dtype=object)
                 want = ref.vjp_digits[name]
@@ -170,9 +170,7 @@ def _refuted(index: int, ex: Example, name: str, what: str) -> dict[str, object]
     }
 
 
-def tensor_record(
-    op: TensorOp, examples: list[Example], verdict: dict[str, object], seed: int = 0
-) -> dict[str, object]:
+def tensor_record(op: Op, examples: list[Example], verdict: dict[str, object], seed: int = 0) -> dict[str, object]:
     regions = Counter(ex.region for ex in examples)
     for ex in examples:
         regions.update(ex.tags)

@@ -4,7 +4,6 @@ implementations, planted bugs caught, the recursion proved, the depth experiment
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -50,7 +49,7 @@ def _run(
     options = RunOptions(seed=seed, profile=profile, dtypes=dtypes, devices=("cpu",), kinds=kinds, fd_oracle=False)
     examples = examples_for(op, options)
     if per_region is not None:
-        examples = [ex for r in op.regions for ex in [e for e in examples if e.region == r][:per_region]]
+        examples = [ex for r in op.regions for ex in [e for e in examples if e.region == r.name][:per_region]]
     return TensorRunner(backends, options).run_op(op, examples)  # type: ignore[arg-type]
 
 
@@ -220,11 +219,11 @@ def test_stated_residual_without_the_one_is_refuted() -> None:
 
     def stated(m, arrays, params, c):  # type: ignore[no-untyped-def]
         return {
-            "x": op.stated(m, arrays, params, c)["x"]
+            "x": op.program.stated(m, arrays, params, c)["x"]
             - c * (arrays["x"] @ arrays["w"].T + arrays["b"] + arrays["x"] > 0)
         }  # type: ignore[misc]
 
-    wrong = replace(op, stated=stated)
+    wrong = op.with_engine(stated=stated)
     verdict = stated_verdict(wrong, examples_for(wrong, RunOptions(seed=0, profile="quick")), 0)
     assert verdict["status"] == "refuted" and "d/dx" in str(verdict["detail"])
 
@@ -242,7 +241,7 @@ def test_hidden_kinks_accept_any_subgradient_and_reject_others() -> None:
         "b2": np.array([0.5, -1.0, 0.0]),  # unit 2 of the last layer: 0 for every row
     }
     c = np.array([[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]])
-    rule = op.subgradient_ok
+    rule = op.program.subgradient_ok
     assert rule is not None
     ys = [arrays["x"] @ arrays["w1"].T + arrays["b1"]]
     assert ys[0][0, 0] == 0.0
@@ -322,8 +321,8 @@ def test_residual_block_keeps_the_shape() -> None:
         "b1": rng.standard_normal(3),
     }
     arrays |= {"w2": rng.standard_normal((3, 3, 3, 3)), "b2": rng.standard_normal(3)}
-    assert op.forward(FLOAT, arrays, {}).shape == (2, 3, 5, 4)  # E8: h + 2*1 - 3 + 1 = h
-    np.testing.assert_allclose(op.forward(FLOAT, arrays, {}), ref.residual_block(*arrays.values()), rtol=1e-13)
+    assert op.program.forward(FLOAT, arrays, {}).shape == (2, 3, 5, 4)  # E8: h + 2*1 - 3 + 1 = h
+    np.testing.assert_allclose(op.program.forward(FLOAT, arrays, {}), ref.residual_block(*arrays.values()), rtol=1e-13)
 
 
 @pytest.mark.parametrize("name", [f"backprop_chain_L{d}" for d in (1, 2, 3, 4)])
@@ -334,7 +333,7 @@ def test_kink_region_zeros_are_exact_in_float32(name: str) -> None:
 
     op = TENSOR_OPS[name]
     examples = [e for e in examples_for(op, RunOptions(seed=0, profile="quick")) if e.region == "kink"]
-    assert any(op.kink_gap(e.arrays, e.params) == 0 for e in examples)  # type: ignore[misc]
+    assert any(op.program.kink_gap(e.arrays, e.params) == 0 for e in examples)  # type: ignore[misc]
     for e in examples:
         ys64 = chain_forward_all(FLOAT, e.arrays, e.params["g"])[0]
         arrays32 = {k: v.astype(np.float32) for k, v in e.arrays.items()}
@@ -346,7 +345,7 @@ def test_kink_region_zeros_are_exact_in_float32(name: str) -> None:
 def test_perceptron_whose_output_rounds_to_its_target_is_no_false_alarm() -> None:
     # Seed 10 drew this: O = sigma(39.2) rounds to 1.0 = t, so a float backward gives 0 where
     # the exact gradient is -8e-35; the bound must leave room for that rounding.
-    from derivations.tensor_model import Example
+    from derivations.model import Example
     from harness.backends import NumpyBackend, TorchBackend
     from harness.runner import RunOptions
     from harness.tensor_runner import TensorRunner

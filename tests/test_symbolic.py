@@ -21,7 +21,9 @@ def test_catalog_derivative_is_proved(name: str) -> None:
 
 
 def test_wrong_sigmoid_derivative_is_refuted_with_counterexample() -> None:
-    wrong = dataclasses.replace(CATALOG["sigmoid"], name="sigmoid_wrong", stated=lambda z, out: out * (1 + out))
+    wrong = dataclasses.replace(
+        CATALOG["sigmoid"].with_engine(stated=lambda z, out: out * (1 + out)), name="sigmoid_wrong"
+    )
     verdict = decide(wrong)
     assert verdict.status == "refuted"
     ce = verdict.counterexample
@@ -39,7 +41,7 @@ def test_diagonal_only_softmax_jacobian_is_refuted() -> None:
     def diagonal(z: list[sp.Expr], out: list[sp.Expr]) -> list[list[sp.Expr]]:
         return [[out[i] * (1 - out[i]) if i == j else sp.Integer(0) for j in range(len(z))] for i in range(len(z))]
 
-    verdict = decide(dataclasses.replace(CATALOG["softmax"], name="softmax_wrong", stated=diagonal))
+    verdict = decide(dataclasses.replace(CATALOG["softmax"].with_engine(stated=diagonal), name="softmax_wrong"))
     assert verdict.status == "refuted"
     assert verdict.counterexample is not None and verdict.counterexample["n"] == 2
 

@@ -96,13 +96,11 @@ def test_planted_layer_bugs_are_caught(vjp: object) -> None:
 
 def test_stated_gradient_that_is_wrong_is_refuted() -> None:
     def stated(m, arrays, params, c):  # type: ignore[no-untyped-def]
-        good = LAYER.stated(m, arrays, params, c)  # type: ignore[misc]
+        good = LAYER.program.stated(m, arrays, params, c)  # type: ignore[misc]
         return {**good, "b": good["b"] * 2}
 
-    from dataclasses import replace
-
     options = RunOptions(seed=0, profile="quick")
-    wrong = replace(LAYER, stated=stated)
+    wrong = LAYER.with_engine(stated=stated)
     verdict = stated_verdict(wrong, examples_for(wrong, options), 0)
     assert verdict["status"] == "refuted"
     assert "d/db" in str(verdict["detail"])
@@ -115,7 +113,7 @@ def test_kinks_accept_any_subgradient_and_record_it() -> None:
     c = np.array([[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]])
     y = arrays["x"] @ arrays["w"].T + arrays["b"]
     assert (y == 0).sum() >= 2
-    rule = LAYER.subgradient_ok
+    rule = LAYER.program.subgradient_ok
     assert rule is not None
     for s in (0.0, 0.3, 1.0):
         dy = c * np.where(y > 0, 1.0, np.where(y == 0, s, 0.0))

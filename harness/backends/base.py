@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from derivations.model import Derivation
+from derivations.model import Op
 
 Arrays = dict[str, np.ndarray]
 
@@ -37,13 +37,13 @@ class Backend(Protocol):
         """Why this target cannot run here (no CUDA device, ...), or None."""
         ...
 
-    def provides(self, derivation: Derivation) -> bool: ...
+    def provides(self, derivation: Op) -> bool: ...
 
-    def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray: ...
+    def forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray: ...
 
     def vjp(
         self,
-        d: Derivation,
+        d: Op,
         arrays: Arrays,
         params: dict[str, float],
         cotangent: np.ndarray,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from derivations.model import Derivation
+from derivations.model import Op
 from harness import exact
 from harness.backends.base import Arrays, Target
 from harness.dtypes import get_format, reference_digits
@@ -25,12 +25,12 @@ class ExactBackend:
     def unavailable(self, target: Target) -> str | None:
         return None
 
-    def provides(self, derivation: Derivation) -> bool:
+    def provides(self, derivation: Op) -> bool:
         return True
 
     def reference(
         self,
-        d: Derivation,
+        d: Op,
         arrays: Arrays,
         params: dict[str, float],
         cotangent: np.ndarray,
@@ -39,14 +39,14 @@ class ExactBackend:
         """Forward, VJP and their sensitivities, precise enough to judge `dtype`."""
         return exact.evaluate(d, arrays, params, cotangent, digits=reference_digits(get_format(dtype)))
 
-    def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
+    def forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
         x = np.asarray(arrays[d.wrt.name])
         zeros = np.zeros(d.output_shape(x.shape))
         return self.reference(d, arrays, params, zeros, target.dtype).forward
 
     def vjp(
         self,
-        d: Derivation,
+        d: Op,
         arrays: Arrays,
         params: dict[str, float],
         cotangent: np.ndarray,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations.model import Derivation
+from derivations.model import Op
 from harness import finite_diff
 from harness.backends.base import Arrays, Backend, Target, stack_inputs
 from harness.dtypes import get_format
@@ -45,15 +45,15 @@ class FiniteDifferenceBackend:
     def unavailable(self, target: Target) -> str | None:
         return self.of.unavailable(target)
 
-    def provides(self, derivation: Derivation) -> bool:
+    def provides(self, derivation: Op) -> bool:
         return self.of.provides(derivation)
 
-    def forward(self, d: Derivation, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
+    def forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
         return self.of.forward(d, arrays, params, target)
 
     def vjp(
         self,
-        d: Derivation,
+        d: Op,
         arrays: Arrays,
         params: dict[str, float],
         cotangent: np.ndarray,
@@ -63,7 +63,7 @@ class FiniteDifferenceBackend:
 
     def estimate(
         self,
-        d: Derivation,
+        d: Op,
         arrays: Arrays,
         params: dict[str, float],
         cotangent: np.ndarray,
@@ -77,14 +77,14 @@ class FiniteDifferenceBackend:
         if d.structure == "elementwise":
             value, error = c * jac.value, np.abs(c) * jac.error
         else:
-            weights = c[..., None] if d.reduces else c
+            weights = c[..., None] if d.closed_form.reduces else c
             value = np.einsum("...i,...ij->...j", weights, jac.value)
             error = np.einsum("...i,...ij->...j", np.abs(weights), jac.error)
         return VJPEstimate(value, np.where(jac.smooth, error, np.inf))
 
     def jacobian(
         self,
-        d: Derivation,
+        d: Op,
         arrays: Arrays,
         params: dict[str, float],
         target: Target,
@@ -95,7 +95,7 @@ class FiniteDifferenceBackend:
         fmt = get_format(target.dtype)
         h = finite_diff.step_for(target.dtype)
         x = np.asarray(arrays[d.wrt.name], dtype=np.float64)
-        smooth = finite_diff.smooth(x, [k.at for k in d.kinks], h)
+        smooth = finite_diff.smooth(x, [k.at for k in d.closed_form.kinks], h)
 
         def forward(x_batch: np.ndarray) -> np.ndarray:
             return self.of.forward(d, stack_inputs(arrays, d.wrt.name, x_batch), params, target)
@@ -110,7 +110,7 @@ class FiniteDifferenceBackend:
             round_input=fmt.round,
         )
         return JacobianEstimate(
-            finite_diff.uncolour(est.value, x.shape, d.structure, d.reduces),
-            finite_diff.uncolour(est.error, x.shape, d.structure, d.reduces),
+            finite_diff.uncolour(est.value, x.shape, d.structure, d.closed_form.reduces),
+            finite_diff.uncolour(est.error, x.shape, d.structure, d.closed_form.reduces),
             smooth,
         )

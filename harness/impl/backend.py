@@ -6,8 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from derivations.model import Derivation
-from derivations.tensor_model import TensorOp
+from derivations.model import Op, Program
 from harness.backends.base import Arrays, Target
 from harness.impl.contract import ContractError, Raw
 from harness.impl.host import Descriptor
@@ -48,30 +47,26 @@ class ImplBackend:
     def unavailable(self, target: Target) -> str | None:
         return self.descriptor.unavailable.get(str(target))
 
-    def provides(self, derivation: Derivation | TensorOp) -> bool:
+    def provides(self, derivation: Op) -> bool:
         return derivation.name in self.descriptor.ops
 
-    def raw_forward(self, d: Derivation | TensorOp, arrays: Arrays, params: dict[str, float], target: Target) -> Raw:
+    def raw_forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> Raw:
         return self.caller.call("forward", d.name, arrays, params, None, target.device, target.dtype)
 
-    def raw_vjp(
-        self, d: Derivation | TensorOp, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target
-    ) -> Raw:
+    def raw_vjp(self, d: Op, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target) -> Raw:
         return self.caller.call("vjp", d.name, arrays, params, cotangent, target.device, target.dtype)
 
-    def forward(self, d: Derivation | TensorOp, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
+    def forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
         value = self.raw_forward(d, arrays, params, target).values[0]
         if value is None:
             raise ContractError(f"{self.descriptor.label}, op {d.name!r}: forward returned None")
         return value
 
-    def vjp(
-        self, d: Derivation | TensorOp, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target
-    ) -> np.ndarray:
-        """The one checked input's gradient, or for a TensorOp {input name: gradient} for every
+    def vjp(self, d: Op, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target) -> np.ndarray:
+        """The one checked input's gradient, or for a program {input name: gradient} for every
         differentiable input (what tensor_checks expects)."""
         raw = self.raw_vjp(d, arrays, params, cotangent, target)
-        if isinstance(d, TensorOp):
+        if isinstance(d.engine, Program):
             grads = {i.name: g for i, g in zip(d.inputs, raw.values, strict=True) if i.differentiable and g is not None}
             return grads  # type: ignore[return-value]
         grad = raw.values[[i.name for i in d.inputs].index(d.wrt.name)]

@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from derivations.elementary import FLOAT
-from derivations.model import Derivation
-from derivations.tensor_model import Example, TensorOp
+from derivations.model import Example, Op, Program
 from harness.backends.base import Target
 from harness.compare import roundings
 from harness.dtypes import Format, get_format
@@ -31,14 +30,14 @@ class Nonconformance(Exception):
 class Probe:
     """One example at one target, with the calls every conformance check shares."""
 
-    def __init__(self, backend: ImplBackend, d: Derivation | TensorOp, ex: Example, target: Target, seed: int) -> None:
+    def __init__(self, backend: ImplBackend, d: Op, ex: Example, target: Target, seed: int) -> None:
         self.backend, self.d, self.target = backend, d, target
         self.fmt: Format = get_format(target.dtype)
         self.arrays = {k: self.fmt.round(v) for k, v in ex.arrays.items()}
         self.params = dict(ex.params)
-        if isinstance(d, TensorOp):
-            self.out_shape = tuple(np.shape(d.forward(FLOAT, self.arrays, self.params)))
-            self.rho = float(d.roundings(self.arrays, self.params))
+        if isinstance(d.engine, Program):
+            self.out_shape = tuple(np.shape(d.program.forward(FLOAT, self.arrays, self.params)))
+            self.rho = float(d.program.roundings(self.arrays, self.params))
         else:
             x = self.arrays[d.wrt.name]
             self.out_shape = d.output_shape(x.shape)
@@ -111,9 +110,9 @@ def _split_mask(p: Probe) -> np.ndarray | None:
 
     None for a tensor op: one input entry gathers many output entries (a matrix product, a
     convolution), so the two parts' sum rounds differently from the whole and no mask is exact."""
-    if isinstance(p.d, TensorOp):
+    if isinstance(p.d.engine, Program):
         return None
-    row_op = p.d.structure == "row" and not p.d.reduces
+    row_op = p.d.structure == "row" and not p.d.closed_form.reduces
     shape = (*p.out_shape[:-1], 1) if row_op and p.out_shape else p.out_shape
     return np.broadcast_to(p.rng.integers(0, 2, shape).astype(np.float64), p.out_shape)
 
@@ -151,7 +150,7 @@ CHECKS: dict[str, Callable[[Probe], None]] = {
 
 def run(
     backend: ImplBackend,
-    d: Derivation | TensorOp,
+    d: Op,
     examples: Sequence[Example],
     options: RunOptions,
     kinds: Sequence[str] = KINDS,
@@ -179,7 +178,7 @@ def run(
 
 def _run_one(
     backend: ImplBackend,
-    d: Derivation | TensorOp,
+    d: Op,
     examples: Sequence[Example],
     options: RunOptions,
     target: Target,

@@ -30,9 +30,9 @@ class Convention:
 
     @classmethod
     def of(cls, d: Any) -> Convention:
-        """From a catalog Derivation or TensorOp (duck-typed so that this module never imports
-        SymPy); a TensorOp names its parameters (stride, dim, keepdim, k, g) in params_doc."""
-        params = tuple(d.params_doc) if hasattr(d, "params_doc") else tuple(p.name for p in d.params)
+        """From an op (duck-typed so that this module never imports SymPy): a closed form's scalar
+        parameters, then a program's (stride, dim, keepdim, k, g), named in its params_doc."""
+        params = (*(p.name for p in d.params), *d.params_doc)
         return cls(d.name, tuple(i.name for i in d.inputs), tuple(i.differentiable for i in d.inputs), params)
 
     def forward_call(self) -> str:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from derivations import CATALOG, TENSOR_OPS
-from derivations.model import Derivation
+from derivations.model import Op
 from harness.impl.contract import Convention
 
 # How every catalog op is called, by name.
 CONVENTIONS = {name: Convention.of(d) for name, d in (*CATALOG.items(), *TENSOR_OPS.items())}
 
 
-def _shapes(d: Derivation) -> str:
+def _shapes(d: Op) -> str:
     if d.structure == "elementwise":
         return "any shape; the output has the input's shape"
-    if d.reduces:
+    if d.closed_form.reduces:
         return "rows along the last axis (leading axes are batch); the output has one value per row (shape[:-1])"
     return "rows along the last axis (leading axes are batch); the output has the input's shape"
 
@@ -37,7 +37,7 @@ def rows() -> list[dict[str, object]]:
                     {"name": p.name, "default": p.default, "domain": p.domain.describe(), "keyword": True}
                     for p in d.params
                 ],
-                "kinks": [f"at {k.at:g} any value in [{k.lo}, {k.hi}] passes" for k in d.kinks],
+                "kinks": [f"at {k.at:g} any value in [{k.lo}, {k.hi}] passes" for k in d.closed_form.kinks],
             }
         )
     for op in TENSOR_OPS.values():

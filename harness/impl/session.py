@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from derivations.tensor_model import TensorOp
+from derivations.model import Op
 from harness.impl.backend import ImplBackend
 from harness.impl.contract import Convention
 from harness.impl.conventions import CONVENTIONS
@@ -37,7 +37,7 @@ class ImplSession:
         isolate: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
         expectations: Expectations | None = None,
-        declared: Mapping[str, tuple[TensorOp, str]] | None = None,
+        declared: Mapping[str, tuple[Op, str]] | None = None,
     ) -> None:
         self.backends: list[ImplBackend] = []
         self.load_errors: list[str] = []

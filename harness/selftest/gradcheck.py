@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from derivations.model import Derivation
-from derivations.tensor_model import Example, TensorOp
+from derivations.model import Example, Op
 from harness.impl.contract import Convention, gradients
 from harness.selftest.mutants import Variant
 
@@ -38,7 +37,7 @@ def _function(v: Variant, conv: Convention, params: dict[str, float]) -> Any:
     return Wrapped.apply
 
 
-def catches(v: Variant, d: Derivation | TensorOp, examples: Sequence[Example]) -> tuple[bool, str]:
+def catches(v: Variant, d: Op, examples: Sequence[Example]) -> tuple[bool, str]:
     """Whether gradcheck rejects the variant at any of the examples, and what it said first."""
     import torch
 

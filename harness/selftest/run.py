@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from derivations import CATALOG, TENSOR_OPS, TensorOp
+from derivations import CATALOG, TENSOR_OPS
+from derivations.model import Program
 from harness import checks, outputs, report, report_schema
 from harness.impl import conformance, isolation
 from harness.impl.session import load
@@ -48,13 +49,13 @@ def run(
     for op, group in by_op.items():
         t0 = time.perf_counter()
         d = TENSOR_OPS[op] if op in TENSOR_OPS else CATALOG[op]
-        examples = draw(d, tensor_options if isinstance(d, TensorOp) else options)
+        examples = draw(d, tensor_options if isinstance(d.engine, Program) else options)
         backends = [load(f"{SPEC}:{v.name}", isolate=isolate) for v in group]
         try:
             for b in backends:
                 b.name = f"selftest:{b.descriptor.label.split(':', 1)[1]}"
             # One pipeline for the whole group: the exact reference is computed once per input.
-            group_checks = Pipeline(backends, tensor_options if isinstance(d, TensorOp) else options)
+            group_checks = Pipeline(backends, tensor_options if isinstance(d.engine, Program) else options)
             records = group_checks.values(d, examples) + group_checks.conformance(d, examples)
         finally:
             for b in backends:
