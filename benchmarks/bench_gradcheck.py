@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from derivations import CATALOG
-from harness import checks, exact
+from harness import cases, checks, exact, projection
 from harness.backends.base import Target
 from harness.backends.torch_backend import TorchBackend
 from harness.dtypes import get_format, reference_digits
@@ -71,17 +71,17 @@ def _measure(name: str, rng: np.random.Generator, repeats: int) -> tuple[float, 
     t0 = time.perf_counter()
     ref = exact.evaluate(d, arrays, d.param_defaults(), cot, digits=reference_digits(fmt))
     t_exact = time.perf_counter() - t0
-    case = checks.Case(d, arrays, d.param_defaults(), cot, ref, fmt, 0)
+    case = cases.Case(d, arrays, d.param_defaults(), cot, ref, fmt, 0)
     # Both sides must accept the correct op before their speed means anything.
     assert checks.jacobian(backend, case, TARGET).measurement.usage <= 1.0
-    assert checks.projection(backend, case, TARGET).measurement.usage <= 1.0
+    assert projection.projection(backend, case, TARGET).measurement.usage <= 1.0
     fn, xt = _gradcheck_fn(name, arrays)
     assert torch.autograd.gradcheck(fn, (xt,), fast_mode=False)
     return (
         t_exact,
         _median_seconds(lambda: checks.jacobian(backend, case, TARGET), repeats),
         _median_seconds(lambda: torch.autograd.gradcheck(fn, (xt,), fast_mode=False), repeats),
-        _median_seconds(lambda: checks.projection(backend, case, TARGET), repeats),
+        _median_seconds(lambda: projection.projection(backend, case, TARGET), repeats),
         _median_seconds(lambda: torch.autograd.gradcheck(fn, (xt,), fast_mode=True), repeats),
     )
 

@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from derivations import CATALOG
 from harness import checks
-from harness.backends.numpy_ref import NumpyBackend
 from harness.impl import conformance
 from harness.impl.session import load
 from harness.runner import Runner, RunOptions, examples_for
@@ -46,7 +45,7 @@ def one_run(isolate: bool) -> tuple[float, float, int]:
     start = time.perf_counter()
     for d in CATALOG.values():
         examples = examples_for(d, options)
-        Runner([backend], NumpyBackend(), options).run_derivation(d, examples)
+        Runner([backend], options).run_op(d, examples)
         conformance.run(backend, d, examples, options)
     total = time.perf_counter() - start
     backend.caller.close()

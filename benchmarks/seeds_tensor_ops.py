@@ -23,15 +23,14 @@ def main() -> int:
 
     from derivations import TENSOR_OPS
     from harness.backends import NumpyBackend, TorchBackend
-    from harness.runner import RunOptions
-    from harness.tensor_runner import TensorRunner, examples_for
+    from harness.runner import Runner, RunOptions, examples_for
 
     bad = 0
     for name in args.ops or list(TENSOR_OPS):
         op = TENSOR_OPS[name]
         for seed in range(*args.seeds):
             options = RunOptions(seed=seed, profile=args.profile, devices=("cpu",))
-            records = TensorRunner([NumpyBackend(), TorchBackend()], options).run_op(op, examples_for(op, options))
+            records = Runner([NumpyBackend(), TorchBackend()], options).run_op(op, examples_for(op, options))
             failed = [str(r["id"]) for r in records if r["verdict"] in ("fail", "error")]
             bad += len(failed)
             for rid in failed:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from derivations.model import Program
 from gradproof.recording import Recorder
-from harness import outputs, report, symbolic
-from harness.runner import derivation_record
-from harness.tensor_runner import stated_verdict, tensor_record
+from harness import op_entry, outputs, report
 
 _START = time.perf_counter()
 
@@ -27,10 +24,7 @@ def write_report(recorder: Recorder, directory: Path) -> list[Path]:
     derivations = []
     for name, d in recorder.derivations.items():
         examples = recorder.examples.get(name, [])
-        if isinstance(d.engine, Program):
-            derivations.append(tensor_record(d, examples, stated_verdict(d, examples, 0)))
-        else:
-            derivations.append(derivation_record(d, examples, symbolic.decide(d, seed=0)))
+        derivations.append(op_entry.entry(d, examples, op_entry.stated_verdict(d, examples, 0)))
     data = report.build(
         derivations,
         list(recorder.checks.values()),

@@ -1,9 +1,9 @@
 """The one case type: an example of any op at one dtype, with its cotangent and exact reference.
 
-A check reads the inputs rounded to the dtype, the cotangent, the reference of the op's engine
-(interval arithmetic for a closed form, 80-digit dual numbers for a program) and the seed of its
-random directions. The rounding count and the running-error bound come from the op; an elementwise
-or row op is the closed-form case, a tensor op the program case.
+A check reads the inputs rounded to the dtype, the cotangent, the exact values from the op's
+engine (interval arithmetic for a closed form, 80-digit dual numbers for a program), the
+magnitudes its tolerance scales with and the seed of its random directions. What differs between
+the engines is answered here, once, so that every check reads one interface.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from derivations.model import ClosedForm, Op, Program
-from harness import compare
-from harness.dtypes import Format
+from derivations.elementary import FLOAT
+from derivations.model import ClosedForm, Example, Op, Program
+from harness import compare, exact, tensor_exact
+from harness.dtypes import Format, get_format, reference_digits
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,69 @@ class Case:
         return self.arrays[self.op.wrt.name]
 
     @property
+    def at_kink(self) -> bool:
+        """A program's input exactly at a kink or tie: its VJP is a set, judged by the op's rule."""
+        return isinstance(self.op.engine, Program) and self.reference.at_kink
+
+    @property
+    def exact_vjp(self) -> dict[str, np.ndarray]:
+        """The exact gradient of each differentiable input, by name (none at a program's kink)."""
+        if isinstance(self.op.engine, Program):
+            return dict(self.reference.vjp)
+        return {self.op.wrt.name: self.reference.vjp}
+
+    @property
     def rho(self) -> float:
         """Roundings on the longest path of the computation, which scales the tolerance."""
         if isinstance(self.op.engine, Program):
-            return float(self.op.program.roundings(self.arrays, self.params))
+            return float(self.op.engine.roundings(self.arrays, self.params))
         return compare.roundings(self.op, self.op.row_length(self.x.shape))
 
     @functools.cached_property
     def bound(self) -> dict[str, np.ndarray]:
         """A program's running-error magnitudes: "out" and one per differentiable input."""
-        assert isinstance(self.op.engine, Program)
         return self.op.program.bound(self.arrays, self.params, self.cotangent)
 
-    def tolerance(self, key: str, exact: np.ndarray) -> np.ndarray:
-        return compare.tolerance(exact, self.bound[key], self.fmt, self.rho)
+    def magnitude(self, key: str) -> np.ndarray:
+        """What the tolerance of the output ("out") or of an input's gradient scales with: a program's
+        running-error magnitudes, a closed form's sensitivities plus the floor it cannot avoid."""
+        engine = self.op.engine
+        if isinstance(engine, Program):
+            return self.bound[key]
+        if key == "out":
+            return self.reference.forward_sensitivity + engine.floor
+        c = np.abs(self.cotangent)
+        return self.reference.vjp_sensitivity + engine.floor * (c[..., None] if engine.reduces else c)
+
+    def tolerance(self, key: str, exact_value: np.ndarray) -> np.ndarray:
+        return compare.tolerance(exact_value, self.magnitude(key), self.fmt, self.rho)
+
+    def subgradients(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per entry of a closed form's input, the allowed range at its kinks (NaN elsewhere)."""
+        if isinstance(self.op.engine, Program):
+            return None
+        return compare.kink_sets(self.op, self.arrays[name], self.params, self.cotangent)
+
+    def conventions(self, gradients: dict[str, np.ndarray]) -> dict[str, list[float]]:
+        """Which value a backend picked at each of a closed form's kinks."""
+        if isinstance(self.op.engine, Program):
+            return {}
+        name = self.op.wrt.name
+        return compare.chosen_subgradients(self.op, self.arrays[name], self.cotangent, np.asarray(gradients[name]))
+
+
+def build(op: Op, ex: Example, dtype: str, seed: int) -> Case:
+    """One example rounded to `dtype`, a random cotangent from `seed`, and the exact reference."""
+    fmt = get_format(dtype)
+    arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
+    params = dict(ex.params)
+    if isinstance(op.engine, Program):
+        out_shape = np.shape(op.engine.forward(FLOAT, arrays, params))
+    else:
+        out_shape = op.output_shape(arrays[op.wrt.name].shape)
+    cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
+    if isinstance(op.engine, Program):
+        ref: Any = tensor_exact.reference(op, arrays, params, cot)
+    else:
+        ref = exact.evaluate(op, arrays, params, cot, digits=reference_digits(fmt))
+    return Case(op, arrays, params, cot, ref, fmt, seed)

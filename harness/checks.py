@@ -1,17 +1,18 @@
-"""The four checks of one backend at one input: value, VJP, projection and Jacobian."""
+"""The checks of one backend at one input of any op: value and VJP; a closed form's Jacobian and
+finite-difference oracle. The projection check, and a program's oracle, are in projection.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from harness import compare, finite_diff
 from harness.backends.base import Backend, Target, stack_inputs
 from harness.backends.finite_differences import FiniteDifferenceBackend
-from harness.cases import Case as AnyCase
+from harness.cases import Case
 
-Case = AnyCase  # the closed-form case
 KINDS = ("forward", "vjp", "projection", "jacobian")
 PROJECTION_DIRECTIONS = 4
 FD_SAFETY = 4.0  # the FD error estimate is trusted to within this factor
@@ -25,45 +26,68 @@ class Outcome:
 
 
 def _forward_tolerance(case: Case) -> np.ndarray:
-    ref = case.reference
-    return compare.tolerance(ref.forward, ref.forward_sensitivity + case.op.closed_form.floor, case.fmt, case.rho)
+    return case.tolerance("out", case.reference.forward)
 
 
 def _vjp_tolerance(case: Case) -> np.ndarray:
-    ref = case.reference
-    c = np.abs(case.cotangent)
-    per_entry = c[..., None] if case.op.closed_form.reduces else c
-    return compare.tolerance(ref.vjp, ref.vjp_sensitivity + case.op.closed_form.floor * per_entry, case.fmt, case.rho)
+    return case.tolerance(case.op.wrt.name, case.reference.vjp)
 
 
 def forward(backend: Backend, case: Case, target: Target) -> Outcome:
     got = backend.forward(case.op, case.arrays, case.params, target)
-    return Outcome(compare.measure(got, case.reference.forward, _forward_tolerance(case), case.fmt), {})
+    ref = case.reference.forward
+    return Outcome(compare.measure(got, ref, case.tolerance("out", ref), case.fmt), {})
+
+
+def gradients(backend: Backend, case: Case, cotangent: np.ndarray, target: Target) -> dict[str, np.ndarray]:
+    """The backend's gradient of every differentiable input, by name, whichever form it gave them in."""
+    got: Any = backend.vjp(case.op, case.arrays, case.params, cotangent, target)
+    if not isinstance(got, dict):
+        if len(case.op.differentiable) > 1:
+            raise TypeError(f"{case.op.name}: the VJP must give one gradient per input, got {type(got).__name__}")
+        return {case.op.wrt.name: got}
+    missing = [i.name for i in case.op.differentiable if got.get(i.name) is None]
+    if missing:
+        raise ValueError(f"{case.op.name}: no gradient for {', '.join(missing)}")
+    return got
 
 
 def vjp(backend: Backend, case: Case, target: Target) -> Outcome:
-    got = backend.vjp(case.op, case.arrays, case.params, case.cotangent, target)
-    ref = case.reference
-    tol = _vjp_tolerance(case)
-    allowed = compare.kink_sets(case.op, case.x, case.params, case.cotangent)
-    m = compare.measure(got, ref.vjp, tol, case.fmt, allowed=allowed)
-    return Outcome(m, compare.chosen_subgradients(case.op, case.x, case.cotangent, np.asarray(got)))
+    """Each differentiable input's gradient against the exact one, entry by entry; at a closed form's
+    kink against the subgradient set, at a program's kink or tie by the op's own rule."""
+    got = gradients(backend, case, case.cotangent, target)
+    if case.at_kink:
+        return _in_subgradient_set(case, got)
+    worst: compare.Measurement | None = None
+    where = ""
+    for name, exact in case.exact_vjp.items():
+        tol = case.tolerance(name, exact)
+        m = compare.measure(got[name], exact, tol, case.fmt, allowed=case.subgradients(name))
+        if worst is None or m.usage > worst.usage or (m.nonfinite and not worst.nonfinite):
+            worst, where = m, name
+    assert worst is not None
+    return Outcome(worst, case.conventions(got), where=where)
 
 
-def _smooth_mask(case: Case, h: float) -> np.ndarray:
-    """1 where finite differences can see the derivative, 0 next to kinks (left to the
-    subgradient sets of the VJP check)."""
-    return finite_diff.smooth(case.x, [k.at for k in case.op.closed_form.kinks], h).astype(np.float64)
+def _in_subgradient_set(case: Case, got: dict[str, np.ndarray]) -> Outcome:
+    # A subgradient set holds finite values only; a rule's comparisons are all false for NaN.
+    bad = compare.nonfinite_entry({i.name: got[i.name] for i in case.op.differentiable})
+    if bad is not None:
+        name, index, value = bad
+        nan = compare.Measurement(np.inf, np.inf, np.inf, np.inf, index, np.nan, value, 0.0, True)
+        return Outcome(nan, {}, where=name)
+    rule = case.op.program.subgradient_ok
+    if rule is None:
+        raise ValueError(f"{case.op.name}: input at a kink and the op declares no subgradient rule")
+    picked = rule(case.arrays, case.params, case.cotangent, got, case.rho * case.fmt.unit_roundoff)
+    if picked is None:
+        unmeasured = compare.Measurement(np.inf, np.inf, np.inf, np.inf, (), np.nan, np.nan, 0.0, False)
+        return Outcome(unmeasured, {}, where=f"outside the subgradient set ({case.op.tie_rule})")
+    passed = compare.Measurement(0.0, 0.0, 0.0, 0.0, (), 0.0, 0.0, 0.0, False)
+    return Outcome(passed, {case.op.tie_rule or "kink": [picked]})  # type: ignore[list-item]
 
 
-def _fd_forward(backend: Backend, case: Case, target: Target) -> finite_diff.Forward:
-    def f(x_batch: np.ndarray) -> np.ndarray:
-        return backend.forward(case.op, stack_inputs(case.arrays, case.op.wrt.name, x_batch), case.params, target)
-
-    return f
-
-
-def _forward_noise(case: Case) -> finite_diff.Noise:
+def forward_noise(case: Case) -> finite_diff.Noise:
     """How noisy the backend's forward is: the model's bound, or its observed error when worse.
 
     A forward less accurate than the model is the forward check's finding; here it only
@@ -77,37 +101,6 @@ def _forward_noise(case: Case) -> finite_diff.Noise:
     return noise
 
 
-def projection(backend: Backend, case: Case, target: Target) -> Outcome:
-    """v^T (J u) by finite differences of the backend's own forward against (v^T J) u from its
-    backward, for independent Gaussian pairs (u, v): O(1) stacked calls."""
-    h = finite_diff.step_for(target.dtype)
-    rng = np.random.default_rng(case.rng_seed)
-    d_count = PROJECTION_DIRECTIONS
-    u = rng.standard_normal((d_count, *case.x.shape)) * _smooth_mask(case, h)
-    v = rng.standard_normal((d_count, *case.reference.forward.shape))
-    u = case.fmt.round(u)
-    v = case.fmt.round(v)
-    est = finite_diff.directional(
-        _fd_forward(backend, case, target),
-        case.x,
-        u,
-        h=h,
-        forward_noise=_forward_noise(case),
-        relative_noise=case.rho * case.fmt.unit_roundoff,
-        round_input=case.fmt.round,
-    )
-    axes = tuple(range(1, est.value.ndim))
-    lhs = np.sum(v * est.value, axis=axes)
-    lhs_err = np.sum(np.abs(v) * est.error, axis=axes)
-    batch = stack_inputs(case.arrays, case.op.wrt.name, np.broadcast_to(case.x, u.shape).copy())
-    g = backend.vjp(case.op, batch, case.params, v, target)
-    gax = tuple(range(1, np.ndim(g)))
-    rhs = np.sum(g * u, axis=gax)
-    u_roundoff = case.fmt.unit_roundoff * case.rho
-    tol = FD_SAFETY * lhs_err + u_roundoff * (np.abs(lhs) + np.sum(np.abs(g * u), axis=gax)) + case.rho * case.fmt.tiny
-    return Outcome(compare.measure(rhs, lhs, tol, case.fmt), {})
-
-
 def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     """Every Jacobian entry the derivation's structure allows: finite differences along one
     direction per colour (all entries of an elementwise op together, column j of every row
@@ -118,7 +111,7 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
         case.arrays,
         case.params,
         target,
-        forward_noise=_forward_noise(case),
+        forward_noise=forward_noise(case),
         relative_noise=case.rho * case.fmt.unit_roundoff,
     )
     j_fd, j_err = fd.value, fd.error
@@ -147,10 +140,6 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     return Outcome(compare.measure(j_bk, j_fd, tol, case.fmt), {})
 
 
-RUNNERS = {"forward": forward, "vjp": vjp, "projection": projection, "jacobian": jacobian}
-FD_KINDS = ("projection", "jacobian")
-
-
 def fd_oracle(fd: FiniteDifferenceBackend, case: Case, target: Target) -> Outcome:
     """Finite differences as an oracle of their own: the VJP they estimate for a backend's
     forward against the exact VJP, within their own error estimate."""
@@ -160,7 +149,7 @@ def fd_oracle(fd: FiniteDifferenceBackend, case: Case, target: Target) -> Outcom
         case.params,
         case.cotangent,
         target,
-        forward_noise=_forward_noise(case),
+        forward_noise=forward_noise(case),
         relative_noise=case.rho * case.fmt.unit_roundoff,
     )
     tol = FD_SAFETY * est.error + _vjp_tolerance(case)

@@ -4,7 +4,7 @@ the selftest.
 `plan` names the jobs (an op, and the user's own input where one is given); `Pipeline.run(job)`
 draws the inputs, decides the op's stated derivative, runs every backend's value checks and every
 third-party implementation's conformance checks, and returns the op's report entry with its check
-records. The op's structure picks its runner and reference engine from one table.
+records. The op's engine (closed form or program) decides its reference and its checks.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from derivations import OPS
-from derivations.model import Op, Program
-from harness import checks, symbolic, tensor_runner
+from derivations.model import Op
+from harness import checks, op_entry
 from harness.backends.base import Backend
-from harness.backends.numpy_ref import NumpyBackend
 from harness.impl import conformance
 from harness.impl.backend import ImplBackend
 from harness.impl.expectations import Expectations
+from harness.options import RunOptions
 from harness.records import CheckRecord
-from harness.runner import Runner, RunOptions, derivation_record, examples_for
+from harness.runner import Runner, examples_for
 
 Records = list[CheckRecord]
 
@@ -53,7 +53,7 @@ def plan(names: Sequence[str], given: Sequence[Any] = (), ops: Mapping[str, Op] 
 
 def draw(op: Op, options: RunOptions) -> list[Any]:
     """The seeded examples of every region of the op."""
-    return tensor_runner.examples_for(op, options) if isinstance(op.engine, Program) else examples_for(op, options)
+    return examples_for(op, options)
 
 
 class Pipeline:
@@ -72,15 +72,12 @@ class Pipeline:
         self.skip_reason = expectations.skip_reason if expectations else (lambda check_id: None)
         # Conformance checks need the implementations' raw results: they run apart from the value checks.
         values = replace(options, kinds=tuple(k for k in options.kinds if k in checks.KINDS))
-        self.runner = Runner(self.backends, NumpyBackend(), values, on_progress=on_progress)
-        self.tensor = tensor_runner.TensorRunner(self.backends, options, on_progress=on_progress)
+        self.runner = Runner(self.backends, values, on_progress=on_progress)
         self.properties = [k for k in conformance.KINDS if k in options.kinds]
 
     def values(self, op: Op, examples: Sequence[Any]) -> Records:
         """forward, vjp, projection (and jacobian where the structure allows) on every backend."""
-        if isinstance(op.engine, Program):
-            return self.tensor.run_op(op, list(examples))
-        return self.runner.run_derivation(op, list(examples))
+        return self.runner.run_op(op, list(examples))
 
     def conformance(self, op: Op, examples: Sequence[Any]) -> Records:
         """dtype-shape, inplace, determinism, cotangent: for the third-party implementations."""
@@ -92,15 +89,13 @@ class Pipeline:
 
     def verdict(self, op: Op, examples: Sequence[Any]) -> tuple[dict[str, object], str]:
         """The op's report entry with the verdict on its stated derivative, and that verdict."""
-        if isinstance(op.engine, Program):
-            stated = self.tensor.stated_verdict(op, list(examples))
-            return tensor_runner.tensor_record(op, list(examples), stated, self.options.seed), str(stated["status"])
-        decided = symbolic.decide(op, seed=self.options.seed)
-        return derivation_record(op, list(examples), decided), decided.status
+        seed = self.options.seed
+        stated = op_entry.stated_verdict(op, examples, seed, lambda i, ex: self.runner.case(op, ex, i, "float64"))
+        return op_entry.entry(op, examples, stated, seed), str(stated["status"])
 
     def run(self, job: Job) -> OpResult:
         examples = list(job.given) or draw(job.op, self.options)
-        record, status = self.verdict(job.op, examples)  # first: a tensor op's reference is then shared
+        record, status = self.verdict(job.op, examples)  # first: a program's references are then shared
         found = self.values(job.op, examples) + self.conformance(job.op, examples)
         if self.expectations is not None:
             found = self.expectations.apply(found)

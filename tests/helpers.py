@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from derivations import CATALOG
 from harness.backends.base import Backend
-from harness.backends.numpy_ref import NumpyBackend
 from harness.runner import Runner, RunOptions, examples_for
 
 
@@ -21,7 +20,7 @@ def run_checks(
 ) -> list[dict[str, object]]:
     options = RunOptions(seed=seed, profile=profile, dtypes=dtypes, devices=devices, kinds=kinds, fd_oracle=fd_oracle)
     d = CATALOG[name]
-    return Runner([backend], NumpyBackend(), options).run_derivation(d, examples_for(d, options))
+    return Runner([backend], options).run_op(d, examples_for(d, options))
 
 
 def failures(records: list[dict[str, object]]) -> list[str]:

@@ -9,8 +9,7 @@ from harness.backends import NumpyBackend
 from harness.backends.base import Backend
 from harness.backends.numpy_layers import LAYER_OPS
 from harness.backends.numpy_ref import Op
-from harness.runner import RunOptions
-from harness.tensor_runner import TensorRunner, examples_for
+from harness.runner import Runner, RunOptions, examples_for
 
 
 def run_op(
@@ -26,7 +25,7 @@ def run_op(
     # The backends under test only: the finite-difference oracle has tests of its own (test_oracles.py).
     options = RunOptions(seed=seed, profile=profile, devices=("cpu",), dtypes=dtypes, fd_oracle=False, **chosen)  # type: ignore[arg-type]
     op = TENSOR_OPS[name]
-    return TensorRunner(list(backends), options).run_op(op, examples_for(op, options))
+    return Runner(list(backends), options).run_op(op, examples_for(op, options))
 
 
 def bad(records: list[dict[str, object]]) -> list[str]:

@@ -8,8 +8,8 @@ import pytest
 from derivations import TENSOR_OPS
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends.numpy_conv import _crop, _offsets, _padded, _window_stack, conv2d_vjp
-from harness.runner import RunOptions
-from harness.tensor_runner import TensorRunner, examples_for, stated_verdict
+from harness.op_entry import stated_verdict
+from harness.runner import Runner, RunOptions, examples_for
 from tests.tensor_helpers import bad, caught, run_op
 
 OPS = ("conv2d", "max_pool2d", "avg_pool2d")
@@ -128,7 +128,7 @@ def test_a_failing_conv2d_record_fits_the_report_schema() -> None:
 
     options = RunOptions(seed=0, profile="quick", devices=("cpu",), kinds=("vjp",), fd_oracle=False)
     op = TENSOR_OPS["conv2d"]
-    records = TensorRunner([NumpyBackend("mutant", {"conv2d": Op(forward, wrong_weight)})], options).run_op(
+    records = Runner([NumpyBackend("mutant", {"conv2d": Op(forward, wrong_weight)})], options).run_op(
         op, examples_for(op, options)
     )
     assert {r["verdict"] for r in records} == {"fail"}

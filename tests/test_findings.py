@@ -6,21 +6,21 @@ import numpy as np
 import pytest
 
 from derivations import CATALOG
-from harness import checks, exact
+from harness import cases, checks, exact
 from harness.backends.base import Target
 from harness.backends.numpy_ref import NumpyBackend
 from harness.backends.torch_backend import TorchBackend
 from harness.dtypes import get_format, reference_digits
 
 
-def _case(name: str, arrays: dict[str, np.ndarray], dtype: str) -> checks.Case:
+def _case(name: str, arrays: dict[str, np.ndarray], dtype: str) -> cases.Case:
     d = CATALOG[name]
     fmt = get_format(dtype)
     arrays = {k: fmt.round(v) for k, v in arrays.items()}
     x = arrays[d.wrt.name]
     cot = np.ones(d.output_shape(x.shape))
     ref = exact.evaluate(d, arrays, d.param_defaults(), cot, digits=reference_digits(fmt))
-    return checks.Case(d, arrays, d.param_defaults(), cot, ref, fmt, 0)
+    return cases.Case(d, arrays, d.param_defaults(), cot, ref, fmt, 0)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -16,10 +16,9 @@ from harness.impl import conformance
 from harness.impl.contract import Convention
 from harness.impl.session import CONVENTIONS, load
 from harness.report_schema import validate
-from harness.runner import RunOptions
+from harness.runner import RunOptions, examples_for
 from harness.selftest import run as selftest
 from harness.selftest.mutants import VARIANTS
-from harness.tensor_runner import examples_for
 
 ROOT = Path(__file__).parent.parent
 IMPLS = Path(__file__).parent / "impls"

@@ -17,9 +17,10 @@ from derivations.networks import chain_recursion, proved_recursion
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends import numpy_networks as ref
 from harness.backends.numpy_ref import Op
-from harness.runner import RunOptions
-from harness.tensor_checks import KINDS
-from harness.tensor_runner import TensorRunner, examples_for, stated_verdict, tensor_record
+from harness.op_entry import entry, stated_verdict
+from harness.runner import Runner, RunOptions, examples_for
+
+KINDS = ("forward", "vjp", "projection")  # a program's checks
 
 NETWORK_OPS = [name for name in TENSOR_OPS if name.startswith(("backprop_chain", "perceptron", "residual"))]
 
@@ -50,7 +51,7 @@ def _run(
     examples = examples_for(op, options)
     if per_region is not None:
         examples = [ex for r in op.regions for ex in [e for e in examples if e.region == r.name][:per_region]]
-    return TensorRunner(backends, options).run_op(op, examples)  # type: ignore[arg-type]
+    return Runner(backends, options).run_op(op, examples)  # type: ignore[arg-type]
 
 
 def _alarms(records: list[dict[str, object]]) -> list[str]:
@@ -304,12 +305,12 @@ def test_experiment_gradients_match_torch_autograd() -> None:
 
 def test_series_goes_into_the_record() -> None:
     op = TENSOR_OPS["residual_linear"]
-    record = tensor_record(op, [], {"status": "checked"}, seed=3)
+    record = entry(op, [], {"status": "checked"}, seed=3)
     series = record["series"]["gradient_vs_depth"]  # type: ignore[index]
     assert series["x"] == list(EXPERIMENT_DEPTHS)
     assert set(series["lines"]) == {"sigmoid plain", "sigmoid residual", "relu plain", "relu residual"}
     assert series["lines"]["relu plain"][2] == stack_input_gradient_norm("relu", False, 3, 3)
-    assert "series" not in tensor_record(TENSOR_OPS["backprop_chain_L1"], [], {"status": "checked"})
+    assert "series" not in entry(TENSOR_OPS["backprop_chain_L1"], [], {"status": "checked"})
 
 
 def test_residual_block_keeps_the_shape() -> None:
@@ -347,8 +348,7 @@ def test_perceptron_whose_output_rounds_to_its_target_is_no_false_alarm() -> Non
     # the exact gradient is -8e-35; the bound must leave room for that rounding.
     from derivations.model import Example
     from harness.backends import NumpyBackend, TorchBackend
-    from harness.runner import RunOptions
-    from harness.tensor_runner import TensorRunner
+    from harness.runner import Runner, RunOptions
 
     op = TENSOR_OPS["perceptron_multi"]
     x = np.array([-1.4935095310211182, -2.835378408432007, 2.4838554859161377, 1.5489362478256226, -1.96359920501709])
@@ -356,8 +356,6 @@ def test_perceptron_whose_output_rounds_to_its_target_is_no_false_alarm() -> Non
     w[0, 1], w[1, 3], w[2, 3], w[3, 2] = -7.310764789581299, 25.70613670349121, -2.3947083950042725, 19.600801467895508
     t = np.array([0.8923149108886719, 0.2476053386926651, 0.4185752272605896, 1.0])
     example = Example({"x": x, "w": w, "t": t}, {}, "saturated")
-    runner = TensorRunner(
-        [NumpyBackend(), TorchBackend()], RunOptions(devices=("cpu",), kinds=("vjp",), fd_oracle=False)
-    )
+    runner = Runner([NumpyBackend(), TorchBackend()], RunOptions(devices=("cpu",), kinds=("vjp",), fd_oracle=False))
     records = runner.run_op(op, [example])
     assert [r["verdict"] for r in records] == ["pass"] * 4

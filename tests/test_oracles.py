@@ -7,12 +7,10 @@ import dataclasses
 import pytest
 
 from derivations import CATALOG, TENSOR_OPS
-from harness import tensor_runner
+from harness import tensor_exact
 from harness.backends.numpy_ref import NumpyBackend
 from harness.backends.torch_backend import TorchBackend
-from harness.runner import RunOptions
-from harness.tensor_runner import TensorRunner
-from harness.tensor_runner import examples_for as tensor_examples_for
+from harness.runner import Runner, RunOptions, examples_for
 from tests.helpers import failures, run_checks
 
 BACKENDS = {"numpy": NumpyBackend, "torch": TorchBackend}
@@ -70,20 +68,20 @@ def test_finite_differences_agree_with_exact_for_tensor_ops(name: str) -> None:
     op = TENSOR_OPS[name]
     # The default profile: at the quick one every example of norm1_dim can sit at a kink, where differences say nothing.
     options = RunOptions(seed=0, profile="default", dtypes=("float64",), devices=("cpu",), kinds=(), fd_oracle=True)
-    records = TensorRunner([], options).run_op(op, tensor_examples_for(op, options))
+    records = Runner([], options).run_op(op, examples_for(op, options))
     assert [(r["backend"], r["check"]) for r in records] == [("fd", "vjp")]
     assert failures(records) == [] and records[0]["verdict"] == "pass"
 
 
 def test_the_tensor_oracle_catches_an_exact_vjp_off_by_a_thousandth(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = tensor_runner.reference
+    real = tensor_exact.reference
 
     def off(*args: object, **kwargs: object) -> object:
         ref = real(*args, **kwargs)  # type: ignore[arg-type]
         return dataclasses.replace(ref, vjp={k: v * (1 + 1e-3) for k, v in ref.vjp.items()})
 
-    monkeypatch.setattr(tensor_runner, "reference", off)
+    monkeypatch.setattr(tensor_exact, "reference", off)
     op = TENSOR_OPS["conv2d"]
     options = RunOptions(seed=0, profile="quick", dtypes=("float64",), devices=("cpu",), kinds=(), fd_oracle=True)
-    (record,) = TensorRunner([], options).run_op(op, tensor_examples_for(op, options))
+    (record,) = Runner([], options).run_op(op, examples_for(op, options))
     assert record["verdict"] == "fail"

@@ -11,9 +11,9 @@ from derivations.elementary import MP, Dual, to_float, to_mp
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends.numpy_layers import LAYER_OPS, activation
 from harness.backends.numpy_ref import Op
-from harness.runner import RunOptions
+from harness.op_entry import stated_verdict
+from harness.runner import Runner, RunOptions, examples_for
 from harness.tensor_exact import reference
-from harness.tensor_runner import TensorRunner, examples_for, stated_verdict
 
 LAYER = TENSOR_OPS["dense_layer"]
 
@@ -54,7 +54,7 @@ def test_exact_reference_matches_closed_form_layer_gradient() -> None:
 
 def _run(backend: object, seed: int = 0) -> list[dict[str, object]]:
     options = RunOptions(seed=seed, profile="quick", devices=("cpu",))
-    return TensorRunner([backend], options).run_op(LAYER, examples_for(LAYER, options))  # type: ignore[list-item]
+    return Runner([backend], options).run_op(LAYER, examples_for(LAYER, options))  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -128,13 +128,13 @@ def test_a_proof_past_its_time_budget_falls_back_to_the_numbers(monkeypatch: pyt
     import time
     from dataclasses import replace
 
-    from harness import tensor_runner
+    from harness import program_verdict
 
     def slow_proof() -> tuple[str, list[str]]:
         time.sleep(5)
         return "never", []
 
-    monkeypatch.setattr(tensor_runner, "PROOF_SECONDS", 0.5)
+    monkeypatch.setattr(program_verdict, "PROOF_SECONDS", 0.5)
     op = replace(LAYER, proof=slow_proof)
     start = time.perf_counter()
     verdict = stated_verdict(op, examples_for(op, RunOptions(seed=0, profile="quick"))[:2], 0)

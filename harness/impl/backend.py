@@ -64,7 +64,7 @@ class ImplBackend:
 
     def vjp(self, d: Op, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target) -> np.ndarray:
         """The one checked input's gradient, or for a program {input name: gradient} for every
-        differentiable input (what tensor_checks expects)."""
+        differentiable input."""
         raw = self.raw_vjp(d, arrays, params, cotangent, target)
         if isinstance(d.engine, Program):
             grads = {i.name: g for i, g in zip(d.inputs, raw.values, strict=True) if i.differentiable and g is not None}

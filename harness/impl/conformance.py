@@ -15,10 +15,11 @@ from derivations.model import Example, Op, Program
 from harness.backends.base import Target
 from harness.compare import roundings
 from harness.dtypes import Format, get_format
+from harness.group_run import check_record, input_summary
 from harness.impl.backend import ImplBackend
 from harness.impl.contract import Raw
+from harness.options import RunOptions, seed_of
 from harness.records import CheckRecord
-from harness.runner import RunOptions, _input_summary, _record, _seed
 
 KINDS = ("dtype-shape", "inplace", "determinism", "cotangent")
 
@@ -170,7 +171,7 @@ def run(
             check_id = f"{d.name}-{backend.name}-{target}-{kind}"
             skip = backend.unavailable(target) or skip_reason(check_id)
             if skip:
-                records.append(_record(d, backend.name, target, kind, "skip", message=skip, options=options))
+                records.append(check_record(d, backend.name, target, kind, "skip", message=skip, options=options))
                 continue
             records.append(_run_one(backend, d, examples, options, target, kind))
     return records
@@ -188,16 +189,16 @@ def _run_one(
     verdict, message, failed_at = "pass", "", None
     for i, ex in enumerate(examples):
         try:
-            CHECKS[kind](Probe(backend, d, ex, target, _seed(options.seed, d.name, i, target.dtype, kind)))
+            CHECKS[kind](Probe(backend, d, ex, target, seed_of(options.seed, d.name, i, target.dtype, kind)))
         except Nonconformance as exc:
             verdict, message, failed_at = "fail", f"{d.name} {kind} on {backend.name}/{target}: {exc}", ex
         except Exception as exc:  # the implementation raised, hung or crashed: this check's error
             verdict, message, failed_at = "error", f"{type(exc).__name__}: {exc}", ex
         if failed_at is not None:
             break
-    failure = {"input": _input_summary(failed_at)} if failed_at is not None else None
+    failure = {"input": input_summary(failed_at)} if failed_at is not None else None
     seconds = time.perf_counter() - start
-    return _record(
+    return check_record(
         d, backend.name, target, kind, verdict, message=message, options=options, seconds=seconds,
         examples=len(examples), failure=failure,
     )  # fmt: skip

@@ -65,7 +65,7 @@ def test_kinks_accept_any_subgradient_and_record_the_choice() -> None:
 def test_a_failure_message_gives_the_error_of_the_entry_it_names() -> None:
     """Not the largest error of any entry: the named entry's own, and no ULP count for a value near zero."""
     from harness.dtypes import get_format
-    from harness.runner import failure_message
+    from harness.group_run import failure_message
 
     fmt = get_format("float64")
     expected = np.array([1.0, 0.0, 1e-300])

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from derivations import CATALOG
-from harness import checks, finite_diff
+from harness import cases, checks, finite_diff, projection
 from harness.backends.base import Target
 from harness.backends.exact_backend import ExactBackend
 from harness.backends.numpy_ref import NumpyBackend
@@ -50,11 +50,11 @@ def _misses(case_parts: tuple[object, ...], ratio: float, trials: int) -> int:
     rng = np.random.default_rng(3)
     missed = 0
     for seed in range(trials):
-        case = checks.Case(d, {"z": x}, {}, cot, ref, fmt, seed)  # type: ignore[arg-type]
-        tol = checks.projection(NumpyBackend(), case, TARGET).measurement.tolerance
+        case = cases.Case(d, {"z": x}, {}, cot, ref, fmt, seed)  # type: ignore[arg-type]
+        tol = projection.projection(NumpyBackend(), case, TARGET).measurement.tolerance
         a, b = rng.standard_normal((2, x.size))
         planted = Planted(a / np.linalg.norm(a), b / np.linalg.norm(b), tol / ratio)
-        if checks.projection(planted, case, TARGET).measurement.usage <= 1.0:
+        if projection.projection(planted, case, TARGET).measurement.usage <= 1.0:
             missed += 1
     return missed
 
