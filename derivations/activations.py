@@ -127,4 +127,4 @@ softmax = Op(
     "both readings of the printed limit).",
 )
 
-OPS = ACTIVATIONS = (sigmoid, tanh, relu, leaky_relu, softmax)
+OPS = (sigmoid, tanh, relu, leaky_relu, softmax)

@@ -80,4 +80,4 @@ binary_cross_entropy = Op(
     "catalog states for it, and the symbolic check decides it like any other.",
 )
 
-OPS = LOSSES = (mse, softmax_cross_entropy, binary_cross_entropy)
+OPS = (mse, softmax_cross_entropy, binary_cross_entropy)

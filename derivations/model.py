@@ -258,9 +258,6 @@ class Op:
         """A closed form's one differentiable input, the one its stated derivative is taken with respect to."""
         return self.differentiable[0]
 
-    def input(self, name: str) -> Input:
-        return next(i for i in self.inputs if i.name == name)
-
     def row_length(self, shape: tuple[int, ...]) -> int:
         """Entries one output of a closed form depends on: 1 for an elementwise op, the last axis for a row op."""
         return 1 if self.structure == "elementwise" else shape[-1]

@@ -297,4 +297,4 @@ def chain_op(depth: int) -> Op:
     )
 
 
-OPS = CHAINS = tuple(chain_op(depth) for depth in DEPTHS)
+OPS = tuple(chain_op(depth) for depth in DEPTHS)

@@ -121,4 +121,4 @@ def perceptron_op(multi: bool) -> Op:
     )
 
 
-OPS = PERCEPTRONS = (perceptron_op(False), perceptron_op(True))
+OPS = (perceptron_op(False), perceptron_op(True))

@@ -130,6 +130,4 @@ def _selecting(name: str) -> Op:
     )
 
 
-SELECTIONS: tuple[Op, ...] = tuple(_selecting(name) for name in POSITIONS)
-
-OPS = SELECTIONS
+OPS: tuple[Op, ...] = tuple(_selecting(name) for name in POSITIONS)

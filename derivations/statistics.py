@@ -118,7 +118,7 @@ def norm2_rule(a: Arrays, p: Params, c: np.ndarray, grads: Mapping[str, np.ndarr
     return "||x||' at 0 = 0 (the unit ball's centre)"
 
 
-STATISTICS: tuple[Op, ...] = (
+OPS: tuple[Op, ...] = (
     reduction_op("sum_dim", sum_forward, "Sum over a dim", ("F2", "F3"), bound=_linear_bound(lambda x, p: 1.0)),
     reduction_op(
         "mean_dim",
@@ -151,5 +151,3 @@ STATISTICS: tuple[Op, ...] = (
         subgradient_ok=norm2_rule,
     ),
 )
-
-OPS = STATISTICS

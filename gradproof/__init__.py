@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from gradproof import profiles
 
 if TYPE_CHECKING:
-    from derivations import CATALOG
+    from derivations import OPS as CATALOG
     from gradproof import strategies
     from gradproof.checking import CheckFailure, check
     from gradproof.declaring import DeclarationError, op
@@ -30,7 +30,7 @@ _LAZY = {
     "CheckFailure": ("gradproof.checking", "CheckFailure"),
     "op": ("gradproof.declaring", "op"),
     "DeclarationError": ("gradproof.declaring", "DeclarationError"),
-    "CATALOG": ("derivations", "CATALOG"),
+    "CATALOG": ("derivations", "OPS"),
     "strategies": ("gradproof.strategies", None),
     "__version__": ("harness", "__version__"),
 }

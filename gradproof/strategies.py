@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from derivations import CATALOG, TENSOR_OPS
+from derivations import OPS
 from derivations.model import Example, Op, Program
 from harness.dtypes import FORMATS, get_format
 from harness.inputs import inputs_for, regions_of
@@ -24,8 +24,6 @@ from harness.inputs import inputs_for, regions_of
 __all__ = ["Example", "TensorExample", "arrays", "derivation", "inputs", "op", "regions"]
 
 TensorExample = Example  # the name tensor ops' examples had before every op drew the one Example type
-
-OPS: dict[str, Op] = {**CATALOG, **TENSOR_OPS}
 
 
 def op(name: str | Op) -> Op:

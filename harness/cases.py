@@ -16,7 +16,7 @@ import numpy as np
 
 from derivations.elementary import FLOAT
 from derivations.model import ClosedForm, Example, Op, Program
-from harness import compare, exact, tensor_exact
+from harness import compare, exact, program_exact
 from harness.dtypes import Format, get_format, reference_digits
 
 
@@ -26,7 +26,7 @@ class Case:
     arrays: dict[str, np.ndarray]  # rounded to the dtype, held in float64
     params: dict[str, Any]
     cotangent: np.ndarray
-    reference: Any  # exact.Reference for a closed form, tensor_exact.TensorReference for a program
+    reference: Any  # exact.Reference for a closed form, program_exact.ProgramReference for a program
     fmt: Format
     rng_seed: int
 
@@ -99,7 +99,7 @@ def build(op: Op, ex: Example, dtype: str, seed: int) -> Case:
         out_shape = op.output_shape(arrays[op.wrt.name].shape)
     cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
     if isinstance(op.engine, Program):
-        ref: Any = tensor_exact.reference(op, arrays, params, cot)
+        ref: Any = program_exact.reference(op, arrays, params, cot)
     else:
         ref = exact.evaluate(op, arrays, params, cot, digits=reference_digits(fmt))
     return Case(op, arrays, params, cot, ref, fmt, seed)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from derivations import CATALOG, CLAIMS, TENSOR_OPS
-from derivations.model import Claim, ClosedForm, Op
+from derivations import CLAIMS, OPS
+from derivations.model import Claim, Op
 from harness.impl import conventions
 
 
@@ -14,7 +14,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.params:
         print(conventions.text() if not args.json else json.dumps(conventions.rows(), indent=1))
         return 0
-    entries: list[Op | Claim] = [*CATALOG.values(), *TENSOR_OPS.values(), *CLAIMS.values()]
+    entries: list[Op | Claim] = [*OPS.values(), *CLAIMS.values()]
     if args.json:
         print(json.dumps([_list_row(e) for e in entries], indent=1, ensure_ascii=False))
         return 0
@@ -33,8 +33,5 @@ def _list_line(e: Op | Claim) -> str:
     if isinstance(e, Claim):
         return f"{e.name:24} claim/{e.method:10} {claims}  {e.title}"
     inputs = ", ".join(i.name + ("" if i.differentiable else " (target)") for i in e.inputs)
-    if isinstance(e.engine, ClosedForm):
-        params = "".join(f", {p.name}={p.default:g}" for p in e.params)
-    else:
-        params = "".join(f", {p}" for p in e.params_doc)
+    params = "".join([*(f", {p.name}={p.default:g}" for p in e.params), *(f", {p}" for p in e.params_doc)])
     return f"{e.name:24} {e.structure:11} ({inputs}{params})  {claims}  {e.title}"

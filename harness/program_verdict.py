@@ -10,7 +10,7 @@ import numpy as np
 from derivations.elementary import MP, to_mp
 from derivations.model import Example, Op
 from harness import cases, symbolic
-from harness.tensor_exact import DIGITS
+from harness.program_exact import DIGITS
 
 # The stated gradient must agree with the exact one to this many digits to hold; both are
 # computed at 80, so a disagreement here is a wrong formula, not rounding.

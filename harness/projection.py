@@ -4,6 +4,7 @@ input at once; and the finite-difference oracle of a program, judged the same wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,15 +48,9 @@ def _pairs(case: Case, h: float) -> tuple[np.ndarray, np.ndarray]:
     return case.fmt.round(u), case.fmt.round(v)
 
 
-def _differences(backend: Backend, case: Case, target: Target, u: np.ndarray, v: np.ndarray) -> Directions:
-    """All inputs moved together along each u. A closed form takes every stencil point in one stacked
-    call; a program is called once per stencil point (25 calls), never once per entry."""
-    if case.at_kink:
-        raise ValueError("finite differences straddle a kink here; the VJP check judges it")
-    op = case.op
-    names = [i.name for i in op.differentiable]
-    x = np.concatenate([case.arrays[n].reshape(-1) for n in names])
-    spans, start = [], 0  # each input's slice of x, found once: unpacking runs for every stencil point
+def _flattened(case: Case, names: list[str]) -> tuple[np.ndarray, Callable[[np.ndarray], dict[str, np.ndarray]]]:
+    """The named inputs as one vector, and its inverse: a vector back into the op's arrays."""
+    spans, start = [], 0  # each input's slice, found once: unpacking runs for every stencil point
     for n in names:
         spans.append((n, start, start + case.arrays[n].size, case.arrays[n].shape))
         start += case.arrays[n].size
@@ -66,6 +61,17 @@ def _differences(backend: Backend, case: Case, target: Target, u: np.ndarray, v:
             arrays[n] = flat[lo:hi].reshape(shape)
         return arrays
 
+    return np.concatenate([case.arrays[n].reshape(-1) for n in names]), unpack
+
+
+def _differences(backend: Backend, case: Case, target: Target, u: np.ndarray, v: np.ndarray) -> Directions:
+    """All inputs moved together along each u. A closed form takes every stencil point in one stacked
+    call; a program is called once per stencil point (25 calls), never once per entry."""
+    if case.at_kink:
+        raise ValueError("finite differences straddle a kink here; the VJP check judges it")
+    op = case.op
+    names = [i.name for i in op.differentiable]
+    x, unpack = _flattened(case, names)
     branch = None if isinstance(op.engine, ClosedForm) else op.engine.branch
     home = None if branch is None else branch(case.arrays, case.params)
     if home is not None and home.size == 0:

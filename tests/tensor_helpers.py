@@ -8,7 +8,7 @@ from derivations import TENSOR_OPS
 from harness.backends import NumpyBackend
 from harness.backends.base import Backend
 from harness.backends.numpy_layers import LAYER_OPS
-from harness.backends.numpy_ref import Op
+from harness.backends.numpy_ref import Pair
 from harness.runner import Runner, RunOptions, examples_for
 
 
@@ -34,6 +34,6 @@ def bad(records: list[dict[str, object]]) -> list[str]:
 
 def caught(name: str, vjp: Callable[..., object], seed: int = 0, profile: str = "quick") -> set[str]:
     """The checks that fail when `name`'s NumPy backward is replaced by `vjp`."""
-    mutant = NumpyBackend("mutant", {name: Op(LAYER_OPS[name][0], vjp)})  # type: ignore[arg-type]
+    mutant = NumpyBackend("mutant", {name: Pair(LAYER_OPS[name][0], vjp)})  # type: ignore[arg-type]
     records = run_op(name, mutant, seed=seed, profile=profile, kinds=("vjp",), dtypes=("float64",))
     return {str(r["check"]) for r in records if r["verdict"] in ("fail", "error")}

@@ -13,7 +13,7 @@ import pytest
 
 from harness import cli
 from harness.backends import numpy_ref
-from harness.backends.numpy_ref import NumpyBackend, Op
+from harness.backends.numpy_ref import NumpyBackend, Pair
 
 REQUIRED = {
     "derivation",
@@ -57,7 +57,7 @@ def test_failing_check_exits_1_and_keeps_what_reproduces_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ops = dict(numpy_ref.OPS)
-    ops["sigmoid"] = Op(numpy_ref.sigmoid, lambda z, c: c * numpy_ref.sigmoid(z) * (1 + numpy_ref.sigmoid(z)))
+    ops["sigmoid"] = Pair(numpy_ref.sigmoid, lambda z, c: c * numpy_ref.sigmoid(z) * (1 + numpy_ref.sigmoid(z)))
     monkeypatch.setitem(cli.BACKENDS, "numpy", lambda: NumpyBackend("numpy", ops))
     status, report = _verify(tmp_path, "--only", "sigmoid", "--backend", "numpy", "--dtype", "float64")
     assert status == 1
@@ -217,7 +217,7 @@ def test_a_gradient_of_the_wrong_shape_is_an_error_that_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ops = dict(numpy_ref.OPS)
-    ops["tanh"] = Op(numpy_ref.tanh, lambda z, c: (c * (1 - np.tanh(z) ** 2))[..., None])
+    ops["tanh"] = Pair(numpy_ref.tanh, lambda z, c: (c * (1 - np.tanh(z) ** 2))[..., None])
     monkeypatch.setitem(cli.BACKENDS, "numpy", lambda: NumpyBackend("numpy", ops))
     status, report = _verify(tmp_path, "--only", "tanh", "--backend", "numpy", "--dtype", "float64", "--check", "vjp")
     assert status == 1

@@ -118,7 +118,7 @@ def test_a_failing_conv2d_record_fits_the_report_schema() -> None:
     import json
 
     from harness import report, report_schema
-    from harness.backends.numpy_ref import OPS, Op
+    from harness.backends.numpy_ref import OPS, Pair
 
     forward, vjp = OPS["conv2d"].forward, OPS["conv2d"].vjp
 
@@ -128,7 +128,7 @@ def test_a_failing_conv2d_record_fits_the_report_schema() -> None:
 
     options = RunOptions(seed=0, profile="quick", devices=("cpu",), kinds=("vjp",), fd_oracle=False)
     op = TENSOR_OPS["conv2d"]
-    records = Runner([NumpyBackend("mutant", {"conv2d": Op(forward, wrong_weight)})], options).run_op(
+    records = Runner([NumpyBackend("mutant", {"conv2d": Pair(forward, wrong_weight)})], options).run_op(
         op, examples_for(op, options)
     )
     assert {r["verdict"] for r in records} == {"fail"}

@@ -16,7 +16,7 @@ from derivations.network_proof import prove_chain_recursion
 from derivations.networks import chain_recursion, proved_recursion
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends import numpy_networks as ref
-from harness.backends.numpy_ref import Op
+from harness.backends.numpy_ref import Pair
 from harness.op_entry import entry, stated_verdict
 from harness.runner import Runner, RunOptions, examples_for
 
@@ -148,7 +148,7 @@ CHAIN_BUGS = {
 @pytest.mark.parametrize("bug", list(CHAIN_BUGS))
 def test_planted_chain_bugs_are_caught(bug: str) -> None:
     vjp, name = CHAIN_BUGS[bug]
-    mutant = NumpyBackend("mutant", {name: Op(ref.chain, vjp)})
+    mutant = NumpyBackend("mutant", {name: Pair(ref.chain, vjp)})
     records = _run(name, mutant, kinds=("vjp", "projection"), dtypes=("float64",), per_region=None)
     caught = {r["check"] for r in records if r["verdict"] in ("fail", "error")}
     assert caught >= {"vjp", "projection"}
@@ -182,7 +182,7 @@ OTHER_BUGS = {
 @pytest.mark.parametrize("name", list(OTHER_BUGS))
 def test_planted_residual_and_perceptron_bugs_are_caught(name: str) -> None:
     forward, vjp = OTHER_BUGS[name]
-    mutant = NumpyBackend("mutant", {name: Op(forward, vjp)})
+    mutant = NumpyBackend("mutant", {name: Pair(forward, vjp)})
     assert [r["verdict"] for r in _run(name, mutant, kinds=("vjp",), dtypes=("float64",))] == ["fail"]
 
 

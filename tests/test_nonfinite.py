@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from harness.backends.numpy_ref import OPS as REFERENCE
-from harness.backends.numpy_ref import NumpyBackend, Op
+from harness.backends.numpy_ref import NumpyBackend, Pair
 from harness.pipeline import OPS, Pipeline, draw
 from harness.runner import RunOptions
 
@@ -60,7 +60,7 @@ def test_nan_and_inf_in_any_gradient_fail_in_every_region(name: str) -> None:
     for k, region in enumerate(regions):
         chosen = [next(ex for ex in examples if ex.region == region)]
         planted = {
-            label: NumpyBackend(label, {name: Op(REFERENCE[name].forward, _planted_vjp(name, value, k))})
+            label: NumpyBackend(label, {name: Pair(REFERENCE[name].forward, _planted_vjp(name, value, k))})
             for label, value in PLANTED.items()
         }
         records = Pipeline(list(planted.values()), OPTIONS).values(op, chosen)
@@ -74,7 +74,7 @@ def test_nan_and_inf_in_any_gradient_fail_in_every_region(name: str) -> None:
 @pytest.mark.parametrize("name", list(OPS))
 def test_nan_in_the_forward_fails(name: str) -> None:
     op = OPS[name]
-    backend = NumpyBackend("nan", {name: Op(_planted_forward(name, np.nan), REFERENCE[name].vjp)})
+    backend = NumpyBackend("nan", {name: Pair(_planted_forward(name, np.nan), REFERENCE[name].vjp)})
     records = Pipeline([backend], OPTIONS).values(op, draw(op, OPTIONS)[:1])
     (rec,) = [r for r in records if r["check"] == "forward"]
     assert rec["verdict"] == "fail" and "is NaN where the exact value is finite" in str(rec["message"])
@@ -86,7 +86,7 @@ def test_relu_nan_only_at_its_kink_fails_and_the_report_is_written() -> None:
 
     examples = [ex for ex in draw(OPS["relu"], OPTIONS) if np.any(ex.arrays["z"] == 0)]
     assert examples, "the kink region puts entries exactly at 0"
-    backend = NumpyBackend("nan-at-0", {"relu": Op(REFERENCE["relu"].forward, vjp)})
+    backend = NumpyBackend("nan-at-0", {"relu": Pair(REFERENCE["relu"].forward, vjp)})
     (rec,) = [r for r in Pipeline([backend], OPTIONS).values(OPS["relu"], examples) if r["check"] == "vjp"]
     assert rec["verdict"] == "fail" and "is NaN" in str(rec["message"]), rec["message"]
     json.dumps(dict(rec), allow_nan=False)
@@ -99,7 +99,7 @@ def test_float32_inf_everywhere_in_a_one_norm_fails() -> None:
     def vjp(x: np.ndarray, c: np.ndarray, **params: Any) -> tuple[np.ndarray]:
         return (np.full(x.shape, np.inf, dtype=x.dtype),)
 
-    backend = NumpyBackend("inf", {"norm1_dim": Op(REFERENCE["norm1_dim"].forward, vjp)})
+    backend = NumpyBackend("inf", {"norm1_dim": Pair(REFERENCE["norm1_dim"].forward, vjp)})
     op = OPS["norm1_dim"]
     for region in ("typical", "zeros"):
         chosen = [ex for ex in draw(op, options) if ex.region == region]

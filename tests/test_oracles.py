@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from derivations import CATALOG, TENSOR_OPS
-from harness import tensor_exact
+from harness import program_exact
 from harness.backends.numpy_ref import NumpyBackend
 from harness.backends.torch_backend import TorchBackend
 from harness.runner import Runner, RunOptions, examples_for
@@ -74,13 +74,13 @@ def test_finite_differences_agree_with_exact_for_tensor_ops(name: str) -> None:
 
 
 def test_the_tensor_oracle_catches_an_exact_vjp_off_by_a_thousandth(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = tensor_exact.reference
+    real = program_exact.reference
 
     def off(*args: object, **kwargs: object) -> object:
         ref = real(*args, **kwargs)  # type: ignore[arg-type]
         return dataclasses.replace(ref, vjp={k: v * (1 + 1e-3) for k, v in ref.vjp.items()})
 
-    monkeypatch.setattr(tensor_exact, "reference", off)
+    monkeypatch.setattr(program_exact, "reference", off)
     op = TENSOR_OPS["conv2d"]
     options = RunOptions(seed=0, profile="quick", dtypes=("float64",), devices=("cpu",), kinds=(), fd_oracle=True)
     (record,) = Runner([], options).run_op(op, examples_for(op, options))

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from derivations import TENSOR_OPS
-from derivations.selections import SELECTIONS
-from derivations.statistics import STATISTICS
+from derivations import TENSOR_OPS, selections, statistics
 from derivations.ties import routing_ok
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends.numpy_stats import select, with_indices
 from tests.tensor_helpers import bad, caught, run_op
 
-NAMES = [op.name for op in (*STATISTICS, *SELECTIONS)]
+NAMES = [op.name for op in (*statistics.OPS, *selections.OPS)]
 # torch's x.norm(2) squares without scaling: it underflows to 0 (and its gradient to 0) once
 # every |x_i| in a slice is below about 1e-154 (float64) or 1e-19 (float32). That finding has
 # its own test below; its projection check (self-consistency) stays here.

@@ -10,10 +10,10 @@ from derivations import TENSOR_OPS
 from derivations.elementary import MP, Dual, to_float, to_mp
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends.numpy_layers import LAYER_OPS, activation
-from harness.backends.numpy_ref import Op
+from harness.backends.numpy_ref import Pair
 from harness.op_entry import stated_verdict
+from harness.program_exact import reference
 from harness.runner import Runner, RunOptions, examples_for
-from harness.tensor_exact import reference
 
 LAYER = TENSOR_OPS["dense_layer"]
 
@@ -66,7 +66,7 @@ def test_correct_layers_pass(seed: int) -> None:
 
 def _mutant(vjp: object) -> NumpyBackend:
     forward = LAYER_OPS["dense_layer"][0]
-    return NumpyBackend("mutant", {"dense_layer": Op(forward, vjp)})  # type: ignore[arg-type]
+    return NumpyBackend("mutant", {"dense_layer": Pair(forward, vjp)})  # type: ignore[arg-type]
 
 
 def _x_from_preactivation(x, w, b, c, g):  # type: ignore[no-untyped-def]

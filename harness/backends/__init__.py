@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.backends.base import Backend, Target
-from harness.backends.exact_backend import ExactBackend
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
 from harness.backends.torch_backend import TorchBackend
@@ -24,7 +23,6 @@ __all__ = [
     "FD_ORACLE",
     "NAMES",
     "Backend",
-    "ExactBackend",
     "FiniteDifferenceBackend",
     "NumpyBackend",
     "Target",

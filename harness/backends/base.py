@@ -22,10 +22,10 @@ class Target:
 
 
 class Backend(Protocol):
-    """Forward value and vector-Jacobian product of a derivation at a concrete input.
+    """Forward value and vector-Jacobian product of an op at a concrete input.
 
     Inputs arrive as float64 arrays whose values are exactly representable in the target
-    dtype; results come back as float64 arrays holding the backend's own values. Every op
+    dtype; results come back as float64 arrays holding the backend's own values. A closed form
     must accept extra leading (batch) axes, which is how checks batch their evaluations.
     """
 
@@ -37,7 +37,7 @@ class Backend(Protocol):
         """Why this target cannot run here (no CUDA device, ...), or None."""
         ...
 
-    def provides(self, derivation: Op) -> bool: ...
+    def provides(self, op: Op) -> bool: ...
 
     def forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray: ...
 
@@ -49,7 +49,7 @@ class Backend(Protocol):
         cotangent: np.ndarray,
         target: Target,
     ) -> np.ndarray:
-        """The gradient with respect to the derivation's differentiable input."""
+        """One gradient per differentiable input, {name: gradient}; a bare array for a one-input op."""
         ...
 
 

@@ -96,18 +96,20 @@ def binary_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> tup
 
 
 @dataclass(frozen=True)
-class Op:
+class Pair:
+    """One op of a NumPy table: its forward and its vjp."""
+
     forward: Callable[..., np.ndarray]
     # One gradient per input (None for a target), or one bare array for a one-input op: the
     # contract every implementation follows.
     vjp: Callable[..., np.ndarray | tuple[np.ndarray | None, ...]]
 
 
-OPS: dict[str, Op] = {
-    **{name: Op(fwd, vjp) for name, (fwd, vjp) in LAYER_OPS.items()},
-    **{name: Op(fwd, vjp) for name, (fwd, vjp) in NETWORK_OPS.items()},
+OPS: dict[str, Pair] = {
+    **{name: Pair(fwd, vjp) for name, (fwd, vjp) in LAYER_OPS.items()},
+    **{name: Pair(fwd, vjp) for name, (fwd, vjp) in NETWORK_OPS.items()},
     **{
-        name: Op(globals()[name], globals()[name + "_vjp"])
+        name: Pair(globals()[name], globals()[name + "_vjp"])
         for name in (
             "sigmoid",
             "tanh",
@@ -133,7 +135,7 @@ def as_module(name: str, kind: str, ops: Mapping[str, object]) -> ModuleType:
 class NumpyBackend(ImplBackend):
     """A table of NumPy pairs (the reference's by default), through the same adapter as a user's."""
 
-    def __init__(self, name: str = "numpy", ops: Mapping[str, Op] | None = None) -> None:
+    def __init__(self, name: str = "numpy", ops: Mapping[str, Pair] | None = None) -> None:
         table = {k: (op.forward, op.vjp) for k, op in (OPS if ops is None else ops).items()}
         super().__init__(
             InProcess(name, CONVENTIONS, watch=False, module=as_module(name, "numpy", table)),

@@ -2,60 +2,54 @@
 
 from __future__ import annotations
 
-from derivations import CATALOG, TENSOR_OPS
-from derivations.model import Op
+from derivations import OPS
+from derivations.model import ClosedForm, Op, Program
 from harness.impl.contract import Convention
 
 # How every catalog op is called, by name.
-CONVENTIONS = {name: Convention.of(d) for name, d in (*CATALOG.items(), *TENSOR_OPS.items())}
+CONVENTIONS = {name: Convention.of(op) for name, op in OPS.items()}
 
 
-def _shapes(d: Op) -> str:
-    if d.structure == "elementwise":
+def _shapes(op: Op) -> str:
+    if isinstance(op.engine, Program):
+        return "as torch lays them out (see each parameter); the output's shape follows from the inputs"
+    if op.structure == "elementwise":
         return "any shape; the output has the input's shape"
-    if d.closed_form.reduces:
+    if op.engine.reduces:
         return "rows along the last axis (leading axes are batch); the output has one value per row (shape[:-1])"
     return "rows along the last axis (leading axes are batch); the output has the input's shape"
 
 
+def _kinks(op: Op) -> list[str]:
+    if isinstance(op.engine, ClosedForm):
+        return [f"at {k.at:g} any value in [{k.lo}, {k.hi}] passes" for k in op.engine.kinks]
+    return [op.tie_rule] if op.tie_rule else []
+
+
 def rows() -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
-    for d in CATALOG.values():
-        conv = Convention.of(d)
-        out.append(
-            {
-                "op": d.name,
-                "forward": conv.forward_call(),
-                "vjp": f"{conv.vjp_call()} -> {conv.vjp_returns()}",
-                "shapes": _shapes(d),
-                "cotangent": "the output's shape",
-                "inputs": [
-                    {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable}
-                    for i in d.inputs
-                ],
-                "params": [
-                    {"name": p.name, "default": p.default, "domain": p.domain.describe(), "keyword": True}
-                    for p in d.params
-                ],
-                "kinks": [f"at {k.at:g} any value in [{k.lo}, {k.hi}] passes" for k in d.closed_form.kinks],
-            }
-        )
-    for op in TENSOR_OPS.values():
+    for op in OPS.values():
         conv = Convention.of(op)
         out.append(
             {
                 "op": op.name,
                 "forward": conv.forward_call(),
                 "vjp": f"{conv.vjp_call()} -> {conv.vjp_returns()}",
-                "shapes": "as torch lays them out (see each parameter); the output's shape follows from the inputs",
+                "shapes": _shapes(op),
                 "cotangent": "the output's shape",
                 "inputs": [
                     {"name": i.name, "domain": i.domain.describe(), "differentiable": i.differentiable}
                     for i in op.inputs
                 ],
-                # Integers, booleans, pairs or names, passed as keywords exactly as documented.
-                "params": [{"name": k, "convention": v, "keyword": True} for k, v in op.params_doc.items()],
-                "kinks": [op.tie_rule] if op.tie_rule else [],
+                "params": [
+                    *(
+                        {"name": p.name, "default": p.default, "domain": p.domain.describe(), "keyword": True}
+                        for p in op.params
+                    ),
+                    # A program's: integers, booleans, pairs or names, passed as keywords exactly as documented.
+                    *({"name": k, "convention": v, "keyword": True} for k, v in op.params_doc.items()),
+                ],
+                "kinks": _kinks(op),
             }
         )
     return out

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from derivations import CATALOG, TENSOR_OPS
+from derivations import OPS
 from derivations.model import Program
 from harness import checks, outputs, report, report_schema
 from harness.impl import conformance, isolation
@@ -48,14 +48,15 @@ def run(
     rows: list[dict[str, object]] = []
     for op, group in by_op.items():
         t0 = time.perf_counter()
-        d = TENSOR_OPS[op] if op in TENSOR_OPS else CATALOG[op]
-        examples = draw(d, tensor_options if isinstance(d.engine, Program) else options)
+        d = OPS[op]
+        chosen = tensor_options if isinstance(d.engine, Program) else options
+        examples = draw(d, chosen)
         backends = [load(f"{SPEC}:{v.name}", isolate=isolate) for v in group]
         try:
             for b in backends:
                 b.name = f"selftest:{b.descriptor.label.split(':', 1)[1]}"
             # One pipeline for the whole group: the exact reference is computed once per input.
-            group_checks = Pipeline(backends, tensor_options if isinstance(d.engine, Program) else options)
+            group_checks = Pipeline(backends, chosen)
             records = group_checks.values(d, examples) + group_checks.conformance(d, examples)
         finally:
             for b in backends:

@@ -1,4 +1,4 @@
-"""The exact reference of a tensor op: its forward in 80-digit mpmath, its VJP in forward
+"""The exact reference of a program: its forward in 80-digit mpmath, its VJP in forward
 mode with dual numbers, one input entry at a time.
 
 A dual number carries the tangent beside the value, so a gradient entry keeps its relative
@@ -24,7 +24,7 @@ KINK_GAP = 0.0  # only an exact kink or tie is one: anywhere else the branch is 
 
 
 @dataclass(frozen=True)
-class TensorReference:
+class ProgramReference:
     forward: np.ndarray
     vjp: dict[str, np.ndarray]  # empty at a kink, where the VJP is a set
     # The same at 80 digits (mpmath object arrays): a formula is judged on these, since two
@@ -44,7 +44,7 @@ def reference(
     params: dict[str, object],
     cotangent: np.ndarray,
     on_entry: Callable[[int, int], None] = lambda done, total: None,
-) -> TensorReference:
+) -> ProgramReference:
     at_kink = op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= KINK_GAP
     with mpmath.workdps(DIGITS):
         exact = {k: to_mp(v) for k, v in arrays.items()}
@@ -67,4 +67,4 @@ def reference(
                 on_entry(done, total)
                 grads[inp.name] = to_float(g)
                 digits[inp.name] = g
-    return TensorReference(out, grads, digits, at_kink)
+    return ProgramReference(out, grads, digits, at_kink)
