@@ -101,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_TIMEOUT,
         help=f"seconds per call into --impl (default {DEFAULT_TIMEOUT:g})",
     )
+    verify.add_argument(
+        "--budget",
+        type=float,
+        metavar="SECONDS",
+        help="seconds all calls into each --impl may take over the run; its later checks are errors",
+    )
     verify.add_argument("--in-process", action="store_true", help="run --impl without a worker process")
     show = sub.add_parser("list", help="print the catalog")
     show.add_argument("--json", action="store_true", help="as JSON")
@@ -165,6 +171,8 @@ def _selection(
         raise UsageError("--at needs exactly one op in --only")
     if args.param and not args.at:
         raise UsageError("--param goes with --at")
+    if args.budget is not None and not args.impl:
+        raise UsageError("--budget goes with --impl: it bounds the time spent in each implementation")
     return only, claim_names, bool(chosen)
 
 
@@ -344,12 +352,18 @@ def _declared(args: argparse.Namespace) -> dict[str, tuple[pipeline.Op, str]]:
 def impl_session(
     args: argparse.Namespace, expectations: Expectations | None, declared: Mapping[str, Any] | None = None
 ) -> ImplSession:
-    if not math.isfinite(args.timeout) or args.timeout <= 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
+    for flag, value in (("--timeout", args.timeout), ("--budget", args.budget)):
+        if value is not None and (not math.isfinite(value) or value <= 0):
+            raise UsageError(f"{flag} must be a positive number of seconds, not {value:g}")
     if args.backend:
         raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
     session = ImplSession(
-        args.impl, isolate=not args.in_process, timeout=args.timeout, expectations=expectations, declared=declared
+        args.impl,
+        isolate=not args.in_process,
+        timeout=args.timeout,
+        expectations=expectations,
+        declared=declared,
+        budget=args.budget,
     )
     if not session.backends:
         raise UsageError("; ".join(session.load_errors))

@@ -13,6 +13,7 @@ import numpy as np
 from derivations.model import Example, Op
 from harness import checks, compare, exact, finite_diff
 from harness.backends.base import Backend, Target
+from harness.dtypes import get_format
 from harness.options import RunOptions
 from harness.records import CheckRecord
 
@@ -39,7 +40,7 @@ class Accumulator:
         for key, values in outcome.conventions.items():
             self.conventions.setdefault(key, set()).update(values)
 
-    def fields(self, verdict: str, examples: Sequence[Example]) -> dict[str, Any]:
+    def fields(self, verdict: str, examples: Sequence[Example], dtype: str) -> dict[str, Any]:
         """The record's measured fields, with the failing input when the verdict is fail or error."""
         m = self.worst
         assert m is not None
@@ -56,7 +57,7 @@ class Accumulator:
             found["input_name"] = self.where
         if verdict in ("fail", "error") and self.worst_example >= 0:
             found["failure"] = {
-                "input": input_summary(examples[self.worst_example]),
+                "input": input_summary(examples[self.worst_example], dtype),
                 "worst_index": list(m.index),
                 "expected": _number(m.expected),
                 "actual": _number(m.actual),
@@ -85,8 +86,11 @@ def _shortened(message: str) -> str:
     return f"{message[: MESSAGE_CHARS // 2]} [... {cut} characters cut ...] {message[-MESSAGE_CHARS // 2 :]}"
 
 
-def input_summary(ex: Example) -> dict[str, object]:
-    return {"arrays": {k: v.tolist() for k, v in ex.arrays.items()}, "params": ex.params, "region": ex.region}
+def input_summary(ex: Example, dtype: str) -> dict[str, object]:
+    """The input as the check used it: each array rounded to the checked dtype (held as float64)."""
+    fmt = get_format(dtype)
+    arrays = {k: fmt.round(np.asarray(v, dtype=np.float64)).tolist() for k, v in ex.arrays.items()}
+    return {"arrays": arrays, "dtype": dtype, "params": ex.params, "region": ex.region}
 
 
 def _number(value: float) -> float | str:
@@ -110,7 +114,7 @@ def check_record(
     **given: Any,
 ) -> CheckRecord:
     """The one record of a check, whole: `given` sets fields such as `failure` or `examples` directly."""
-    measured = acc.fields(verdict, drawn) if acc is not None and acc.worst is not None else {}
+    measured = acc.fields(verdict, drawn, target.dtype) if acc is not None and acc.worst is not None else {}
     # Chance that one input's random directions all miss a rank-one Jacobian error ten times the
     # tolerance; independent inputs multiply it.
     miss = finite_diff.miss_probability(0.1, checks.PROJECTION_DIRECTIONS) if kind == "projection" else None
@@ -182,7 +186,7 @@ class GroupRun:
             if acc.error:
                 acc.worst_example = i
                 # With no measurement yet, the record names the input that raised.
-                given = {"failure": {"input": input_summary(ex)}} if acc.worst is None else {}
+                given = {"failure": {"input": input_summary(ex, g.target.dtype)}} if acc.worst is None else {}
                 return self.finish("error", acc.error, **given)
             if outcome is None:
                 continue

@@ -106,3 +106,21 @@ def test_float32_inf_everywhere_in_a_one_norm_fails() -> None:
         (rec,) = Pipeline([backend], options).values(op, chosen)
         assert rec["verdict"] == "fail" and "is +inf" in str(rec["message"]), (region, rec["message"])
         assert rec["conventions"] == {}
+
+
+def test_a_float32_failure_shows_the_input_rounded_as_the_check_used_it() -> None:
+    """The failing input in the record is the float32 value checked, not the float64 draw before rounding."""
+    from harness.runner import Runner, examples_for
+
+    ref = REFERENCE["sigmoid"]
+    wrong = NumpyBackend("off", {"sigmoid": Pair(lambda z: ref.forward(z) * 1.01, ref.vjp)})
+    options = RunOptions(profile="quick", dtypes=("float32",), kinds=("forward",), fd_oracle=False)
+    op = OPS["sigmoid"]
+    (record,) = Runner([wrong], options).run_op(op, examples_for(op, options))
+    assert record["verdict"] == "fail"
+    shown = record["failure"]["input"]
+    z = np.asarray(shown["arrays"]["z"], dtype=np.float64)
+    assert shown["dtype"] == "float32"
+    assert np.array_equal(z.astype(np.float32).astype(np.float64), z)
+    drawn = [e for e in examples_for(op, options) if e.region == shown["region"]]
+    assert any(not np.array_equal(e.arrays["z"].astype(np.float32), e.arrays["z"]) for e in drawn)

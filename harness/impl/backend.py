@@ -1,8 +1,9 @@
-"""A third-party implementation seen through the Backend protocol, as `impl:<name>`."""
+"""Any implementation seen through the Backend protocol: a third-party one as `impl:<name>`."""
 
 from __future__ import annotations
 
-from typing import Protocol
+import time
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,17 +30,39 @@ class Caller(Protocol):
     def close(self) -> None: ...
 
 
+class BudgetSpent(RuntimeError):
+    """The implementation has used its whole --budget: its remaining checks are errors, not run."""
+
+
 class ImplBackend:
     """Any implementation, built in or not, reached through its kind's adapter (harness/impl/kinds.py).
 
     `third_party` implementations also get the conformance checks; the built-in NumPy reference and
     torch are named plainly ("numpy", "torch") and checked for values only, as the catalog's oracles."""
 
-    def __init__(self, caller: Caller, *, name: str | None = None, third_party: bool = True) -> None:
+    def __init__(
+        self, caller: Caller, *, name: str | None = None, third_party: bool = True, budget_s: float | None = None
+    ) -> None:
         self.caller = caller
         self.descriptor = caller.descriptor
         self.name = name or f"impl:{self.descriptor.label}"
         self.third_party = third_party
+        # Wall time its calls may take over the whole run (--budget); checked between calls, as
+        # --timeout bounds each one.
+        self.budget_s = budget_s
+        self.spent_s = 0.0
+
+    def _call(self, *request: Any) -> Raw:
+        if self.budget_s is not None and self.spent_s >= self.budget_s:
+            raise BudgetSpent(
+                f"{self.descriptor.label} spent its time budget ({self.spent_s:.1f} s of --budget "
+                f"{self.budget_s:g} s) before this check: not run"
+            )
+        start = time.perf_counter()
+        try:
+            return self.caller.call(*request)
+        finally:
+            self.spent_s += time.perf_counter() - start
 
     def targets(self) -> list[Target]:
         return [Target(d, t) for d, t in self.descriptor.targets]
@@ -51,10 +74,10 @@ class ImplBackend:
         return derivation.name in self.descriptor.ops
 
     def raw_forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> Raw:
-        return self.caller.call("forward", d.name, arrays, params, None, target.device, target.dtype)
+        return self._call("forward", d.name, arrays, params, None, target.device, target.dtype)
 
     def raw_vjp(self, d: Op, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target) -> Raw:
-        return self.caller.call("vjp", d.name, arrays, params, cotangent, target.device, target.dtype)
+        return self._call("vjp", d.name, arrays, params, cotangent, target.device, target.dtype)
 
     def forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
         value = self.raw_forward(d, arrays, params, target).values[0]

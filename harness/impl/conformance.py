@@ -196,7 +196,7 @@ def _run_one(
             verdict, message, failed_at = "error", f"{type(exc).__name__}: {exc}", ex
         if failed_at is not None:
             break
-    failure = {"input": input_summary(failed_at)} if failed_at is not None else None
+    failure = {"input": input_summary(failed_at, target.dtype)} if failed_at is not None else None
     seconds = time.perf_counter() - start
     return check_record(
         d, backend.name, target, kind, verdict, message=message, options=options, seconds=seconds,

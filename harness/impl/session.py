@@ -21,12 +21,13 @@ def load(
     isolate: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
     conventions: Mapping[str, Convention] = CONVENTIONS,
+    budget: float | None = None,
 ) -> ImplBackend:
     """An implementation as a backend, in a worker process unless `isolate` is False.
 
     Raises LoadError (one line naming the module) when it cannot be imported at all."""
     caller = Isolated(spec, conventions, timeout) if isolate else InProcess(spec, conventions)
-    return ImplBackend(caller)
+    return ImplBackend(caller, budget_s=budget)
 
 
 class ImplSession:
@@ -38,6 +39,7 @@ class ImplSession:
         timeout: float = DEFAULT_TIMEOUT,
         expectations: Expectations | None = None,
         declared: Mapping[str, tuple[Op, str]] | None = None,
+        budget: float | None = None,
     ) -> None:
         self.backends: list[ImplBackend] = []
         self.load_errors: list[str] = []
@@ -45,7 +47,9 @@ class ImplSession:
         self.conventions = {**CONVENTIONS, **{name: Convention.of(op) for name, (op, _) in (declared or {}).items()}}
         for spec in specs:
             try:
-                self.backends.append(load(spec, isolate=isolate, timeout=timeout, conventions=self.conventions))
+                self.backends.append(
+                    load(spec, isolate=isolate, timeout=timeout, conventions=self.conventions, budget=budget)
+                )
             except LoadError as exc:
                 self.load_errors.append(str(exc))
         self.expectations = expectations or Expectations([])
