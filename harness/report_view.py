@@ -40,14 +40,40 @@ def _column(c: dict[str, Any]) -> Column:
     return (c["backend"], c["device"], c["dtype"])
 
 
+def _unavailable(checks: list[dict[str, Any]], ran: set[Column]) -> tuple[list[dict[str, Any]], set[Column]]:
+    """Columns where every check was skipped for one reason (a target this machine lacks, such as
+    CUDA): one line each, by backend, device and reason, instead of a column of grey cells."""
+    reasons: dict[Column, set[str]] = defaultdict(set)
+    for c in checks:
+        reasons[_column(c)].add(c["message"] if c["verdict"] == "skip" else "")
+    gone = {col for col, why in reasons.items() if col not in ran and len(why) == 1 and "" not in why}
+    groups: dict[tuple[str, str, str], list[Column]] = defaultdict(list)
+    for col in _order([_column(c) for c in checks if _column(c) in gone]):
+        groups[(col[0], col[1], next(iter(reasons[col])))].append(col)
+    lines = [
+        {
+            "backend": backend,
+            "device": device,
+            "dtypes": [col[2] for col in cols],
+            "reason": reason,
+            "count": sum(1 for c in checks if _column(c) in cols),
+        }
+        for (backend, device, reason), cols in groups.items()
+    ]
+    return lines, gone
+
+
 def matrix(report: dict[str, Any]) -> dict[str, Any]:
-    """Rows: derivations. Columns: (backend, device, dtype) as they occur. A cell holds its
-    checks, its worst verdict and its worst error in ULPs."""
+    """Rows: ops. Columns: (backend, device, dtype) as they occur, less those no check could run on
+    (listed apart, one line each). A cell holds its checks, its worst verdict and the share of the
+    tolerance used by the check that used most of it."""
     checks = report["checks"]
     backends = _order([c["backend"] for c in checks])
     ran = {_column(c) for c in checks if c["verdict"] != "skip"}
+    unavailable, gone = _unavailable(checks, ran)
     # Backends in order of appearance; within one, the columns that ran before all-skipped ones.
-    columns = sorted(_order([_column(c) for c in checks]), key=lambda k: (backends.index(k[0]), k not in ran))
+    shown = [col for col in _order([_column(c) for c in checks]) if col not in gone]
+    columns = sorted(shown, key=lambda k: (backends.index(k[0]), k not in ran))
     kinds = _order([c["check"] for c in checks])
     cells: dict[tuple[str, Column], list[dict[str, Any]]] = defaultdict(list)
     for c in checks:
@@ -65,6 +91,7 @@ def matrix(report: dict[str, Any]) -> dict[str, Any]:
         "rows": rows,
         "column_totals": [_totals(c for c in checks if _column(c) == col) for col in columns],
         "kinds": kinds,
+        "unavailable": unavailable,
     }
 
 
@@ -72,14 +99,13 @@ def _cell(found: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not found:
         return None
     worst = max(found, key=lambda c: SEVERITY[c["verdict"]])["verdict"]
-    # The check that used most of its tolerance speaks for the cell: a largest ULP count
-    # alone mostly measures how close to 0 some exact value was, not how wrong a result is.
+    # The check that used most of its tolerance speaks for the cell, by that share: a ULP count
+    # mostly measures how close to 0 some exact value was, not how wrong a result is.
     measured = [c for c in found if c.get("tolerance_usage") is not None]
     text = [c for c in measured if isinstance(c["tolerance_usage"], str)]  # inf or nan
     top = text[0] if text else max(measured, key=lambda c: _num(c["tolerance_usage"]) or 0.0, default=None)
     return {
         "verdict": worst,
-        "worst_ulp": short_number(top.get("max_ulp_error")) if top else "",
         "usage": short_number(top["tolerance_usage"]) if top else "",
         "checks": [{"check": c["check"], "verdict": c["verdict"], "id": c["id"]} for c in found],
         "title": "; ".join(_describe(c) for c in found),
