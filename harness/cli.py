@@ -28,6 +28,7 @@ from harness import (
     pipeline,
     report,
     report_schema,
+    shards,
 )
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.backends.base import Backend
@@ -85,9 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter for --at")
     verify.add_argument("--quiet", action="store_true", help="no progress lines")
-    rerender = sub.add_parser("report", help="render index.html and junit.xml from an existing report.json")
-    rerender.add_argument("json", type=Path, help="the report.json to render")
-    rerender.add_argument("--out", type=Path, help="folder for index.html and junit.xml (default: the JSON's)")
+    verify.add_argument("--shard", metavar="K/N", help="run the K-th of N parts of the plan (merge with `report`)")
+    verify.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="run N shard processes, then merge")
+    rerender = sub.add_parser(
+        "report", help="render index.html and junit.xml from a report.json; merge the reports of shards"
+    )
+    rerender.add_argument("json", type=Path, nargs="+", help="the report.json to render, or the shards' to merge")
+    rerender.add_argument("--out", type=Path, help="folder for the views (default: the JSON's; needed to merge)")
     verify.add_argument(
         "--impl", action="append", metavar="MODULE_OR_FILE", help="check your implementation (see `list --params`)"
     )
@@ -284,6 +289,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     catalog = {**pipeline.OPS, **{name: op for name, (op, _) in declared.items()}}
     only, claim_names, narrowed = _selection(args, catalog)
     options, directory = _options(args, expectations), _report_dir(args.report_dir)
+    if args.jobs != 1:
+        return _verify_in_parallel(args, directory)
+    plan = {"ops": list(only), "claims": list(claim_names)}  # a shard keeps the whole plan's order for merging
+    if args.shard:
+        shard = _shard(args)
+        only, claim_names = shards.take(only, shard), shards.take(claim_names, shard, offset=len(only))
     given = _given(args, catalog[only[0]]) if args.at else []
     session = impl_session(args, expectations, declared) if args.impl else None
     if session is not None:
@@ -300,9 +311,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if session is not None:
             session.close()
     data = _report(got, options, time.perf_counter() - start, session, expectations)
+    if args.shard:
+        data["shard"], data["plan"] = args.shard, plan
     console.say_what_is_replaced(directory, data)
     console.print_summary(data, outputs.write_all(data, directory)[0])
     return _status(got, data, len(only), session)
+
+
+def _shard(args: argparse.Namespace) -> tuple[int, int]:
+    try:
+        return shards.parse(args.shard)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _verify_in_parallel(args: argparse.Namespace, directory: Path) -> int:
+    """-j N: N shard processes of this very command, their reports merged into one."""
+    if args.jobs < 1:
+        raise UsageError(f"-j takes a number of processes, 1 or more, not {args.jobs}")
+    if args.impl or args.at or args.shard:
+        raise UsageError("-j does not go with --impl, --at or --shard: run those as one process")
+    say = console.progress(args.quiet)[0]
+    try:
+        parts = shards.run_parallel(args.argv, args.jobs, say)
+    except RuntimeError as exc:
+        print(f"gradproof: {exc}", file=sys.stderr)
+        return 1
+    data = shards.merge(parts)
+    console.say_what_is_replaced(directory, data)
+    console.print_summary(data, outputs.write_all(data, directory)[0])
+    if data["interrupted"]:
+        return 130
+    claim_errors = any(c["verdict"] == "error" for c in data.get("claims", []))
+    return 1 if data["summary"]["fail"] or data["summary"]["error"] or claim_errors else 0
 
 
 def _status(got: _Gathered, data: dict[str, object], planned: int, session: ImplSession | None) -> int:
@@ -323,11 +364,23 @@ def _catalog_sources() -> list[tuple[str, Source]]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    directory = _report_dir(args.out if args.out is not None else args.json.parent)
-    try:
-        data = report_schema.load(args.json)
-    except report_schema.ReportError as exc:
-        raise UsageError(f"{args.json}: {exc}") from None
+    if len(args.json) > 1 and args.out is None:
+        raise UsageError("merging reports needs --out: the folder the merged report goes to")
+    directory = _report_dir(args.out if args.out is not None else args.json[0].parent)
+    parts = []
+    for path in args.json:
+        try:
+            parts.append(report_schema.load(path))
+        except report_schema.ReportError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+    if len(parts) > 1:
+        try:
+            data = shards.merge(parts)
+        except ValueError as exc:
+            raise UsageError(f"cannot merge: {exc}") from None
+        print(report.write_json(data, directory))
+    else:
+        data = parts[0]
     try:
         written = outputs.write_views(data, directory)
     except (ValueError, OverflowError, RecursionError) as exc:  # valid by the schema, still not drawable
@@ -391,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _hypothesis_cache()
     try:
         args = _parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # -j runs this very command in shards
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"gradproof: error: {exc}", file=sys.stderr)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+import pkgutil
+
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -111,8 +115,21 @@ def inputs_for(d: Op, *, region: str | None = None) -> st.SearchStrategy[Example
     return build()
 
 
+@functools.cache
+def _import_every_module() -> None:
+    """Hypothesis mixes constants it finds in the local modules imported so far into its draws, so one
+    seed drew other inputs once other modules had been imported (claims run first, a shard of the
+    plan, a longer session). With every module of gradproof imported before the first draw, that set
+    is the same in every run."""
+    for package in ("derivations", "harness", "gradproof"):
+        for info in pkgutil.walk_packages(importlib.import_module(package).__path__, f"{package}."):
+            if not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+
+
 def draw_examples(strategy: st.SearchStrategy[Example], count: int, seed: int) -> list[Example]:
     """`count` examples (fewer if the space is smaller), the same ones for the same seed."""
+    _import_every_module()
     collected: list[Example] = []
 
     @settings(
