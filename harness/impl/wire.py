@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -50,8 +51,12 @@ def _array(value: Any) -> np.ndarray:
     shape = value[_ARRAY]
     if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
         raise WireError("an array with a malformed shape")
-    data = base64.b64decode(str(value.get("bytes", "")), validate=True)
-    if len(data) != 8 * int(np.prod(shape, dtype=np.int64)):
+    try:
+        data = base64.b64decode(str(value.get("bytes", "")), validate=True)
+    except ValueError:
+        raise WireError("an array whose bytes are not base64") from None
+    # Python integers: a product in int64 wraps (2^32 x 2^32 is 0) or overflows.
+    if len(data) != 8 * math.prod(shape):
         raise WireError("an array whose bytes do not match its shape")
     return np.frombuffer(data, dtype="<f8").reshape(shape).astype(np.float64)
 

@@ -1,0 +1,109 @@
+"""Hostile input from the command line: file names, report and expectations files, option values, usage errors."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from tests.hostile.common import IMPLS, SIGMOID, unwritable_folder, verify
+
+
+def _one_line_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gradproof: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_two_files_with_one_stem_keep_their_own_ids_and_quoted_reproduce_lines(tmp_path: Path) -> None:
+    """a/mine.py and b/mine.py would share every check id; a file name with shell syntax in it must not run."""
+    specs = []
+    for folder, name in (("a", "mine.py"), ("b", "mine.py"), ("c", "r$(touch X).py")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text(SIGMOID)
+        specs.append(str(tmp_path / folder / name))
+    out = tmp_path / "out"
+    out.mkdir()
+    impls = [a for spec in specs for a in ("--impl", spec)]
+    status, report = verify(out, *impls, "--only", "sigmoid", "--dtype", "float64")
+    checks = report["checks"]
+    backends = {c["backend"] for c in checks}
+    assert backends == {f"impl:{specs[0]}", f"impl:{specs[1]}", "impl:r$(touch X)"}, backends
+    assert len({c["id"] for c in checks}) == len(checks)
+    for c in checks:
+        # Pasted into a shell, the line's words are what the run was given, and nothing in them runs.
+        pasted = subprocess.run(
+            ["sh", "-c", f'set -- {c["reproduce"]}; printf "%s\\0" "$@"'], cwd=tmp_path, capture_output=True, check=True
+        )
+        words = pasted.stdout.decode().split("\0")[:-1]
+        assert words == shlex.split(c["reproduce"])
+        assert words[words.index("--impl") + 1] in specs and not (tmp_path / "X").exists(), c["reproduce"]
+    assert {c["verdict"] for c in checks} == {"pass"} and status == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "is not a report gradproof can read: RecursionError"),
+        (b'{"schema": ' + b"9" * 5000 + b"}", "is not a report gradproof can read: ValueError"),
+        (b'{"a": "\xff\xfe"}', "is not UTF-8 text"),
+    ],
+    ids=["nested-1e5-deep", "5000-digit-integer", "not-utf8"],
+)
+def test_report_on_a_hostile_json_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    (tmp_path / "report.json").write_bytes(content)
+    assert message in _one_line_exit_2(["report", str(tmp_path / "report.json")], capsys)
+
+
+def test_report_into_a_folder_it_cannot_write_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    verify(tmp_path, "--backend", "numpy", "--only", "sigmoid", "--dtype", "float64", "--check", "forward")
+    out = unwritable_folder(tmp_path)
+    err = _one_line_exit_2(["report", str(tmp_path / "report.json"), "--out", str(out)], capsys)
+    assert "cannot write in the report folder" in err
+
+
+def test_an_expectations_file_that_is_not_utf8_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "x.txt").write_bytes(b"xfail \xff\xfe a reason\n")
+    args = ["verify", "--only", "sigmoid", "--expectations", str(tmp_path / "x.txt"), "--report-dir", str(tmp_path)]
+    assert "is not UTF-8 text" in _one_line_exit_2(args, capsys)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-1"])
+def test_a_timeout_must_be_a_positive_number(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
+    args = ["verify", "--impl", str(IMPLS / "dict_style.py"), "--timeout", value, "--report-dir", str(tmp_path)]
+    assert "--timeout must be a positive number of seconds" in _one_line_exit_2(args, capsys)
+
+
+# Run as `gradproof` is: a fresh interpreter; it also says which heavy modules the error had imported.
+USAGE = """
+import sys
+
+from harness.cli import main
+
+code = main(sys.argv[1:])
+print(sorted({"torch", "jax"} & set(sys.modules)))
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["verify", "--only", "sigmod"], "unknown derivation 'sigmod'"),
+        (["verify", "--bogus"], "unrecognized arguments"),
+    ],
+    ids=["unknown-op", "bad-flag"],
+)
+def test_a_usage_error_answers_before_the_heavy_imports(args: list[str], message: str) -> None:
+    """One line, exit 2, and neither torch nor JAX imported (they cost seconds); the time itself is a
+    benchmark's business, not a test's."""
+    done = subprocess.run([sys.executable, "-c", USAGE, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert done.stdout.strip() == "[]", f"imported {done.stdout.strip()} before answering"
