@@ -311,6 +311,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if session is not None:
             session.close()
     data = _report(got, options, time.perf_counter() - start, session, expectations)
+    data["scope"] = {"ops_in_catalog": len(catalog), "claims_in_catalog": len(CLAIMS)}
     if args.shard:
         data["shard"], data["plan"] = args.shard, plan
     console.say_what_is_replaced(directory, data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -175,3 +176,16 @@ def test_targets_no_check_could_run_on_are_one_line_not_a_column() -> None:
         {"backend": "torch", "device": "cuda", "dtypes": ["float32", "float64"], "reason": "no CUDA device", "count": 2}
     ]
     assert len(view["rows"][0]["cells"]) == 2
+
+
+def test_a_narrower_run_says_what_it_covered(tmp_path: Any) -> None:
+    from harness import cli
+
+    args = ["verify", "--quiet", "--only", "sigmoid", "--no-claims", "--profile", "quick", "--backend", "numpy"]
+    assert cli.main([*args, "--dtype", "float64", "--report-dir", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["scope"]["ops_in_catalog"] == 29 and data["scope"]["claims_in_catalog"] > 100
+    page = (tmp_path / "index.html").read_text()
+    assert "this report covers 1 of the catalog's 29 ops and 0 of its" in page
+    whole = {**data, "scope": {"ops_in_catalog": 1, "claims_in_catalog": 0}}  # a catalog of one op, all of it run
+    assert 'id="scope"' not in html_report.render(whole)
