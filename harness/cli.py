@@ -123,9 +123,9 @@ def _parser() -> argparse.ArgumentParser:
 def _report_dir(given: Path | None) -> Path:
     """The report folder, checked before the run: a run must not end unable to write what it found."""
     directory = Path("reports") if given is None else given
-    if given is None:
+    if not directory.exists() and directory.parent.is_dir():  # one missing level is made; a deeper typo is not
         try:
-            directory.mkdir(exist_ok=True)
+            directory.mkdir()
         except OSError as exc:
             raise UsageError(f"cannot create the report folder {str(directory)!r}: {exc.strerror}") from None
     if directory.exists() and not directory.is_dir():

@@ -243,3 +243,10 @@ def test_the_shipped_known_findings_keep_torch_from_failing_the_run_but_not_from
     assert "expected failures" in (tmp_path / "index.html").read_text()
     strict, report = _verify(tmp_path, *args, "--expectations", "/dev/null")
     assert strict == 1 and {c["verdict"] for c in report["checks"]} == {"fail"}  # type: ignore[union-attr]
+
+
+def test_a_missing_report_folder_is_made_when_its_parent_exists(tmp_path: Path) -> None:
+    folder = tmp_path / "new"
+    args = ["verify", "--quiet", "--only", "sigmoid", "--no-claims", "--profile", "quick", "--backend", "numpy"]
+    assert cli.main([*args, "--dtype", "float64", "--report-dir", str(folder)]) == 0
+    assert (folder / "report.json").is_file() and (folder / "index.html").is_file()
