@@ -32,11 +32,4 @@ OPS: dict[str, Op] = _discover()
 CATALOG: dict[str, Op] = {n: op for n, op in OPS.items() if isinstance(op.engine, ClosedForm)}
 TENSOR_OPS: dict[str, Op] = {n: op for n, op in OPS.items() if isinstance(op.engine, Program)}
 
-__all__ = ["CATALOG", "CLAIMS", "OPS", "TENSOR_OPS", "Claim", "Op", "get"]
-
-
-def get(name: str) -> Op:
-    try:
-        return OPS[name]
-    except KeyError:
-        raise KeyError(f"unknown op {name!r}; valid: {', '.join(OPS)}") from None
+__all__ = ["CATALOG", "CLAIMS", "OPS", "TENSOR_OPS", "Claim", "Op"]

@@ -17,9 +17,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from derivations import OPS
-from derivations.model import Example, Op, Program
+from derivations.model import Example, Op
 from harness.dtypes import FORMATS, get_format
-from harness.inputs import inputs_for, regions_of
+from harness.inputs import regions_of, strategy_for
 
 __all__ = ["Example", "TensorExample", "arrays", "derivation", "inputs", "op", "regions"]
 
@@ -42,11 +42,7 @@ derivation = op  # the name this function had when it covered the elementwise an
 def regions(name: str | Op) -> tuple[str, ...]:
     """The named input regions of an op; each is always visited by gradproof.check."""
     d = op(name)
-    return tuple(r.name for r in (d.regions if isinstance(d.engine, Program) else regions_of(d)))
-
-
-def _region_strategy(d: Op, region: str) -> st.SearchStrategy[Any]:
-    return d.program.strategy(region) if isinstance(d.engine, Program) else inputs_for(d, region=region)
+    return tuple(r.name for r in regions_of(d))
 
 
 def inputs(name: str | Op, *, region: str | None = None) -> st.SearchStrategy[Any]:
@@ -57,10 +53,10 @@ def inputs(name: str | Op, *, region: str | None = None) -> st.SearchStrategy[An
     d = op(name)
     names = regions(d)
     if region is None:
-        return st.one_of([_region_strategy(d, r) for r in names])
+        return st.one_of([strategy_for(d, r) for r in names])
     if region not in names:
         raise ValueError(f"{d.name} has no region {region!r}; regions: {', '.join(names)}")
-    return _region_strategy(d, region)
+    return strategy_for(d, region)
 
 
 def arrays(

@@ -9,6 +9,7 @@ the engines is answered here, once, so that every check reads one interface.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,10 +51,7 @@ class Case:
 
     @property
     def rho(self) -> float:
-        """Roundings on the longest path of the computation, which scales the tolerance."""
-        if isinstance(self.op.engine, Program):
-            return float(self.op.engine.roundings(self.arrays, self.params))
-        return compare.roundings(self.op, self.op.row_length(self.x.shape))
+        return roundings(self.op, self.arrays, self.params)
 
     @functools.cached_property
     def bound(self) -> dict[str, np.ndarray]:
@@ -88,16 +86,26 @@ class Case:
         return compare.chosen_subgradients(self.op, self.arrays[name], self.cotangent, np.asarray(gradients[name]))
 
 
+def output_shape(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> tuple[int, ...]:
+    """The shape of the op's output at these inputs: a program's from running it in float64."""
+    if isinstance(op.engine, Program):
+        return tuple(np.shape(op.engine.forward(FLOAT, arrays, params)))
+    return op.output_shape(arrays[op.wrt.name].shape)
+
+
+def roundings(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> float:
+    """Roundings on the longest path of the computation at these inputs, which scales the tolerance."""
+    if isinstance(op.engine, Program):
+        return float(op.engine.roundings(arrays, params))
+    return compare.roundings(op, op.row_length(arrays[op.wrt.name].shape))
+
+
 def build(op: Op, ex: Example, dtype: str, seed: int) -> Case:
     """One example rounded to `dtype`, a random cotangent from `seed`, and the exact reference."""
     fmt = get_format(dtype)
     arrays = {k: fmt.round(v) for k, v in ex.arrays.items()}
     params = dict(ex.params)
-    if isinstance(op.engine, Program):
-        out_shape = np.shape(op.engine.forward(FLOAT, arrays, params))
-    else:
-        out_shape = op.output_shape(arrays[op.wrt.name].shape)
-    cot = fmt.round(np.random.default_rng(seed).standard_normal(out_shape))
+    cot = fmt.round(np.random.default_rng(seed).standard_normal(output_shape(op, arrays, params)))
     if isinstance(op.engine, Program):
         ref: Any = program_exact.reference(op, arrays, params, cot)
     else:

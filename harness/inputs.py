@@ -12,15 +12,22 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Example, Interval, Op, Param, Region, Simplex
+from derivations.model import Example, Interval, Op, Param, Program, Region, Simplex
 
-# Every derivation also visits this shape region: batch > 1 with a non-square (B, n) layout.
+# Every closed form also visits this shape region: batch > 1 with a non-square (B, n) layout (a
+# program's strategy draws its own shapes in each of its regions).
 BATCHED = Region("batch-nonsquare")
 MAX_SIDE = 6
 
 
 def regions_of(d: Op) -> tuple[Region, ...]:
-    return (*d.regions, BATCHED)
+    """Every region the op's examples are drawn from."""
+    return d.regions if isinstance(d.engine, Program) else (*d.regions, BATCHED)
+
+
+def strategy_for(d: Op, region: str) -> st.SearchStrategy[Example]:
+    """The op's examples in one named region: a program's own strategy, or drawn from a closed form's domain."""
+    return d.engine.strategy(region) if isinstance(d.engine, Program) else inputs_for(d, region=region)
 
 
 def region_named(d: Op, name: str) -> Region:

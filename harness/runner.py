@@ -11,7 +11,7 @@ from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
 from harness.dtypes import get_format
 from harness.group_run import Accumulator, BackendCheck, Group, GroupRun, bind, check_record
-from harness.inputs import draw_examples, inputs_for, regions_of
+from harness.inputs import draw_examples, regions_of, strategy_for
 from harness.options import PROFILES, RunOptions, seed_of
 from harness.records import CheckRecord
 
@@ -23,10 +23,8 @@ def examples_for(op: Op, options: RunOptions) -> list[Example]:
     """The seeded examples of every region of the op (a closed form's regions add a batched one)."""
     count = PROFILES[options.profile]
     found: list[Example] = []
-    engine = op.engine
-    for region in op.regions if isinstance(engine, Program) else regions_of(op):
-        strategy = engine.strategy(region.name) if isinstance(engine, Program) else inputs_for(op, region=region.name)
-        found += draw_examples(strategy, count, seed_of(options.seed, op.name, region.name))
+    for region in regions_of(op):
+        found += draw_examples(strategy_for(op, region.name), count, seed_of(options.seed, op.name, region.name))
     return found
 
 

@@ -10,10 +10,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from derivations.elementary import FLOAT
 from derivations.model import Example, Op, Program
+from harness import cases
 from harness.backends.base import Target
-from harness.compare import roundings
 from harness.dtypes import Format, get_format
 from harness.group_run import check_record, input_summary
 from harness.impl.backend import ImplBackend
@@ -36,13 +35,8 @@ class Probe:
         self.fmt: Format = get_format(target.dtype)
         self.arrays = {k: self.fmt.round(v) for k, v in ex.arrays.items()}
         self.params = dict(ex.params)
-        if isinstance(d.engine, Program):
-            self.out_shape = tuple(np.shape(d.program.forward(FLOAT, self.arrays, self.params)))
-            self.rho = float(d.program.roundings(self.arrays, self.params))
-        else:
-            x = self.arrays[d.wrt.name]
-            self.out_shape = d.output_shape(x.shape)
-            self.rho = roundings(d, d.row_length(x.shape))
+        self.out_shape = cases.output_shape(d, self.arrays, self.params)
+        self.rho = cases.roundings(d, self.arrays, self.params)
         self.rng = np.random.default_rng(seed)
         self.cotangent = self.fmt.round(self.rng.standard_normal(self.out_shape))
         self.wrt = [k for k, i in enumerate(d.inputs) if i.differentiable]
