@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.impl import wire
+from harness.impl import orphans, wire
 from harness.impl.contract import Convention, Raw
 from harness.impl.host import Descriptor, Host, LoadError
 
@@ -60,7 +60,8 @@ def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> No
 
 # Modules the forkserver imports once, so that each forked worker starts with them loaded.
 # Takes effect when the forkserver starts, at the first worker of the process.
-PRELOAD = ["numpy", "harness.impl.host", "harness.backends.numpy_ref"]
+PRELOAD = ["harness.impl.forkserver_setup", "numpy", "harness.impl.host", "harness.backends.numpy_ref"]
+_WORKERS: set[int] = set()  # the pids of the workers alive, of every Isolated in this process
 
 
 def _context() -> Any:
@@ -116,6 +117,7 @@ class Isolated:
         self._ctx = _context()
         self._proc: Any = None
         self._conn: Connection | None = None
+        self._forkserver: int | None = None
         self.restarts = 0
         self.descriptor: Descriptor = self._start()
 
@@ -125,6 +127,8 @@ class Isolated:
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
+        _WORKERS.add(proc.pid)
+        self._forkserver = orphans.parent_of(proc.pid)
         try:  # importing gets several calls' time, and at least START_FLOOR
             wait = max(START_FLOOR, 6 * self.timeout)
             status, payload = self._receive(wait, "loading the implementation", wire.descriptor)
@@ -183,6 +187,9 @@ class Isolated:
             if self._proc.is_alive():
                 self._proc.kill()
             self._proc.join(5)
+            _WORKERS.discard(self._proc.pid)
+            # What escaped the group in a session of its own was adopted by the forkserver when the worker ended.
+            orphans.end_adopted(self._forkserver, _WORKERS)
         if self._conn is not None:
             self._conn.close()
         self._proc, self._conn = None, None

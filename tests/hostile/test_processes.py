@@ -68,9 +68,11 @@ def _left_behind(mark: str) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc to find the processes left")
-def test_processes_an_implementation_starts_end_with_the_run(tmp_path: Path) -> None:
-    """Otherwise `gradproof verify ... | cat` waits for them, and they outlive the run."""
-    command = [sys.executable, "-m", "harness", "verify", "--impl", str(IMPLS / "spawner.py"), "--only", "sigmoid"]
+@pytest.mark.parametrize("spawner", ["spawner.py", "spawner_setsid.py"], ids=["same-group", "own-session"])
+def test_processes_an_implementation_starts_end_with_the_run(tmp_path: Path, spawner: str) -> None:
+    """Otherwise `gradproof verify ... | cat` waits for them, and they outlive the run; a child in a
+    session of its own (setsid, a daemon's double fork) escapes the worker's group but not the run."""
+    command = [sys.executable, "-m", "harness", "verify", "--impl", str(IMPLS / spawner), "--only", "sigmoid"]
     command += ["--quiet", "--profile", "quick", "--check", "forward", "--report-dir", str(tmp_path)]
     mark = uuid.uuid4().hex
     env = {**os.environ, "GRADPROOF_HOSTILE_TEST": mark}
