@@ -23,7 +23,7 @@ mse = Op(
         stated=lambda yhat, y, out: [2 * (a - b) / len(yhat) for a, b in zip(yhat, y, strict=True)],
         reduces=True,
     ),
-    inputs=(Input("yhat"), Input("y", differentiable=False)),
+    inputs=(Input("yhat"), Input("y")),
     regions=(Region("typical"), Region("large-values", low=100.0, bound=1e4)),
 )
 
@@ -49,7 +49,7 @@ softmax_cross_entropy = Op(
         reduces=True,
         floor=1.0,
     ),
-    inputs=(Input("z"), Input("y", domain=Simplex(), differentiable=False)),
+    inputs=(Input("z"), Input("y", domain=Simplex())),
     regions=(Region("typical"), Region("large-logits", low=100.0, bound=1e3)),
     notes="p - y holds because each target row sums to 1; the domain declares it.",
 )
@@ -74,7 +74,7 @@ binary_cross_entropy = Op(
         stated=lambda z, y, out: _sigmoid(z) - y,
         floor=1.0,
     ),
-    inputs=(Input("z"), Input("y", domain=Interval(0.0, 1.0), differentiable=False)),
+    inputs=(Input("z"), Input("y", domain=Interval(0.0, 1.0))),
     regions=(Region("typical"), Region("saturation", low=20.0, bound=1e3)),
     notes="The notes give the loss, not its derivative; sigma(z) - y is the derivative the "
     "catalog states for it, and the symbolic check decides it like any other.",

@@ -53,7 +53,8 @@ def perceptron_bound(arrays: Arrays, params: Params, c: np.ndarray) -> dict[str,
     out = np.array([np.sum(diff * np.abs(o - t))])
     # (O - t) O (1 - O): each factor's error; sigma' taken from the rounded O moves by |1 - 2O| <= 1.
     dz = np.abs(c[0]) * (diff * slope + np.abs(o - t) * (1 + slope * z_mag))
-    return {"out": out, "w": np.outer(dz, np.abs(x)).reshape(arrays["w"].shape), "x": dz @ np.abs(w)}
+    dt = np.abs(c[0]) * diff  # dE/dt = -(O - t): the error of O - t
+    return {"out": out, "w": np.outer(dz, np.abs(x)).reshape(arrays["w"].shape), "x": dz @ np.abs(w), "t": dt}
 
 
 def perceptron_roundings(arrays: Arrays, params: Params) -> float:
@@ -100,7 +101,7 @@ def perceptron_op(multi: bool) -> Op:
             else "这里的激活函数是sigmoid激活函数,所以对其求到的结果是,且使用的回归函数是一次线性回归函数",
             claims=("D4",),
         ),
-        inputs=(Input("x"), Input("w"), Input("t", differentiable=False)),
+        inputs=(Input("x"), Input("w"), Input("t")),
         engine=Program(
             forward=perceptron_forward,
             strategy=perceptron_strategy(multi),

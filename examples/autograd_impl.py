@@ -38,12 +38,17 @@ def _register(name, f):
     def forward(*args, **params):
         return f(*args, **params)
 
-    def vjp(x, *rest, **params):
-        # The last positional argument is the cotangent; targets (if any) sit between.
-        *targets, cotangent = rest
-        pullback, _ = make_vjp(lambda x_: f(x_, *targets, **params))(x)
-        grad = pullback(cotangent)
-        return (grad, *(None for _ in targets))
+    def vjp(*args, **params):
+        # The last positional argument is the cotangent; every input before it gets a gradient
+        # (a loss's target too: its gradient is as much part of the contract as the prediction's).
+        # One make_vjp per argument (argnum), as autograd.grad does: a tuple of all inputs as one
+        # argument would have autograd cast each gradient to its input's dtype, which it does not
+        # do for a single array.
+        *inputs, cotangent = args
+        grads = tuple(
+            make_vjp(lambda *xs: f(*xs, **params), argnum=k)(*inputs)[0](cotangent) for k in range(len(inputs))
+        )
+        return grads[0] if len(inputs) == 1 else grads
 
     impl.add(name, forward, vjp)
 

@@ -13,7 +13,7 @@ softmax, softmax_vjp = ref.softmax, ref.softmax_vjp
 mse = ref.mse
 softmax_cross_entropy = ref.softmax_cross_entropy
 binary_cross_entropy = ref.binary_cross_entropy
-# Losses have a target input: one gradient per input, (d_prediction, None) for the target.
+# Losses have a target input: one gradient per input, (d_prediction, d_target).
 mse_vjp = ref.mse_vjp
 softmax_cross_entropy_vjp = ref.softmax_cross_entropy_vjp
 binary_cross_entropy_vjp = ref.binary_cross_entropy_vjp

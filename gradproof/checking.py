@@ -37,6 +37,14 @@ from harness.runner import RunOptions
 DEVICES = ("cpu", "cuda")
 KINDS = (*check_kinds.KINDS, *conformance.KINDS)
 IMPLEMENTATION_KINDS = ("numpy", "torch", "jax")
+MODES = ("rev", "fwd")
+
+
+def _mode_kinds(modes: Sequence[str]) -> tuple[str, ...]:
+    """The check kinds of the chosen modes; the forward values and the conformance checks go with either."""
+    by_mode = {"rev": ("vjp", "projection", "jacobian"), "fwd": ("jvp", "transpose")}
+    chosen = {k for m in modes for k in by_mode[m]}
+    return tuple(k for k in KINDS if k in chosen or not any(k in ks for ks in by_mode.values()))
 
 
 class CheckFailure(AssertionError):
@@ -64,13 +72,18 @@ def _implementation_name(fn: Callable[..., Any]) -> str:
 
 
 def _implementation(
-    fn: Callable[..., Any], vjp: Callable[..., Any] | None, op: Any, kind: str, label: str
+    fn: Callable[..., Any],
+    vjp: Callable[..., Any] | None,
+    jvp: Callable[..., Any] | None,
+    op: Any,
+    kind: str,
+    label: str,
 ) -> ImplBackend:
     """The user's functions as a one-op implementation, called in this process (a test's local
     functions cannot be sent to a worker)."""
     module = types.ModuleType(label)
     module.KIND = kind  # type: ignore[attr-defined]
-    module.OPS = {op.name: (fn, vjp) if kind == "numpy" else fn}  # type: ignore[attr-defined]
+    module.OPS = {op.name: (fn, vjp, jvp) if kind == "numpy" else fn}  # type: ignore[attr-defined]
     backend = ImplBackend(InProcess(label, {**CONVENTIONS, op.name: Convention.of(op)}, module))
     if backend.descriptor.problems:
         raise TypeError("; ".join(backend.descriptor.problems))
@@ -150,7 +163,9 @@ def check(
     derivation: str | Any,
     *,
     vjp: Callable[..., Any] | None = None,
+    jvp: Callable[..., Any] | None = None,
     kind: str | None = None,
+    modes: Sequence[str] = ("rev", "fwd"),
     dtypes: Sequence[str] = ("float32", "float64"),
     device: str = "cpu",
     checks: Sequence[str] = KINDS,
@@ -170,6 +185,11 @@ def check(
     (`gradproof list --params` shows each op's). Without it, `fn` is a torch callable checked
     through autograd (`kind="jax"` for a JAX function). Every region of the op is visited
     (`regions` picks some) with `max_examples` inputs each; `seed` fixes hypothesis' draws.
+
+    `modes` picks reverse mode ("rev": vjp, projection, jacobian) and forward mode ("fwd": jvp
+    against the exact J u, and transpose, <v, J u> = <J^T v, u>). Forward mode runs where there
+    is a jvp: NumPy functions with `jvp(*inputs, *tangents, **params)`, torch callables through
+    forward-mode AD (a custom autograd.Function with its own jvp), JAX functions through jax.jvp.
     """
     d = _op(derivation)
     if not callable(fn) or (vjp is not None and not callable(vjp)):
@@ -179,12 +199,14 @@ def check(
     dtypes = _names(dtypes, tuple(FORMATS), "dtype")
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
-    kinds = _names(checks, KINDS, "check")
+    kinds = tuple(k for k in _names(checks, KINDS, "check") if k in _mode_kinds(_names(modes, MODES, "mode")))
     chosen = _names(regions, _regions(d), "region") if regions is not None else _regions(d)
     count = _examples_per_region(max_examples)
     if kind == "numpy" and device != "cpu":
         raise ValueError("NumPy functions run on the cpu device only")
-    backend = _implementation(fn, vjp, d, kind, name or _implementation_name(fn))
+    if jvp is not None and (kind != "numpy" or not callable(jvp)):
+        raise TypeError("gradproof.check's jvp goes with NumPy functions (vjp=...): a callable jvp(*inputs, *tangents)")
+    backend = _implementation(fn, vjp, jvp, d, kind, name or _implementation_name(fn))
     _skip_unless_available(backend, dtypes, device)
     # The CLI cannot rerun a user's function; their test can.
     where = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]

@@ -17,7 +17,7 @@ import numpy as np
 
 from derivations.elementary import FLOAT
 from derivations.model import ClosedForm, Example, Op, Program
-from harness import compare, exact, program_exact
+from harness import compare, exact, forward_exact, program_exact
 from harness.dtypes import Format, get_format, reference_digits
 
 
@@ -47,7 +47,40 @@ class Case:
         """The exact gradient of each differentiable input, by name (none at a program's kink)."""
         if isinstance(self.op.engine, Program):
             return dict(self.reference.vjp)
-        return {self.op.wrt.name: self.reference.vjp}
+        return dict(self.reference.vjps)
+
+    @functools.cached_property
+    def tangent(self) -> dict[str, np.ndarray]:
+        """Gaussian tangents u, one per differentiable input, for the forward-mode checks: a stream of
+        their own, so that the cotangent and every other draw stay what they were without them."""
+        rng = np.random.default_rng([self.rng_seed, 1])
+        return {
+            i.name: self.fmt.round(rng.standard_normal(np.shape(self.arrays[i.name]))) for i in self.op.differentiable
+        }
+
+    @functools.cached_property
+    def jvp_reference(self) -> forward_exact.JvpReference:
+        """The exact J u and its tolerance magnitudes (none at a program's kink or tie)."""
+        op, engine = self.op, self.op.engine
+        if isinstance(engine, Program):
+            value = forward_exact.program_jvp(op, self.arrays, self.params, self.tangent)
+            if value is None:
+                return forward_exact.JvpReference(None, None)
+            mag = forward_exact.program_magnitude(op, self.arrays, self.params, self.tangent, value.shape)
+            return forward_exact.JvpReference(value, mag)
+        digits = reference_digits(self.fmt)
+        value, sens = forward_exact.closed_form_jvp(
+            op, self.arrays, self.params, self.tangent, self.reference.forward, digits=digits
+        )
+        # The floor's rounding enters every term J_ij u_j of an output entry.
+        mass = sum(np.abs(self.tangent[i.name]) for i in op.differentiable)
+        if op.structure != "elementwise":
+            mass = (
+                np.sum(mass, axis=-1)
+                if engine.reduces
+                else np.broadcast_to(np.sum(mass, -1, keepdims=True), mass.shape)
+            )
+        return forward_exact.JvpReference(value, sens + engine.floor * mass)
 
     @property
     def rho(self) -> float:
@@ -67,14 +100,15 @@ class Case:
         if key == "out":
             return self.reference.forward_sensitivity + engine.floor
         c = np.abs(self.cotangent)
-        return self.reference.vjp_sensitivity + engine.floor * (c[..., None] if engine.reduces else c)
+        return self.reference.vjp_sensitivities[key] + engine.floor * (c[..., None] if engine.reduces else c)
 
     def tolerance(self, key: str, exact_value: np.ndarray) -> np.ndarray:
         return compare.tolerance(exact_value, self.magnitude(key), self.fmt, self.rho)
 
     def subgradients(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Per entry of a closed form's input, the allowed range at its kinks (NaN elsewhere)."""
-        if isinstance(self.op.engine, Program):
+        """Per entry of a closed form's input, the allowed range at its kinks (NaN elsewhere); its kinks
+        are those of the input its derivative is stated for."""
+        if isinstance(self.op.engine, Program) or name != self.op.wrt.name:
             return None
         return compare.kink_sets(self.op, self.arrays[name], self.params, self.cotangent)
 

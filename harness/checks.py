@@ -13,7 +13,8 @@ from harness.backends.base import Backend, Target, stack_inputs
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.cases import Case
 
-KINDS = ("forward", "vjp", "projection", "jacobian")
+# jvp and transpose are forward mode's (forward_mode.py), run where a backend gives a jvp.
+KINDS = ("forward", "vjp", "projection", "jacobian", "jvp", "transpose")
 PROJECTION_DIRECTIONS = 4
 FD_SAFETY = 4.0  # the FD error estimate is trusted to within this factor
 
@@ -125,7 +126,8 @@ def jacobian(backend: Backend, case: Case, target: Target) -> Outcome:
     else:
         cot = finite_diff.colours(out_shape, "row") * scale[None]
     batch = stack_inputs(case.arrays, case.op.wrt.name, np.broadcast_to(case.x, (cot.shape[0], *case.x.shape)).copy())
-    grads = np.asarray(backend.vjp(case.op, batch, case.params, cot, target)) * mask
+    got = backend.vjp(case.op, batch, case.params, cot, target)
+    grads = np.asarray(got[case.op.wrt.name] if isinstance(got, dict) else got) * mask
     if case.op.structure == "elementwise":
         j_bk = grads[0] / scale
     elif case.op.closed_form.reduces:

@@ -34,7 +34,7 @@ class Compiled:
     m: int
     n_inputs: int  # number of scalar input entries per unit (all inputs, targets included)
     forward: Fn  # (inputs, params) -> m outputs
-    vjp: Fn  # (inputs, cotangent, params) -> n entries
+    vjp: Fn  # (inputs, cotangent, params) -> n entries per differentiable input, the stated one first
     forward_iv: Fn  # the same two in interval arithmetic
     vjp_iv: Fn
     stated_vjp: Fn  # (inputs, outputs, cotangent, params) -> n entries, written in outputs
@@ -50,10 +50,12 @@ class Reference:
     """
 
     forward: np.ndarray
-    vjp: np.ndarray
+    vjp: np.ndarray  # of the input the stated derivative is taken with respect to
     forward_sensitivity: np.ndarray
     vjp_sensitivity: np.ndarray
     digits: int
+    vjps: dict[str, np.ndarray]  # of every differentiable input, that one included
+    vjp_sensitivities: dict[str, np.ndarray]
 
 
 def _smooth_part(expr: sp.Expr) -> sp.Expr:
@@ -69,23 +71,25 @@ def compile_row(d: Op, n: int) -> Compiled:
     inputs = [s for syms in rs.inputs.values() for s in syms]
     cot = list(sp.symbols(f"c0:{rs.m}", real=True))
     params = list(rs.params.values())
-    vjp = [sum(cot[i] * rs.raw_true_jacobian[i * n + j] for i in range(rs.m)) for j in range(n)]
+    vjp = [sum(cot[i] * jac[i * n + j] for i in range(rs.m)) for jac in rs.raw_jacobians.values() for j in range(n)]
     stated = [sum(cot[i] * rs.stated_in_out[i * n + j] for i in range(rs.m)) for j in range(n)]
-
-    def lam(signature: list[sp.Symbol], exprs: list[sp.Expr], interval: bool = False) -> Fn:
-        modules = [INTERVAL, "mpmath"] if interval else "mpmath"
-        return sp.lambdify(signature, [_smooth_part(e) for e in exprs], modules=modules, cse=n > 1)
 
     return Compiled(
         n=n,
         m=rs.m,
         n_inputs=len(inputs),
-        forward=lam([*inputs, *params], rs.forward),
-        vjp=lam([*inputs, *cot, *params], vjp),
-        forward_iv=lam([*inputs, *params], rs.forward, interval=True),
-        vjp_iv=lam([*inputs, *cot, *params], vjp, interval=True),
-        stated_vjp=lam([*inputs, *rs.out, *cot, *params], stated),
+        forward=lambdify([*inputs, *params], rs.forward, n),
+        vjp=lambdify([*inputs, *cot, *params], vjp, n),
+        forward_iv=lambdify([*inputs, *params], rs.forward, n, interval=True),
+        vjp_iv=lambdify([*inputs, *cot, *params], vjp, n, interval=True),
+        stated_vjp=lambdify([*inputs, *rs.out, *cot, *params], stated, n),
     )
+
+
+def lambdify(signature: list[sp.Symbol], exprs: list[sp.Expr], n: int, *, interval: bool = False) -> Fn:
+    """An mpmath evaluator of `exprs` (in interval arithmetic with `interval`); rows share subexpressions."""
+    modules = [INTERVAL, "mpmath"] if interval else "mpmath"
+    return sp.lambdify(signature, [_smooth_part(e) for e in exprs], modules=modules, cse=n > 1)
 
 
 def _at(fn: Fn, args: Sequence[Any], dps: int) -> list[Any] | None:
@@ -98,7 +102,7 @@ def _at(fn: Fn, args: Sequence[Any], dps: int) -> list[Any] | None:
     return values if all(mpmath.isfinite(v) for v in values) else None
 
 
-def _sensitivity(fn: Fn, args: list[Any], positions: Sequence[int], dps: int) -> list[Any]:
+def sensitivity(fn: Fn, args: list[Any], positions: Sequence[int], dps: int) -> list[Any]:
     """sum_k |d fn / d args[k]| * |args[k]| by a relative forward difference at `dps` digits.
 
     Only a magnitude for the tolerance is needed, so a third of the digits is plenty.
@@ -132,7 +136,7 @@ def _enclosure(fn: Fn, args: Sequence[Any], dps: int) -> list[Any] | None:
     return values if all(mpmath.isfinite(v.a) and mpmath.isfinite(v.b) for v in values) else None
 
 
-def _settled(
+def settled(
     fn_iv: Fn, fn: Fn, args: list[Any], sens_positions: Sequence[int], digits: int
 ) -> tuple[list[Any], list[Any], int]:
     """Raise the precision until every enclosure is narrower than 10^-digits of the value,
@@ -146,15 +150,15 @@ def _settled(
                 mids = [mpmath.mpf(v.mid) for v in enclosures]
                 widths = [mpmath.mpf(v.delta) for v in enclosures]
                 if all(w <= tol * abs(m) for w, m in zip(widths, mids, strict=True)):
-                    return mids, _sensitivity(fn, args, sens_positions, dps), dps
-                scale = _sensitivity(fn, args, sens_positions, dps)
+                    return mids, sensitivity(fn, args, sens_positions, dps), dps
+                scale = sensitivity(fn, args, sens_positions, dps)
                 if scale and all(w <= tol * (abs(m) + s) for w, m, s in zip(widths, mids, scale, strict=True)):
                     return mids, scale, dps
         dps *= 2
     raise ReferenceError(f"value did not settle to {digits} digits within {MAX_DIGITS} digits")
 
 
-def _units(d: Op, arr: np.ndarray) -> np.ndarray:
+def units(d: Op, arr: np.ndarray) -> np.ndarray:
     """View an input as (units, n): one scalar per unit for elementwise ops, one row otherwise."""
     return arr.reshape(-1, 1) if d.structure == "elementwise" else arr.reshape(-1, arr.shape[-1])
 
@@ -170,32 +174,46 @@ def evaluate(
     """Exact forward and VJP (w.r.t. the differentiable input) at float64-held values."""
     x = np.asarray(arrays[d.wrt.name], dtype=np.float64)
     c = compile_row(d, d.row_length(x.shape))
-    units = [_units(d, np.asarray(arrays[i.name], dtype=np.float64)) for i in d.inputs]
-    cot_units = np.asarray(cotangent, dtype=np.float64).reshape(units[0].shape[0], -1)
+    per_unit = [units(d, np.asarray(arrays[i.name], dtype=np.float64)) for i in d.inputs]
+    cot_units = np.asarray(cotangent, dtype=np.float64).reshape(per_unit[0].shape[0], -1)
     pvals = [params[p.name] for p in d.params]
     inputs_at = range(c.n_inputs)
     fwd, vjp, fsens, vsens = [], [], [], []
     worst = 0
-    for k in range(units[0].shape[0]):
-        base: list[Any] = [float(v) for u in units for v in u[k]]
+    for k in range(per_unit[0].shape[0]):
+        base: list[Any] = [float(v) for u in per_unit for v in u[k]]
         cot = [float(v) for v in cot_units[k]]
-        f, f_sens, dps_f = _settled(c.forward_iv, c.forward, [*base, *pvals], inputs_at, digits)
-        g, g_sens, dps_g = _settled(
+        f, f_sens, dps_f = settled(c.forward_iv, c.forward, [*base, *pvals], inputs_at, digits)
+        g, g_sens, dps_g = settled(
             c.vjp_iv, c.vjp, [*base, *cot, *pvals], [*inputs_at, *range(c.n_inputs, c.n_inputs + c.m)], digits
         )
         dps = max(dps_f, dps_g)
         out_at = range(c.n_inputs, c.n_inputs + c.m)
-        reuse = _sensitivity(c.stated_vjp, [*base, *f, *cot, *pvals], out_at, dps)
+        reuse = sensitivity(c.stated_vjp, [*base, *f, *cot, *pvals], out_at, dps)
         worst = max(worst, dps)
         fwd.append([float(v) for v in f])
         vjp.append([float(v) for v in g])
         fsens.append([float(v) for v in f_sens])
-        vsens.append([float(a + b) for a, b in zip(g_sens, reuse or [0] * len(g_sens), strict=True)])
+        # Reused outputs enter the stated input's gradient only: it is the one the notes write in outputs.
+        reuse = [*(reuse or [0] * c.n), *[0] * (len(g_sens) - c.n)]
+        vsens.append([float(a + b) for a, b in zip(g_sens, reuse, strict=True)])
     out_shape = d.output_shape(x.shape)
+    vjps, sens = _by_input(d, arrays, np.array(vjp, dtype=np.float64)), _by_input(d, arrays, np.array(vsens))
     return Reference(
         forward=np.array(fwd, dtype=np.float64).reshape(out_shape),
-        vjp=np.array(vjp, dtype=np.float64).reshape(x.shape),
+        vjp=vjps[d.wrt.name],
         forward_sensitivity=np.array(fsens, dtype=np.float64).reshape(out_shape),
-        vjp_sensitivity=np.array(vsens, dtype=np.float64).reshape(x.shape),
+        vjp_sensitivity=sens[d.wrt.name],
         digits=worst,
+        vjps=vjps,
+        vjp_sensitivities=sens,
     )
+
+
+def _by_input(d: Op, arrays: dict[str, np.ndarray], per_unit: np.ndarray) -> dict[str, np.ndarray]:
+    """Split (units, n x inputs) columns, n per differentiable input, into one array per input."""
+    n = per_unit.shape[1] // len(d.differentiable)
+    return {
+        i.name: per_unit[:, k * n : (k + 1) * n].reshape(np.shape(arrays[i.name]))
+        for k, i in enumerate(d.differentiable)
+    }

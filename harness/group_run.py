@@ -18,7 +18,7 @@ from harness.options import RunOptions
 from harness.records import CheckRecord
 
 # check(backend, case, target) -> the outcome of one example
-BackendCheck = Callable[[Backend, Any, Target], checks.Outcome]
+BackendCheck = Callable[[Backend, Any, Target], checks.Outcome | None]  # None: does not apply here
 
 
 @dataclass
@@ -230,9 +230,9 @@ class Group(NamedTuple):
     name: str
     target: Target
     kind: str
-    run: Callable[[Any, Target], checks.Outcome]  # (case, target): a cases.Case
+    run: Callable[[Any, Target], checks.Outcome | None]  # (case, target): a cases.Case; None: not applicable
     finite_differences: bool  # its tolerance comes from a finite-difference error estimate
 
 
-def bind(fn: BackendCheck, backend: Backend) -> Callable[[Any, Target], checks.Outcome]:
+def bind(fn: BackendCheck, backend: Backend) -> Callable[[Any, Target], checks.Outcome | None]:
     return lambda case, target: fn(backend, case, target)

@@ -112,7 +112,8 @@ def inputs_for(d: Op, *, region: str | None = None) -> st.SearchStrategy[Example
         shape = draw(_shapes(d, reg))
         arrays: dict[str, np.ndarray] = {}
         for inp in d.inputs:
-            if inp.differentiable:
+            # The region (magnitudes, kinks) is the stated input's; targets are drawn from their domains.
+            if inp.name == d.wrt.name:
                 arrays[inp.name] = draw(_with_kinks(d, reg, _magnitudes(reg, shape), shape))
             else:
                 arrays[inp.name] = draw(_target(inp.domain, reg, shape))
@@ -130,7 +131,8 @@ def _import_every_module() -> None:
     is the same in every run."""
     for package in ("derivations", "harness", "gradproof"):
         for info in pkgutil.walk_packages(importlib.import_module(package).__path__, f"{package}."):
-            if not info.name.endswith("__main__"):
+            # forkserver_setup acts on import (it makes the importer a subreaper): the workers' forkserver only.
+            if not info.name.endswith(("__main__", "forkserver_setup")):
                 importlib.import_module(info.name)
 
 

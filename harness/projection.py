@@ -42,14 +42,19 @@ def _pairs(case: Case, h: float) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(case.rng_seed)
     u = rng.standard_normal((PROJECTION_DIRECTIONS, size))
     v = rng.standard_normal((PROJECTION_DIRECTIONS, *case.reference.forward.shape))
-    if isinstance(case.op.engine, ClosedForm):
+    if isinstance(case.op.engine, ClosedForm):  # its kinks are the stated input's, the first in u
         kinks = [k.at for k in case.op.engine.kinks]
-        u = u * finite_diff.smooth(case.x, kinks, h).astype(np.float64).reshape(-1)
+        smooth = finite_diff.smooth(case.x, kinks, h).astype(np.float64).reshape(-1)
+        u[:, : smooth.size] *= smooth
     return case.fmt.round(u), case.fmt.round(v)
 
 
-def _flattened(case: Case, names: list[str]) -> tuple[np.ndarray, Callable[[np.ndarray], dict[str, np.ndarray]]]:
-    """The named inputs as one vector, and its inverse: a vector back into the op's arrays."""
+Unpack = Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
+def _flattened(case: Case, names: list[str]) -> tuple[np.ndarray, Unpack, Unpack]:
+    """The named inputs as one vector, and its inverses: a vector back into the op's arrays, and a
+    batch of vectors into the op's arrays with a leading batch axis (the others copied along it)."""
     spans, start = [], 0  # each input's slice, found once: unpacking runs for every stencil point
     for n in names:
         spans.append((n, start, start + case.arrays[n].size, case.arrays[n].shape))
@@ -61,7 +66,14 @@ def _flattened(case: Case, names: list[str]) -> tuple[np.ndarray, Callable[[np.n
             arrays[n] = flat[lo:hi].reshape(shape)
         return arrays
 
-    return np.concatenate([case.arrays[n].reshape(-1) for n in names]), unpack
+    def unpack_batch(batch: np.ndarray) -> dict[str, np.ndarray]:
+        k = len(batch)
+        arrays = {n: np.broadcast_to(a, (k, *np.shape(a))).copy() for n, a in case.arrays.items() if n not in names}
+        for n, lo, hi, shape in spans:
+            arrays[n] = batch[:, lo:hi].reshape(k, *shape)
+        return arrays
+
+    return np.concatenate([case.arrays[n].reshape(-1) for n in names]), unpack, unpack_batch
 
 
 def _differences(backend: Backend, case: Case, target: Target, u: np.ndarray, v: np.ndarray) -> Directions:
@@ -71,7 +83,7 @@ def _differences(backend: Backend, case: Case, target: Target, u: np.ndarray, v:
         raise ValueError("finite differences straddle a kink here; the VJP check judges it")
     op = case.op
     names = [i.name for i in op.differentiable]
-    x, unpack = _flattened(case, names)
+    x, unpack, unpack_batch = _flattened(case, names)
     branch = None if isinstance(op.engine, ClosedForm) else op.engine.branch
     home = None if branch is None else branch(case.arrays, case.params)
     if home is not None and home.size == 0:
@@ -80,8 +92,7 @@ def _differences(backend: Backend, case: Case, target: Target, u: np.ndarray, v:
 
     def f(batch: np.ndarray) -> np.ndarray:
         if isinstance(op.engine, ClosedForm):  # every op of the closed forms takes leading batch axes
-            stacked = stack_inputs(case.arrays, op.wrt.name, batch.reshape(len(batch), *case.x.shape))
-            return backend.forward(op, stacked, case.params, target)
+            return backend.forward(op, unpack_batch(batch), case.params, target)
         rows = [unpack(row) for row in batch]
         if branch is not None and home is not None:
             same.extend(bool(np.array_equal(branch(r, case.params), home)) for r in rows)
@@ -147,9 +158,9 @@ def _gradients_along(backend: Backend, case: Case, v: np.ndarray, target: Target
         return [gradients(backend, case, v[k], target) for k in range(len(v))]
     name = case.op.wrt.name
     batch = stack_inputs(case.arrays, name, np.broadcast_to(case.x, (len(v), *case.x.shape)).copy())
-    g = backend.vjp(case.op, batch, case.params, v, target)
-    g = g[name] if isinstance(g, dict) else g
-    return [{name: g[k]} for k in range(len(v))]
+    got = backend.vjp(case.op, batch, case.params, v, target)
+    g: dict[str, np.ndarray] = got if isinstance(got, dict) else {name: got}
+    return [{n: g[n][k] for n in g} for k in range(len(v))]
 
 
 def projection(backend: Backend, case: Case, target: Target) -> Outcome:

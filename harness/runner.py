@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from derivations.model import Example, Op, Program
-from harness import cases, checks, compare, projection
+from harness import cases, checks, compare, forward_mode, projection
 from harness.backends.base import Backend, Target
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
@@ -16,6 +16,7 @@ from harness.options import PROFILES, RunOptions, seed_of
 from harness.records import CheckRecord
 
 FD_KINDS = ("projection", "jacobian")  # their tolerance comes from a finite-difference error estimate
+FORWARD_MODE = ("jvp", "transpose")  # planned only where the backend gives a jvp
 KINKED = "every example sits at a kink, where finite differences do not apply"
 
 
@@ -29,15 +30,12 @@ def examples_for(op: Op, options: RunOptions) -> list[Example]:
 
 
 def checks_of(op: Op) -> dict[str, BackendCheck]:
-    """Every op's forward and VJP; the projection of its engine; the Jacobian where the structure allows."""
-    if isinstance(op.engine, Program):
-        return {"forward": checks.forward, "vjp": checks.vjp, "projection": projection.projection}
-    return {
-        "forward": checks.forward,
-        "vjp": checks.vjp,
-        "projection": projection.projection,
-        "jacobian": checks.jacobian,
-    }
+    """Every op's forward, VJP, JVP and their transpose; the projection of its engine; the Jacobian
+    where the structure allows."""
+    found: dict[str, BackendCheck] = {"forward": checks.forward, "vjp": checks.vjp, "projection": projection.projection}
+    if not isinstance(op.engine, Program):
+        found["jacobian"] = checks.jacobian
+    return {**found, "jvp": forward_mode.jvp, "transpose": forward_mode.transpose}
 
 
 def _model(op: Op, examples: Sequence[Example], group: Group) -> Callable[[Accumulator], str]:
@@ -95,7 +93,8 @@ class Runner:
                 continue
             for target in self._targets(backend):
                 unavailable = backend.unavailable(target)
-                for kind in [k for k in o.kinds if k in runners]:
+                has_jvp = backend.provides_jvp(op)
+                for kind in [k for k in o.kinds if k in runners and (has_jvp or k not in FORWARD_MODE)]:
                     skip = unavailable or self._skip_reason(op, backend.name, target, kind)
                     if skip:
                         records.append(check_record(op, backend.name, target, kind, "skip", message=skip, options=o))
@@ -141,4 +140,5 @@ class Runner:
             except projection.KinkedStencil:
                 return None
 
-        return GroupRun(op, group, examples, self.options, _model(op, examples, group)).judge(measure, KINKED)
+        none_measured = forward_mode.AT_KINKS if group.kind in FORWARD_MODE else KINKED
+        return GroupRun(op, group, examples, self.options, _model(op, examples, group)).judge(measure, none_measured)

@@ -27,6 +27,9 @@ class RowSymbols:
     stated_jacobian: list[sp.Expr]  # as the document writes it, outputs substituted
     stated_in_out: list[sp.Expr]  # as the document writes it, outputs left as symbols
     raw_true_jacobian: list[sp.Expr]  # no constraint substituted: what backends compute
+    # The same for every differentiable input, the stated one first: a target's gradient is checked
+    # too, against SymPy's derivative (the notes state none for it).
+    raw_jacobians: dict[str, list[sp.Expr]]
 
     @property
     def m(self) -> int:
@@ -78,8 +81,12 @@ def build(d: Op, n: int) -> RowSymbols:
         n = 1
     decl = declare(d, n)
     inputs, forward, out, stated_in_out = decl.inputs, decl.forward, decl.out, decl.stated_in_out
-    x = inputs[d.wrt.name]
-    raw_true = [sp.diff(f, xj) for f in forward for xj in x]
+    raw = {i.name: [sp.diff(f, v) for f in forward for v in inputs[i.name]] for i in d.differentiable}
+    for name in list(raw)[1:]:
+        # A target's gradient as differentiated cancels exactly where it is 0 (BCE's log(1 - s) - log s
+        # at z = 0), and no interval is narrow against 0; simplified it is -z, exact there.
+        raw[name] = [sp.simplify(e) for e in raw[name]]
+    raw_true = raw[d.wrt.name]
     to_forward = dict(zip(out, forward, strict=True))
     stated = [e.subs(to_forward) for e in stated_in_out]
 
@@ -90,4 +97,4 @@ def build(d: Op, n: int) -> RowSymbols:
             constraint[syms[-1]] = 1 - sum(syms[:-1])
     true = [e.subs(constraint) for e in raw_true]
     stated = [e.subs(constraint) for e in stated]
-    return RowSymbols(n, inputs, decl.params, out, forward, true, stated, stated_in_out, raw_true)
+    return RowSymbols(n, inputs, decl.params, out, forward, true, stated, stated_in_out, raw_true, raw)

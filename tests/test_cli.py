@@ -157,7 +157,7 @@ def test_verify_at_a_given_input_of_a_tensor_op(tmp_path: Path) -> None:
     status, report = _verify(tmp_path, *args, "--param", "padding=(1, 0)")
     assert status == 0
     checks = [c for c in report["checks"] if c["device"] == "cpu"]  # type: ignore[union-attr]
-    assert {c["check"] for c in checks} == {"forward", "vjp", "projection"}
+    assert {c["check"] for c in checks} == {"forward", "vjp", "projection", "jvp", "transpose"}
     assert all(c["verdict"] == "pass" and c["examples"] == 1 for c in checks)
 
 

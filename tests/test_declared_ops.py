@@ -162,7 +162,8 @@ def test_verify_ops_checks_an_implementation_against_declared_ops(tmp_path: Path
     data = json.loads((tmp_path / "report.json").read_text())
     assert [d["name"] for d in data["derivations"]] == ["gelu", "layer_norm"]
     cpu = [r for r in data["checks"] if r["device"] == "cpu" and r["dtype"] in ("float32", "float64")]
-    assert {r["verdict"] for r in cpu} == {"pass"} and len(cpu) == 2 * 2 * (3 + 4)
+    # 2 ops x 2 dtypes x (forward, vjp, projection, jvp, transpose + 4 conformance checks)
+    assert {r["verdict"] for r in cpu} == {"pass"} and len(cpu) == 2 * 2 * (5 + 4)
     checks = data["checks"]
     assert {r["verdict"] for r in checks} == {"pass", "skip"}, "float16, bfloat16 and cuda: skipped with a reason here"
     assert all("--ops " in r["reproduce"] and "--impl " in r["reproduce"] for r in checks)

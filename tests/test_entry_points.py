@@ -39,8 +39,8 @@ SKIP_REASON = "the broken module's forward is the reference's"
 XFAIL_REASON = "planted: every gradient is 2 g + 1"
 WRONG_COUNT = {
     "sigmoid": "vjp returned 2 gradients; expected 1, one per input (dz,) or {'z': dz}",
-    "mse": "vjp returned one array; expected a tuple of 2 gradients (dyhat, None) or {'yhat': dyhat}",
-    "softmax_cross_entropy": "vjp returned 3 gradients; expected 2, one per input (dz, None) or {'z': dz}",
+    "mse": "vjp returned one array; expected a tuple of 2 gradients (dyhat, dy) or {'yhat': dyhat, 'y': dy}",
+    "softmax_cross_entropy": "vjp returned 3 gradients; expected 2, one per input (dz, dy) or {'z': dz, 'y': dy}",
     "conv2d": "vjp returned 2 gradients; expected 3, one per input (dx, dw, db)",
 }
 Record = dict[str, Any]

@@ -87,6 +87,8 @@ def test_torch_dict_form_runs_cpu_and_skips_cuda_with_the_reason(tmp_path: Path)
         "vjp",
         "projection",
         "jacobian",
+        "jvp",
+        "transpose",
         "dtype-shape",
         "inplace",
         "determinism",
@@ -113,7 +115,7 @@ def test_list_params_derives_the_convention_from_the_catalog(capsys: pytest.Capt
     assert cli.main(["list", "--params"]) == 0
     out = capsys.readouterr().out
     assert "vjp(z, cotangent, alpha=...) -> (dz,)" in out
-    assert "vjp(yhat, y, cotangent) -> (dyhat, None)" in out
+    assert "vjp(yhat, y, cotangent) -> (dyhat, dy)" in out
     assert "one value per row" in out
     assert cli.main(["list", "--params", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

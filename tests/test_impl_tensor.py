@@ -30,7 +30,7 @@ def test_conventions_name_each_tensor_ops_inputs_and_parameters() -> None:
     assert conv.inputs == ("x", "w", "b") and conv.params == ("stride", "padding")
     assert conv.vjp_call() == "vjp(x, w, b, cotangent, stride=..., padding=...)"
     assert conv.vjp_returns() == "(dx, dw, db) or {'x': dx, 'w': dw, 'b': db}"
-    assert Convention.of(TENSOR_OPS["perceptron_single"]).vjp_returns() == "(dx, dw, None) or {'x': dx, 'w': dw}"
+    assert Convention.of(TENSOR_OPS["perceptron_single"]).vjp_returns() == "(dx, dw, dt) or {'x': dx, 'w': dw, 't': dt}"
     assert set(TENSOR_OPS) <= set(CONVENTIONS)
 
 

@@ -168,8 +168,8 @@ def _block_without_one(x, w1, b1, w2, b2, c):  # type: ignore[no-untyped-def]
 
 
 def _perceptron_sign_flipped(x, w, t, c):  # type: ignore[no-untyped-def]
-    dx, dw, _ = ref.perceptron_vjp(x, w, t, c)
-    return -dx, -dw, None  # (t - O) for (O - t)
+    dx, dw, dt = ref.perceptron_vjp(x, w, t, c)
+    return -dx, -dw, dt  # (t - O) for (O - t) in the weights' and inputs' gradients
 
 
 OTHER_BUGS = {

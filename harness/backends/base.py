@@ -52,6 +52,21 @@ class Backend(Protocol):
         """One gradient per differentiable input, {name: gradient}; a bare array for a one-input op."""
         ...
 
+    def provides_jvp(self, op: Op) -> bool:
+        """Whether a Jacobian-vector product can be asked for (forward mode)."""
+        ...
+
+    def jvp(
+        self,
+        d: Op,
+        arrays: Arrays,
+        params: dict[str, float],
+        tangents: dict[str, np.ndarray],
+        target: Target,
+    ) -> np.ndarray:
+        """J u: the output's tangent for a tangent of each differentiable input."""
+        ...
+
 
 def stack_inputs(arrays: Arrays, wrt: str, x_batch: np.ndarray) -> Arrays:
     """Inputs with a leading batch axis: `x_batch` for `wrt`, copies of the others."""

@@ -42,6 +42,14 @@ class FiniteDifferenceBackend:
     def targets(self) -> list[Target]:
         return [t for t in self.of.targets() if t.dtype in finite_diff.STEPS]
 
+    def provides_jvp(self, op: Op) -> bool:
+        return False  # an oracle of VJPs only
+
+    def jvp(
+        self, d: Op, arrays: Arrays, params: dict[str, float], tangents: dict[str, np.ndarray], target: Target
+    ) -> np.ndarray:
+        raise NotImplementedError("the finite-difference oracle checks VJPs")
+
     def unavailable(self, target: Target) -> str | None:
         return self.of.unavailable(target)
 

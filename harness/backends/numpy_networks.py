@@ -60,11 +60,11 @@ def perceptron(x: np.ndarray, w: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.array([0.5 * np.sum((o - t) ** 2)])
 
 
-def perceptron_vjp(x: np.ndarray, w: np.ndarray, t: np.ndarray, c: np.ndarray) -> tuple[np.ndarray | None, ...]:
+def perceptron_vjp(x: np.ndarray, w: np.ndarray, t: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, ...]:
     w2 = np.atleast_2d(w)
     o, slope = activation("sigmoid", w2 @ x)
     dz = c[0] * (o - t) * slope  # dE/dO . dO/dz
-    return dz @ w2, np.outer(dz, x).reshape(w.shape), None
+    return dz @ w2, np.outer(dz, x).reshape(w.shape), -c[0] * (o - t)
 
 
 # --- residual blocks: relu(f(x) + x), f linear or conv-relu-conv --------------------------

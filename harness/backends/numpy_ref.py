@@ -69,8 +69,9 @@ def mse(yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ((yhat - y) ** 2).mean(axis=-1)
 
 
-def mse_vjp(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
-    return c[..., None] * 2 * (yhat - y) / yhat.shape[-1], None
+def mse_vjp(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    g = c[..., None] * 2 * (yhat - y) / yhat.shape[-1]
+    return g, -g
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -82,8 +83,8 @@ def softmax_cross_entropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -(y * _log_softmax(z)).sum(axis=-1)  # H = -sum y_i log(y'_i)
 
 
-def softmax_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
-    return c[..., None] * (softmax(z) - y), None  # p - y
+def softmax_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return c[..., None] * (softmax(z) - y), -c[..., None] * _log_softmax(z)  # p - y, and -log p
 
 
 def binary_cross_entropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -91,25 +92,61 @@ def binary_cross_entropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
 
-def binary_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
-    return c * (sigmoid(z) - y), None
+def binary_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return c * (sigmoid(z) - y), -c * z  # d/dy of -[y log s + (1-y) log(1-s)] is log(1-s) - log s = -z
+
+
+# Jacobian-vector products, one tangent per input (`_dot`): the elementwise ops' J is diagonal, so
+# J u is the derivative times u, the VJP's formula with u for the cotangent.
+def sigmoid_jvp(z: np.ndarray, z_dot: np.ndarray) -> np.ndarray:
+    return sigmoid_vjp(z, z_dot)
+
+
+def tanh_jvp(z: np.ndarray, z_dot: np.ndarray) -> np.ndarray:
+    return tanh_vjp(z, z_dot)
+
+
+def relu_jvp(z: np.ndarray, z_dot: np.ndarray) -> np.ndarray:
+    return relu_vjp(z, z_dot)
+
+
+def leaky_relu_jvp(z: np.ndarray, z_dot: np.ndarray, alpha: float) -> np.ndarray:
+    return leaky_relu_vjp(z, z_dot, alpha)
+
+
+def softmax_jvp(z: np.ndarray, z_dot: np.ndarray) -> np.ndarray:
+    p = softmax(z)
+    return p * (z_dot - (p * z_dot).sum(axis=-1, keepdims=True))  # J is symmetric: the VJP's form
+
+
+def mse_jvp(yhat: np.ndarray, y: np.ndarray, yhat_dot: np.ndarray, y_dot: np.ndarray) -> np.ndarray:
+    return (2 * (yhat - y) * (yhat_dot - y_dot)).mean(axis=-1)
+
+
+def softmax_cross_entropy_jvp(z: np.ndarray, y: np.ndarray, z_dot: np.ndarray, y_dot: np.ndarray) -> np.ndarray:
+    return ((softmax(z) - y) * z_dot - _log_softmax(z) * y_dot).sum(axis=-1)
+
+
+def binary_cross_entropy_jvp(z: np.ndarray, y: np.ndarray, z_dot: np.ndarray, y_dot: np.ndarray) -> np.ndarray:
+    return (sigmoid(z) - y) * z_dot - z * y_dot
 
 
 @dataclass(frozen=True)
 class Pair:
-    """One op of a NumPy table: its forward and its vjp."""
+    """One op of a NumPy table: its forward, its vjp and, where written, its jvp."""
 
     forward: Callable[..., np.ndarray]
     # One gradient per input (None for a target), or one bare array for a one-input op: the
     # contract every implementation follows.
     vjp: Callable[..., np.ndarray | tuple[np.ndarray | None, ...]]
+    jvp: Callable[..., np.ndarray] | None = None
 
 
 OPS: dict[str, Pair] = {
     **{name: Pair(fwd, vjp) for name, (fwd, vjp) in LAYER_OPS.items()},
     **{name: Pair(fwd, vjp) for name, (fwd, vjp) in NETWORK_OPS.items()},
     **{
-        name: Pair(globals()[name], globals()[name + "_vjp"])
+        name: Pair(globals()[name], globals()[name + "_vjp"], globals()[name + "_jvp"])
         for name in (
             "sigmoid",
             "tanh",
@@ -136,7 +173,7 @@ class NumpyBackend(ImplBackend):
     """A table of NumPy pairs (the reference's by default), through the same adapter as a user's."""
 
     def __init__(self, name: str = "numpy", ops: Mapping[str, Pair] | None = None) -> None:
-        table = {k: (op.forward, op.vjp) for k, op in (OPS if ops is None else ops).items()}
+        table = {k: (op.forward, op.vjp, op.jvp) for k, op in (OPS if ops is None else ops).items()}
         super().__init__(
             InProcess(name, CONVENTIONS, watch=False, module=as_module(name, "numpy", table)),
             name=name,

@@ -22,7 +22,7 @@ class Caller(Protocol):
         op: str,
         arrays: Arrays,
         params: dict[str, float],
-        cotangent: np.ndarray | None,
+        cotangent: Any,  # the cotangent of a vjp, the tangents by input of a jvp
         device: str,
         dtype: str,
     ) -> Raw: ...
@@ -79,6 +79,17 @@ class ImplBackend:
     def raw_vjp(self, d: Op, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target) -> Raw:
         return self._call("vjp", d.name, arrays, params, cotangent, target.device, target.dtype)
 
+    def provides_jvp(self, derivation: Op) -> bool:
+        return derivation.name in self.descriptor.jvp_ops
+
+    def jvp(
+        self, d: Op, arrays: Arrays, params: dict[str, float], tangents: dict[str, np.ndarray], target: Target
+    ) -> np.ndarray:
+        value = self._call("jvp", d.name, arrays, params, tangents, target.device, target.dtype).values[0]
+        if value is None:
+            raise ContractError(f"{self.descriptor.label}, op {d.name!r}: jvp returned None")
+        return value
+
     def forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
         value = self.raw_forward(d, arrays, params, target).values[0]
         if value is None:
@@ -86,10 +97,9 @@ class ImplBackend:
         return value
 
     def vjp(self, d: Op, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, target: Target) -> np.ndarray:
-        """The one checked input's gradient, or for a program {input name: gradient} for every
-        differentiable input."""
+        """{input name: gradient} for every differentiable input; a bare array for a closed form with one."""
         raw = self.raw_vjp(d, arrays, params, cotangent, target)
-        if isinstance(d.engine, Program):
+        if isinstance(d.engine, Program) or len(d.differentiable) > 1:
             grads = {i.name: g for i, g in zip(d.inputs, raw.values, strict=True) if i.differentiable and g is not None}
             return grads  # type: ignore[return-value]
         grad = raw.values[[i.name for i in d.inputs].index(d.wrt.name)]

@@ -45,6 +45,10 @@ class Convention:
         keywords = tuple(f"{p}=..." for p in self.params)
         return ", ".join((*self.inputs, *extra, *keywords))
 
+    def jvp_call(self) -> str:
+        dots = tuple(f"{n}_dot" for n, diff in zip(self.inputs, self.differentiable, strict=True) if diff)
+        return f"jvp({self._args(dots)})"
+
     def vjp_returns(self) -> str:
         grads = [f"d{n}" if diff else "None" for n, diff in zip(self.inputs, self.differentiable, strict=True)]
         by_name = ", ".join(f"{n!r}: d{n}" for n, diff in zip(self.inputs, self.differentiable, strict=True) if diff)

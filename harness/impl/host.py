@@ -38,6 +38,7 @@ class Descriptor:
     nondeterminism_ulps: float
     targets: tuple[tuple[str, str], ...]
     unavailable: dict[str, str] = field(default_factory=dict)  # "device-dtype" -> why
+    jvp_ops: tuple[str, ...] = ()  # the ops whose Jacobian-vector product can be asked for
 
 
 def label_of(spec: str) -> str:
@@ -96,19 +97,20 @@ def _table(
         fn = getattr(module, name, None)
         if fn is None:
             continue
-        found[name] = (fn, getattr(module, f"{name}_vjp", None)) if kind == "numpy" else fn
+        pair = (fn, getattr(module, f"{name}_vjp", None), getattr(module, f"{name}_jvp", None))
+        found[name] = pair if kind == "numpy" else fn
     return kind, found, ulps
 
 
 def _entry(kind: str, value: Any) -> Any:
-    """A numpy op as a (forward, vjp) pair, whatever shape the user gave it in."""
+    """A numpy op as (forward, vjp, jvp), the jvp None where not given, whatever shape the user gave it in."""
     if kind != "numpy":
         return value
     if hasattr(value, "forward") and hasattr(value, "vjp"):
-        return (value.forward, value.vjp)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return tuple(value)
-    return (value, None)
+        return (value.forward, value.vjp, getattr(value, "jvp", None))
+    if isinstance(value, (tuple, list)) and len(value) in (2, 3):
+        return (*value, None)[:3]
+    return (value, None, None)
 
 
 class Host:
@@ -146,8 +148,9 @@ class Host:
                 self.entries[op] = entry
         targets = tuple(self.kind.targets())
         unavailable = {f"{d}-{t}": why for d, t in targets if (why := self.kind.unavailable(d, t))}
+        jvp_ops = tuple(op for op, entry in self.entries.items() if self.kind.has_jvp(entry))
         self.descriptor = Descriptor(
-            spec, label, kind_name, tuple(self.entries), tuple(problems), ulps, targets, unavailable
+            spec, label, kind_name, tuple(self.entries), tuple(problems), ulps, targets, unavailable, jvp_ops
         )
 
     def call(
@@ -156,14 +159,17 @@ class Host:
         op: str,
         arrays: Mapping[str, np.ndarray],
         params: dict[str, float],
-        cotangent: np.ndarray | None,
+        cotangent: Any,
         device: str,
         dtype: str,
     ) -> Raw:
+        """`cotangent`: the output's cotangent for "vjp", the tangent of each differentiable input by name for "jvp"."""
         conv, entry = self.catalog[op], self.entries[op]
         try:
             if method == "forward":
                 return self.kind.forward(conv, entry, arrays, params, device, dtype)
+            if method == "jvp":
+                return self.kind.jvp(conv, entry, arrays, params, dict(cotangent), device, dtype)
             assert cotangent is not None
             return self.kind.vjp(conv, entry, arrays, params, cotangent, device, dtype)
         except ContractError as exc:

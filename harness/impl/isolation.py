@@ -164,7 +164,7 @@ class Isolated:
         op: str,
         arrays: Mapping[str, np.ndarray],
         params: dict[str, float],
-        cotangent: np.ndarray | None,
+        cotangent: Any,  # the cotangent of a vjp, the tangents by input of a jvp
         device: str,
         dtype: str,
     ) -> Raw:

@@ -28,6 +28,10 @@ class Kind(Protocol):
         """Why this op's entry cannot be called as the convention says, or None."""
         ...
 
+    def has_jvp(self, entry: Any) -> bool:
+        """Whether a Jacobian-vector product can be asked of this entry."""
+        ...
+
     def forward(
         self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], device: str, dtype: str
     ) -> Raw: ...
@@ -42,6 +46,21 @@ class Kind(Protocol):
         device: str,
         dtype: str,
     ) -> Raw: ...
+
+    def jvp(
+        self,
+        conv: Convention,
+        entry: Any,
+        arrays: Arrays,
+        params: dict[str, float],
+        tangents: dict[str, np.ndarray],
+        device: str,
+        dtype: str,
+    ) -> Raw: ...
+
+
+def _tangent_names(conv: Convention) -> tuple[str, ...]:
+    return tuple(f"{n}_dot" for n, diff in zip(conv.inputs, conv.differentiable, strict=True) if diff)
 
 
 def _raw(values: list[Any], modified: list[str], to_numpy: Callable[[Any], tuple[np.ndarray, str]]) -> Raw:
@@ -81,14 +100,20 @@ class NumpyKind:
     def check_entry(self, conv: Convention, entry: Any) -> str | None:
         from harness.impl.contract import signature_problem
 
-        fwd, vjp = entry
+        fwd, vjp, jvp = entry
         if vjp is None:
             return f"a forward but no vjp (define {conv.op}_vjp or register one)"
-        if not callable(fwd) or not callable(vjp):
-            return "needs a callable forward and a callable vjp"
-        return signature_problem(fwd, "forward", conv.inputs, conv.params) or signature_problem(
-            vjp, "vjp", (*conv.inputs, "cotangent"), conv.params
+        if not callable(fwd) or not callable(vjp) or (jvp is not None and not callable(jvp)):
+            return "needs a callable forward and a callable vjp (and jvp, when given)"
+        return (
+            signature_problem(fwd, "forward", conv.inputs, conv.params)
+            or signature_problem(vjp, "vjp", (*conv.inputs, "cotangent"), conv.params)
+            or (jvp and signature_problem(jvp, "jvp", (*conv.inputs, *_tangent_names(conv)), conv.params))
+            or None
         )
+
+    def has_jvp(self, entry: Any) -> bool:
+        return entry[2] is not None
 
     def _call(
         self,
@@ -100,7 +125,7 @@ class NumpyKind:
         dtype: str,
     ) -> tuple[Any, list[str]]:
         args = [np.array(arrays[n], dtype=dtype) for n in conv.inputs] + [np.array(e, dtype=dtype) for e in extra]
-        names = [*conv.inputs, "cotangent"][: len(args)]
+        names = [*conv.inputs, *(["cotangent"] if len(extra) == 1 else _tangent_names(conv))][: len(args)]
         before = [a.copy() for a in args] if self.watch else []
         out = fn(*args, **params)
         return out, _changed(names, before, args)
@@ -123,6 +148,20 @@ class NumpyKind:
     ) -> Raw:
         out, modified = self._call(entry[1], conv, arrays, [cotangent], params, dtype)
         return _raw(gradients(conv, out), modified, _from_numpy)
+
+    def jvp(
+        self,
+        conv: Convention,
+        entry: Any,
+        arrays: Arrays,
+        params: dict[str, float],
+        tangents: dict[str, np.ndarray],
+        device: str,
+        dtype: str,
+    ) -> Raw:
+        wrt = [n for n, diff in zip(conv.inputs, conv.differentiable, strict=True) if diff]
+        out, modified = self._call(entry[2], conv, arrays, [tangents[n] for n in wrt], params, dtype)
+        return _raw([out], modified, _from_numpy)
 
 
 def _callable_problem(conv: Convention, entry: Any, what: str) -> str | None:
@@ -154,6 +193,15 @@ class TorchKind:
 
     def check_entry(self, conv: Convention, entry: Any) -> str | None:
         return _callable_problem(conv, entry, "a torch callable")
+
+    def has_jvp(self, entry: Any) -> bool:
+        """Forward-mode AD runs through any torch function; a custom autograd.Function only with its own jvp."""
+        import torch
+
+        owner = getattr(entry, "__self__", None)
+        if isinstance(owner, type) and issubclass(owner, torch.autograd.Function):
+            return owner.jvp is not torch.autograd.Function.jvp
+        return True
 
     @staticmethod
     def _numpy(t: Any) -> tuple[np.ndarray, str]:
@@ -224,6 +272,37 @@ class TorchKind:
         )
         return _raw(grads, modified, self._numpy)
 
+    def jvp(
+        self,
+        conv: Convention,
+        entry: Any,
+        arrays: Arrays,
+        params: dict[str, float],
+        tangents: dict[str, np.ndarray],
+        device: str,
+        dtype: str,
+    ) -> Raw:
+        """Forward-mode AD (dual tensors), which runs a custom autograd.Function's own jvp."""
+        import torch
+        import torch.autograd.forward_ad as fwad
+
+        tensors = self._tensors(conv, arrays, device, dtype, False)
+        before = self._snapshot(tensors)
+        with fwad.dual_level():
+            args = [
+                fwad.make_dual(t, torch.from_numpy(np.array(tangents[n], dtype=np.float64)).to(t.device, t.dtype))
+                if diff
+                else t
+                for t, n, diff in zip(tensors, conv.inputs, conv.differentiable, strict=True)
+            ]
+            out = entry(*args, **params)
+            if not isinstance(out, torch.Tensor):
+                raise ContractError(f"returned {type(out).__name__}, not a torch.Tensor")
+            primal, tangent = fwad.unpack_dual(out)
+            found = torch.zeros_like(primal) if tangent is None else tangent  # no dependence: J u is zero
+        modified = _changed(list(conv.inputs), before, self._snapshot(tensors))
+        return _raw([found], modified, self._numpy)
+
 
 class JaxKind:
     """A function of jax.numpy arrays, differentiated with jax.vjp (float64 enabled)."""
@@ -246,6 +325,9 @@ class JaxKind:
     def check_entry(self, conv: Convention, entry: Any) -> str | None:
         return _callable_problem(conv, entry, "a JAX function")
 
+    def has_jvp(self, entry: Any) -> bool:
+        return True
+
     @staticmethod
     def _numpy(value: Any) -> tuple[np.ndarray, str]:
         arr = np.asarray(value)
@@ -263,17 +345,26 @@ class JaxKind:
             def forward(*args: Any) -> Any:
                 return entry(*args, **params)
 
-            def pullback(args: tuple[Any, ...], cotangent: Any) -> Any:
+            def of_differentiable(args: tuple[Any, ...]) -> Callable[..., Any]:
+                """The op as a function of its differentiable inputs alone, the others held at `args`."""
+
                 def f(*diff_args: Any) -> Any:
                     full = list(args)
                     for k, a in zip(wrt, diff_args, strict=True):
                         full[k] = a
                     return entry(*full, **params)
 
-                _, pull = jax.vjp(f, *(args[k] for k in wrt))
+                return f
+
+            def pullback(args: tuple[Any, ...], cotangent: Any) -> Any:
+                _, pull = jax.vjp(of_differentiable(args), *(args[k] for k in wrt))
                 return pull(cotangent)
 
-            self._cache[key] = jax.jit(forward if method == "forward" else pullback)
+            def pushforward(args: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+                return jax.jvp(of_differentiable(args), tuple(args[k] for k in wrt), tangents)[1]
+
+            chosen = {"forward": forward, "vjp": pullback, "jvp": pushforward}[method]
+            self._cache[key] = jax.jit(chosen)
         return self._cache[key]
 
     def forward(
@@ -301,6 +392,23 @@ class JaxKind:
         found = list(self._compiled(conv, entry, params, "vjp")(args, jnp.asarray(cotangent, dtype=dtype)))
         grads = [found.pop(0) if diff else None for diff in conv.differentiable]
         return _raw(grads, [], self._numpy)
+
+    def jvp(
+        self,
+        conv: Convention,
+        entry: Any,
+        arrays: Arrays,
+        params: dict[str, float],
+        tangents: dict[str, np.ndarray],
+        device: str,
+        dtype: str,
+    ) -> Raw:
+        import jax.numpy as jnp
+
+        args = tuple(jnp.asarray(arrays[n], dtype=dtype) for n in conv.inputs)
+        wrt = [n for n, diff in zip(conv.inputs, conv.differentiable, strict=True) if diff]
+        tans = tuple(jnp.asarray(tangents[n], dtype=dtype) for n in wrt)
+        return _raw([self._compiled(conv, entry, params, "jvp")(args, tans)], [], self._numpy)
 
 
 KINDS: dict[str, Callable[[], Kind]] = {"numpy": NumpyKind, "torch": TorchKind, "jax": JaxKind}

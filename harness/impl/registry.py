@@ -12,8 +12,10 @@ class Implementation:
     """A table of ops by catalog id, filled by decorators.
 
     kind "numpy": register `forward(*inputs, **params)` and `vjp(*inputs, cotangent, **params)`
-    with `@impl.forward("sigmoid")` and `@impl.vjp("sigmoid")`. Kinds "torch" and "jax":
-    register one differentiable callable with `@impl.op("sigmoid")` (or `impl.add`).
+    with `@impl.forward("sigmoid")` and `@impl.vjp("sigmoid")`, and optionally the Jacobian-vector
+    product `jvp(*inputs, *tangents, **params)` (a tangent per differentiable input) with
+    `@impl.jvp`. Kinds "torch" and "jax": register one differentiable callable with
+    `@impl.op("sigmoid")` (or `impl.add`).
     `nondeterminism_ulps` declares how far two identical calls may differ (0: bitwise equal).
     """
 
@@ -28,11 +30,14 @@ class Implementation:
     def vjp(self, op: str) -> Callable[[F], F]:
         return self._part(op, 1)
 
+    def jvp(self, op: str) -> Callable[[F], F]:
+        return self._part(op, 2)
+
     def _part(self, op: str, index: int) -> Callable[[F], F]:
         def register(fn: F) -> F:
-            pair = list(self.ops.get(op, (None, None)))
-            pair[index] = fn
-            self.ops[op] = tuple(pair)
+            parts = [*self.ops.get(op, ()), None, None, None][:3]
+            parts[index] = fn
+            self.ops[op] = tuple(parts)
             return fn
 
         return register
@@ -44,5 +49,11 @@ class Implementation:
 
         return register
 
-    def add(self, op: str, forward: Callable[..., Any], vjp: Callable[..., Any] | None = None) -> None:
-        self.ops[op] = forward if vjp is None else (forward, vjp)
+    def add(
+        self,
+        op: str,
+        forward: Callable[..., Any],
+        vjp: Callable[..., Any] | None = None,
+        jvp: Callable[..., Any] | None = None,
+    ) -> None:
+        self.ops[op] = forward if vjp is None and jvp is None else (forward, vjp, jvp)

@@ -142,4 +142,5 @@ def descriptor(payload: Any) -> Descriptor:
         nondeterminism_ulps=float(ulps),
         targets=tuple((t[0], t[1]) for t in targets),
         unavailable=dict(unavailable),
+        jvp_ops=_strs(payload.get("jvp_ops", []), "the ops with a jvp"),
     )

@@ -1,4 +1,5 @@
-"""torch.autograd.gradcheck (float64, default settings) on the same variants and inputs."""
+"""torch.autograd.gradcheck (float64, default settings; forward AD too where the op has a jvp) on the same
+variants and inputs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from derivations.model import Example, Op
+from harness.backends import numpy_ref as ref
 from harness.impl.contract import Convention, gradients
 from harness.selftest.mutants import Variant
 
@@ -16,11 +18,13 @@ def _function(v: Variant, conv: Convention, params: dict[str, float]) -> Any:
     import torch
 
     fwd, vjp = v.pair()
+    jvp = forward_mode(v)
 
     class Wrapped(torch.autograd.Function):
         @staticmethod
         def forward(ctx: Any, *args: torch.Tensor) -> torch.Tensor:
             ctx.save_for_backward(*args)
+            ctx.save_for_forward(*args)
             # Views, not copies: what the implementation does to its arguments, gradcheck sees.
             out = fwd(*(a.detach().numpy() for a in args), **params)
             return torch.from_numpy(np.array(out, dtype=np.float64))
@@ -34,7 +38,19 @@ def _function(v: Variant, conv: Convention, params: dict[str, float]) -> Any:
                 for gr, diff in zip(grads, conv.differentiable, strict=True)
             )
 
+        @staticmethod
+        def jvp(ctx: Any, *tangents: torch.Tensor) -> torch.Tensor:
+            assert jvp is not None  # gradcheck asks only with check_forward_ad, set where there is one
+            arrays = [a.detach().numpy() for a in ctx.saved_tensors]
+            dots = [t.detach().numpy() for t, diff in zip(tangents, conv.differentiable, strict=True) if diff]
+            return torch.from_numpy(np.array(jvp(*arrays, *dots, **params), dtype=np.float64))
+
     return Wrapped.apply
+
+
+def forward_mode(v: Variant) -> Any:
+    """The variant's jvp (or the reference's), None where the op has none: gradcheck then checks reverse mode only."""
+    return v.jvp or ref.OPS[v.op].jvp
 
 
 def catches(v: Variant, d: Op, examples: Sequence[Example]) -> tuple[bool, str]:
@@ -48,7 +64,7 @@ def catches(v: Variant, d: Op, examples: Sequence[Example]) -> tuple[bool, str]:
         )
         fn = _function(v, conv, ex.params)
         try:
-            torch.autograd.gradcheck(fn, inputs)
+            torch.autograd.gradcheck(fn, inputs, check_forward_ad=forward_mode(v) is not None)
         except Exception as exc:  # GradcheckError, or whatever the implementation raised
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             return True, f"example {k} ({ex.region}): {type(exc).__name__}: {first[:160]}"

@@ -29,10 +29,11 @@ class Variant:
     forward: Fn | None = None  # None: the reference's
     vjp: Fn | None = None
     correct: bool = False  # a correct variant must pass every check
+    jvp: Fn | None = None
 
     def implementation(self) -> Implementation:
         impl = Implementation("numpy")
-        impl.add(self.op, *self.pair())
+        impl.add(self.op, *self.pair(), jvp=self.jvp or ref.OPS[self.op].jvp)
         return impl
 
     def pair(self) -> tuple[Fn, Fn]:
@@ -42,6 +43,17 @@ class Variant:
 
 
 M = Variant
+
+
+def _with_target(op: str, prediction: Fn) -> Fn:
+    """A loss's vjp whose one bug is in the prediction's gradient: the target's is the reference's."""
+
+    def vjp(a: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[object, object]:
+        return prediction(a, y, c), ref.OPS[op].vjp(a, y, c)[1]  # type: ignore[index]
+
+    return vjp
+
+
 VARIANTS: tuple[Variant, ...] = (
     # sigmoid
     M(
@@ -156,103 +168,153 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     M("softmax-shuffled-sum", "nondeterministic reduction order", "softmax", forward=sm.softmax_shuffled),
     # mse
-    M("mse-no-mean", "missing normaliser", "mse", vjp=lambda yhat, y, c: (sm.row(c) * 2 * (yhat - y), None)),
+    M(
+        "mse-no-mean",
+        "missing normaliser",
+        "mse",
+        vjp=_with_target("mse", lambda yhat, y, c: sm.row(c) * 2 * (yhat - y)),
+    ),
     M(
         "mse-sign",
         "sign error in the residual",
         "mse",
-        vjp=lambda yhat, y, c: (sm.row(c) * 2 * (y - yhat) / yhat.shape[-1], None),
+        vjp=_with_target("mse", lambda yhat, y, c: sm.row(c) * 2 * (y - yhat) / yhat.shape[-1]),
     ),
     M(
         "mse-no-two",
         "missing constant factor",
         "mse",
-        vjp=lambda yhat, y, c: (sm.row(c) * (yhat - y) / yhat.shape[-1], None),
+        vjp=_with_target("mse", lambda yhat, y, c: sm.row(c) * (yhat - y) / yhat.shape[-1]),
     ),
     M(
         "mse-batch-normaliser",
         "normalised by the wrong count (all entries, not the row)",
         "mse",
-        vjp=lambda yhat, y, c: (sm.row(c) * 2 * (yhat - y) / yhat.size, None),
+        vjp=_with_target("mse", lambda yhat, y, c: sm.row(c) * 2 * (yhat - y) / yhat.size),
     ),
     M("mse-rmse", "forward wrong but consistent with its backward", "mse", forward=sm.rmse, vjp=sm.rmse_vjp),
     M(
         "mse-squeezed",
         "gradient shape squeezed",
         "mse",
-        vjp=lambda yhat, y, c: (np.squeeze(sm.row(c) * 2 * (yhat - y) / yhat.shape[-1]), None),
+        vjp=_with_target("mse", lambda yhat, y, c: np.squeeze(sm.row(c) * 2 * (yhat - y) / yhat.shape[-1])),
     ),
     M(
         "mse-gradients-swapped",
         "gradients returned in the wrong order",
         "mse",
-        vjp=lambda yhat, y, c: (None, sm.row(c) * 2 * (yhat - y) / yhat.shape[-1]),
+        vjp=lambda yhat, y, c: ref.mse_vjp(yhat, y, c)[::-1],
+    ),
+    M(
+        "mse-target-sign",
+        "sign error in the target's gradient",
+        "mse",
+        vjp=lambda yhat, y, c: (ref.mse_vjp(yhat, y, c)[0],) * 2,
     ),
     # softmax_cross_entropy
     M(
         "ce-sign",
         "sign error in the residual",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (sm.row(c) * (y - ref.softmax(z)), None),
+        vjp=_with_target("softmax_cross_entropy", lambda z, y, c: sm.row(c) * (y - ref.softmax(z))),
     ),
     M(
         "ce-target-dropped",
         "target term dropped",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (sm.row(c) * ref.softmax(z), None),
+        vjp=_with_target("softmax_cross_entropy", lambda z, y, c: sm.row(c) * ref.softmax(z)),
     ),
     M(
         "ce-no-max-shift",
         "overflow: no max subtraction",
         "softmax_cross_entropy",
         forward=sm.ce_no_shift,
-        vjp=lambda z, y, c: (sm.row(c) * (sm.softmax_no_shift(z) - y), None),
+        vjp=_with_target("softmax_cross_entropy", lambda z, y, c: sm.row(c) * (sm.softmax_no_shift(z) - y)),
     ),
     M(
         "ce-float16",
         "precision loss: float16 intermediate",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (sm.row(c) * (sm.f16(ref.softmax(z)) - y), None),
+        vjp=_with_target("softmax_cross_entropy", lambda z, y, c: sm.row(c) * (sm.f16(ref.softmax(z)) - y)),
     ),
     M(
         "ce-cotangent-unbroadcast",
         "cotangent broadcast along the wrong axis",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (c * (ref.softmax(z) - y), None),
+        vjp=_with_target("softmax_cross_entropy", lambda z, y, c: c * (ref.softmax(z) - y)),
     ),
     M(
         "ce-wrt-probabilities",
         "derivative with respect to the wrong variable",
         "softmax_cross_entropy",
-        vjp=lambda z, y, c: (sm.row(c) * (-y / ref.softmax(z)), None),
+        vjp=_with_target("softmax_cross_entropy", lambda z, y, c: sm.row(c) * (-y / ref.softmax(z))),
+    ),
+    M(
+        "ce-target-no-normaliser",
+        "target's gradient without the log-sum-exp (-z, not -log softmax z)",
+        "softmax_cross_entropy",
+        vjp=lambda z, y, c: (ref.softmax_cross_entropy_vjp(z, y, c)[0], -sm.row(c) * z),
     ),
     # binary_cross_entropy
     M(
         "bce-sign",
         "sign error in the residual",
         "binary_cross_entropy",
-        vjp=lambda z, y, c: (c * (y - sm.sig(z)), None),
+        vjp=_with_target("binary_cross_entropy", lambda z, y, c: c * (y - sm.sig(z))),
     ),
     M(
         "bce-float16",
         "precision loss: float16 intermediate",
         "binary_cross_entropy",
-        vjp=lambda z, y, c: (c * (sm.f16(sm.sig(z)) - y), None),
+        vjp=_with_target("binary_cross_entropy", lambda z, y, c: c * (sm.f16(sm.sig(z)) - y)),
     ),
     M("bce-naive-log", "log of a saturated probability", "binary_cross_entropy", forward=sm.bce_naive),
+    M(
+        "bce-target-as-prediction",
+        "target's gradient copied from the prediction's",
+        "binary_cross_entropy",
+        vjp=lambda z, y, c: (c * (sm.sig(z) - y),) * 2,
+    ),
     M(
         "bce-sigmoid-derivative-twice",
         "activation derivative applied twice",
         "binary_cross_entropy",
-        vjp=lambda z, y, c: (c * (sm.sig(z) - y) * sm.sig(z) * (1 - sm.sig(z)), None),
+        vjp=_with_target("binary_cross_entropy", lambda z, y, c: c * (sm.sig(z) - y) * sm.sig(z) * (1 - sm.sig(z))),
     ),
     M(
         "bce-wrt-probability",
         "derivative with respect to the wrong variable",
         "binary_cross_entropy",
-        vjp=lambda z, y, c: (c * (sm.sig(z) - y) / (sm.sig(z) * (1 - sm.sig(z))), None),
+        vjp=_with_target("binary_cross_entropy", lambda z, y, c: c * (sm.sig(z) - y) / (sm.sig(z) * (1 - sm.sig(z)))),
+    ),
+    # Forward mode: Jacobian-vector products.
+    M("sigmoid-jvp-sign", "jvp with the wrong sign", "sigmoid", jvp=lambda z, z_dot: -ref.sigmoid_jvp(z, z_dot)),
+    M(
+        "sigmoid-jvp-ignores-tangent",
+        "jvp ignores its tangent",
+        "sigmoid",
+        jvp=lambda z, z_dot: sm.sig(z) * (1 - sm.sig(z)),
+    ),
+    M(
+        "softmax-jvp-uncoupled",
+        "jvp without the coupling term (the Jacobian's diagonal only)",
+        "softmax",
+        jvp=lambda z, z_dot: ref.softmax(z) * (1 - ref.softmax(z)) * z_dot,
+    ),
+    M(
+        "mse-jvp-target-tangent-dropped",
+        "jvp drops the target's tangent",
+        "mse",
+        jvp=lambda yhat, y, yhat_dot, y_dot: (2 * (yhat - y) * yhat_dot).mean(axis=-1),
     ),
     # Correct variants: each must pass everything.
+    M(
+        "softmax-jvp-explicit-jacobian",
+        "correct: J u through the explicit Jacobian diag(p) - p p^T",
+        "softmax",
+        jvp=sm.softmax_jvp_explicit,
+        correct=True,
+    ),
     M(
         "relu-subgradient-one",
         "correct: subgradient 1 at the kink",
@@ -314,7 +376,7 @@ VARIANTS: tuple[Variant, ...] = (
         "mse-reassociated",
         "correct: another order of operations",
         "mse",
-        vjp=lambda yhat, y, c: (sm.row(c) * (yhat - y) * (2.0 / yhat.shape[-1]), None),
+        vjp=_with_target("mse", lambda yhat, y, c: sm.row(c) * (yhat - y) * (2.0 / yhat.shape[-1])),
         correct=True,
     ),
     # Tensor ops: layers, chains, residual blocks, convolution, pooling, reductions.

@@ -47,8 +47,9 @@ def rmse(yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sqrt(ref.mse(yhat, y))
 
 
-def rmse_vjp(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, None]:
-    return row(c / (yhat.shape[-1] * rmse(yhat, y))) * (yhat - y), None
+def rmse_vjp(yhat: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    g = row(c / (yhat.shape[-1] * rmse(yhat, y))) * (yhat - y)
+    return g, -g
 
 
 def ce_no_shift(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -79,3 +80,9 @@ def sig(z: np.ndarray) -> np.ndarray:
 
 def f16(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float16).astype(x.dtype)
+
+
+def softmax_jvp_explicit(z: np.ndarray, z_dot: np.ndarray) -> np.ndarray:
+    p = ref.softmax(z)
+    jac = np.einsum("...i,ij->...ij", p, np.eye(p.shape[-1])) - p[..., :, None] * p[..., None, :]
+    return np.einsum("...ij,...j->...i", jac, z_dot)

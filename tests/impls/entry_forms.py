@@ -25,7 +25,8 @@ OPS_OF_FORM = {
 
 
 def _gradients(name, args, params):
-    """The reference's gradients as one entry per input, None for a target, whatever form it returns them in."""
+    """The reference's gradients as one entry per input, None for an input that is not differentiable,
+    whatever form it returns them in."""
     out = ref.OPS[name].vjp(*args, **params)
     if isinstance(out, (tuple, list)):
         return tuple(out)

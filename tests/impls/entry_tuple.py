@@ -1,5 +1,5 @@
 """The NumPy reference for every catalog op, its vjp returning one gradient per input as a tuple in
-input order, None for a target, whatever form the reference returns them in."""
+input order, None for an input that is not differentiable, whatever form the reference returns them in."""
 
 from derivations import CATALOG, TENSOR_OPS
 from harness.backends import numpy_ref as ref

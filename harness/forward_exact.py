@@ -1,0 +1,134 @@
+"""The exact Jacobian-vector product J u of any op, from the same engines as the VJP.
+
+A closed form's J u is SymPy's derivative of every differentiable input contracted with the
+tangent, evaluated in interval arithmetic until the digits settle, with the same sensitivities as
+its VJP (inputs, tangent terms and, for derivatives written in the outputs, the outputs). A
+program's is one pass of its forward over 80-digit dual numbers carrying the whole tangent, and
+its tolerance magnitudes are its running-error bound read the other way: the bound for a
+cotangent that picks out one output entry, weighted by |u|, the same products of absolute values
+that forward mode forms.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from derivations.elementary import MP, Dual, to_float, to_mp
+from derivations.model import Op
+from harness import exact, program_exact
+from harness.symbols import build
+
+
+@dataclass(frozen=True)
+class JvpReference:
+    """J u rounded to float64 and the magnitudes its tolerance scales with (None at a program's kink)."""
+
+    value: np.ndarray | None
+    magnitude: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class _CompiledJvp:
+    jvp: exact.Fn  # (inputs, tangents of the differentiable inputs, params) -> m entries
+    jvp_iv: exact.Fn
+    stated: exact.Fn  # (inputs, outputs, tangent of the stated input, params) -> m entries
+    n_inputs: int
+    n_tangents: int
+
+
+@functools.cache
+def _compile(d: Op, n: int) -> _CompiledJvp:
+    rs = build(d, n)
+    n = rs.n
+    inputs = [s for syms in rs.inputs.values() for s in syms]
+    tangents = {name: list(sp.symbols(f"t_{name}_0:{n}", real=True)) for name in rs.raw_jacobians}
+    flat_tangents = [t for ts in tangents.values() for t in ts]
+    params = list(rs.params.values())
+    jvp = [
+        sum(jac[i * n + j] * tangents[name][j] for name, jac in rs.raw_jacobians.items() for j in range(n))
+        for i in range(rs.m)
+    ]
+    own = tangents[d.wrt.name]
+    stated = [sum(rs.stated_in_out[i * n + j] * own[j] for j in range(n)) for i in range(rs.m)]
+    signature = [*inputs, *flat_tangents, *params]
+    return _CompiledJvp(
+        jvp=exact.lambdify(signature, jvp, n),
+        jvp_iv=exact.lambdify(signature, jvp, n, interval=True),
+        stated=exact.lambdify([*inputs, *rs.out, *own, *params], stated, n),
+        n_inputs=len(inputs),
+        n_tangents=len(flat_tangents),
+    )
+
+
+def closed_form_jvp(
+    d: Op,
+    arrays: dict[str, np.ndarray],
+    params: dict[str, Any],
+    tangents: dict[str, np.ndarray],
+    forward: np.ndarray,
+    *,
+    digits: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact J u and its sensitivity, unit by unit (one entry of an elementwise op, one row otherwise).
+    `forward` is the exact forward in float64: the outputs a stated derivative reuses, whose
+    sensitivity needs only a magnitude."""
+    x = np.asarray(arrays[d.wrt.name], dtype=np.float64)
+    c = _compile(d, d.row_length(x.shape))
+    per_unit = [exact.units(d, np.asarray(arrays[i.name], dtype=np.float64)) for i in d.inputs]
+    tan_units = [exact.units(d, np.asarray(tangents[i.name], dtype=np.float64)) for i in d.differentiable]
+    own = exact.units(d, np.asarray(tangents[d.wrt.name], dtype=np.float64))
+    outs = np.asarray(forward, dtype=np.float64).reshape(per_unit[0].shape[0], -1)
+    pvals = [params[p.name] for p in d.params]
+    values, sens = [], []
+    for k in range(per_unit[0].shape[0]):
+        base: list[Any] = [float(v) for u in per_unit for v in u[k]]
+        tan = [float(v) for t in tan_units for v in t[k]]
+        args = [*base, *tan, *pvals]
+        value, s, dps = exact.settled(c.jvp_iv, c.jvp, args, range(c.n_inputs + c.n_tangents), digits)
+        fwd = [float(v) for v in outs[k]]
+        out_at = range(c.n_inputs, c.n_inputs + len(fwd))
+        reuse = exact.sensitivity(c.stated, [*base, *fwd, *[float(v) for v in own[k]], *pvals], out_at, dps)
+        values.append([float(v) for v in value])
+        sens.append([float(a + b) for a, b in zip(s, reuse or [0] * len(s), strict=True)])
+    shape = d.output_shape(x.shape)
+    return np.array(values, dtype=np.float64).reshape(shape), np.array(sens, dtype=np.float64).reshape(shape)
+
+
+def program_jvp(
+    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], tangents: dict[str, np.ndarray]
+) -> np.ndarray | None:
+    """J u from one 80-digit dual pass; None at a kink or tie, where J u depends on the direction."""
+    if op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= program_exact.KINK_GAP:
+        return None
+    with mpmath.workdps(program_exact.DIGITS):
+        exact_in = {k: to_mp(v) for k, v in arrays.items()}
+        for inp in op.differentiable:
+            x, u = exact_in[inp.name], to_mp(tangents[inp.name])
+            for j in np.ndindex(x.shape):
+                x[j] = Dual(x[j], u[j])
+        out = np.asarray(op.program.forward(MP, exact_in, params), dtype=object)
+        return to_float(np.vectorize(lambda o: o.b if isinstance(o, Dual) else 0, otypes=[object])(out))
+
+
+def program_magnitude(
+    op: Op,
+    arrays: dict[str, np.ndarray],
+    params: dict[str, Any],
+    tangents: dict[str, np.ndarray],
+    shape: tuple[int, ...],
+) -> np.ndarray:
+    """sum over inputs j of B_ij |u_j|, B_ij the running-error magnitude of gradient entry j for a
+    cotangent that is 1 at output entry i: the bound is linear in |cotangent|."""
+    out = np.zeros(shape)
+    for i in np.ndindex(shape):
+        pick = np.zeros(shape)
+        pick[i] = 1.0
+        bound = op.program.bound(arrays, params, pick)
+        out[i] = sum(float(np.sum(bound[n.name] * np.abs(tangents[n.name]))) for n in op.differentiable)
+    return out
