@@ -115,7 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--in-process", action="store_true", help="run --impl without a worker process")
     show = sub.add_parser("list", help="print the catalog")
     show.add_argument("--json", action="store_true", help="as JSON")
-    show.add_argument("--params", action="store_true", help="each op's calling convention for --impl")
+    show.add_argument("--params", nargs="?", const="", metavar="OP", help="every op's call and layout, or OP's")
+    show.add_argument("--example", action="store_true", help="with --params OP: a NumPy implementation of OP")
     selftest_cli.add_parser(sub)
     return parser
 
@@ -453,3 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gradproof: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`gradproof list | head`): no traceback, and nothing more to write there.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -184,13 +184,16 @@ def _claim_key(claim: str) -> tuple[str, int, str]:
 
 
 def regions(report: dict[str, Any]) -> dict[str, Any]:
+    """Each op with the regions its examples came from, as (region, examples) pairs in the order the
+    regions first occur: a list per op, not a column per region, since most ops draw from few of the
+    catalog's thirty-odd regions and a table with a column for each is wider than any screen."""
     names = _order([r for d in report["derivations"] for r in d.get("regions", {})])
     rows = [
-        {"name": d["name"], "counts": [d.get("regions", {}).get(r) for r in names]}
+        {"name": d["name"], "regions": sorted(d["regions"].items(), key=lambda kv: names.index(kv[0]))}
         for d in report["derivations"]
         if d.get("regions")
     ]
-    return {"columns": names, "rows": rows}
+    return {"names": names, "rows": rows}
 
 
 def conventions(report: dict[str, Any]) -> list[dict[str, Any]]:
