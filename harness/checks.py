@@ -12,9 +12,10 @@ from harness import compare, finite_diff
 from harness.backends.base import Backend, Target, stack_inputs
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.cases import Case
+from harness.choices import VALUE_CHECKS
 
 # jvp and transpose are forward mode's (forward_mode.py), run where a backend gives a jvp.
-KINDS = ("forward", "vjp", "projection", "jacobian", "jvp", "transpose")
+KINDS = VALUE_CHECKS
 PROJECTION_DIRECTIONS = 4
 FD_SAFETY = 4.0  # the FD error estimate is trusted to within this factor
 

@@ -1,62 +1,21 @@
-"""gradproof's command line: `verify` runs the catalog, `report` re-renders its views, `list` prints it."""
+"""gradproof's command line: `verify` runs the catalog, `report` re-renders its views, `list` prints it.
+
+Only the arguments are read here, with no heavy import: a usage error answers before torch, SymPy and
+hypothesis load; each command's module is imported once its arguments are known to be good."""
 
 from __future__ import annotations
 
 import argparse
 import math
 import os
-import signal
 import sys
-import tempfile
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from derivations import CATALOG, CLAIMS, TENSOR_OPS
-from derivations.model import Claim, Op, Source
-from harness import (
-    checks,
-    claims,
-    console,
-    declared_ops,
-    given_inputs,
-    listing,
-    outputs,
-    pipeline,
-    report,
-    report_schema,
-    shards,
-)
-from harness.backends import BACKENDS, FD_ORACLE, NAMES
-from harness.backends.base import Backend
-from harness.dtypes import FORMATS
-from harness.impl import conformance
-from harness.impl.expectations import Expectations, ExpectationsError
-from harness.impl.host import LoadError
-from harness.impl.isolation import DEFAULT_TIMEOUT
-from harness.impl.session import KNOWN_FINDINGS, ImplSession, read_expectations
-from harness.records import CheckRecord
-from harness.runner import PROFILES, RunOptions
+from harness.choices import BACKENDS, CONFORMANCE_CHECKS, DEFAULT_TIMEOUT, DEVICES, DTYPES, PROFILES, VALUE_CHECKS
 from harness.selftest import cli as selftest_cli
-
-DEVICES = ("cpu", "cuda")
-
-
-class UsageError(Exception):
-    """Bad input from the user: one line, exit status 2."""
-
-
-def _names(values: Sequence[str] | None, valid: Sequence[str], what: str) -> tuple[str, ...] | None:
-    if not values:
-        return None
-    names = tuple(n.strip() for v in values for n in v.split(",") if n.strip())
-    unknown = [n for n in names if n not in valid]
-    if unknown:
-        raise UsageError(f"unknown {what} {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
-    return names
+from harness.usage import UsageError, names, report_dir
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,10 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check every derivation x backend x dtype; write reports")
     verify.add_argument("--only", action="append", help="derivations and claims, comma separated")
     verify.add_argument("--no-claims", action="store_true", help="check the derivations only, not the claims")
-    verify.add_argument("--backend", action="append", help=f"backends: {', '.join(NAMES)}")
-    verify.add_argument("--dtype", action="append", help=f"dtypes: {', '.join(FORMATS)}")
+    verify.add_argument("--backend", action="append", help=f"backends: {', '.join(BACKENDS)}")
+    verify.add_argument("--dtype", action="append", help=f"dtypes: {', '.join(DTYPES)}")
     verify.add_argument("--device", action="append", help="devices: cpu, cuda")
-    verify.add_argument("--check", action="append", help=f"checks: {', '.join(checks.KINDS)}")
+    verify.add_argument("--check", action="append", help=f"checks: {', '.join(VALUE_CHECKS + CONFORMANCE_CHECKS)}")
     verify.add_argument("--seed", type=int, default=0, help="seed for inputs and directions (default 0)")
     verify.add_argument("--profile", choices=tuple(PROFILES), default="default", help="examples per region")
     verify.add_argument("--report-dir", type=Path, help="where report.json goes (default ./reports)")
@@ -103,7 +62,6 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_TIMEOUT,
         help=f"seconds per call into --impl (default {DEFAULT_TIMEOUT:g})",
     )
     verify.add_argument(
@@ -121,316 +79,58 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _report_dir(given: Path | None) -> Path:
-    """The report folder, checked before the run: a run must not end unable to write what it found."""
-    directory = Path("reports") if given is None else given
-    if not directory.exists() and directory.parent.is_dir():  # one missing level is made; a deeper typo is not
-        try:
-            directory.mkdir()
-        except OSError as exc:
-            raise UsageError(f"cannot create the report folder {str(directory)!r}: {exc.strerror}") from None
-    if directory.exists() and not directory.is_dir():
-        raise UsageError(f"report directory {str(directory)!r} is a file, not a folder")
-    if not directory.is_dir():
-        raise UsageError(f"report directory {str(directory)!r} does not exist")
-    try:
-        tempfile.TemporaryFile(dir=directory).close()
-    except OSError as exc:
-        raise UsageError(f"cannot write in the report folder {str(directory)!r}: {exc.strerror}") from None
-    return directory
+def _seconds(flag: str, value: float | None) -> None:
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise UsageError(f"{flag} must be a positive number of seconds, not {value:g}")
 
 
-def _small_tensor_threads() -> None:
-    """One torch thread unless the user chose otherwise: every tensor here has at most a few
-    hundred entries, where intra-op threads cost far more than they save (torch.min over 24
-    entries took 35 ms on two busy cores and 5 us on one)."""
-    if "OMP_NUM_THREADS" in os.environ:
-        return
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(1)
-
-
-@dataclass
-class _Gathered:
-    """What a run gathered, kept whole when it is interrupted."""
-
-    derivations: list[dict[str, object]] = field(default_factory=list)
-    records: list[CheckRecord] = field(default_factory=list)
-    claims: list[dict[str, object]] = field(default_factory=list)
-    interrupted: bool = False
-
-
-def _selection(
-    args: argparse.Namespace, catalog: Mapping[str, object]
-) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
-    """The ops and the claims to run, and whether the user narrowed them with --only."""
-    ops = tuple(catalog)
-    chosen = _names(args.only, (*ops, *CLAIMS), "derivation")  # claim names are valid too
-    only = tuple(n for n in chosen if n in ops) if chosen else ops
-    # Claims are about the notes, not about an implementation under --impl.
-    no_claims = args.no_claims or bool(args.impl)
-    claim_names = () if no_claims else tuple(n for n in chosen if n in CLAIMS) if chosen else tuple(CLAIMS)
-    if args.at and (len(only) != 1 or (chosen and claim_names)):
-        raise UsageError("--at needs exactly one op in --only")
+def _check_verify(args: argparse.Namespace) -> None:
+    """Every check of verify's arguments that needs no catalog, before anything heavy is imported."""
+    _seconds("--timeout", args.timeout)
+    _seconds("--budget", args.budget)
+    for flag, given in (("--timeout", args.timeout), ("--budget", args.budget), ("--in-process", args.in_process)):
+        if given not in (None, False) and not args.impl:
+            raise UsageError(f"{flag} goes with --impl: it is about the implementations under check")
+    if args.ops and not args.impl:
+        raise UsageError("--ops needs --impl: the implementations to check against your ops")
+    if args.backend and args.impl:
+        raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
     if args.param and not args.at:
         raise UsageError("--param goes with --at")
-    if args.budget is not None and not args.impl:
-        raise UsageError("--budget goes with --impl: it bounds the time spent in each implementation")
-    return only, claim_names, bool(chosen)
-
-
-def _options(args: argparse.Namespace, expectations: Expectations | None) -> RunOptions:
-    backend_names = _names(args.backend, NAMES, "backend") or NAMES
-    return RunOptions(
-        seed=args.seed,
-        profile=args.profile,
-        dtypes=_names(args.dtype, tuple(FORMATS), "dtype"),
-        devices=_names(args.device, DEVICES, "device"),
-        kinds=_names(args.check, checks.KINDS + conformance.KINDS, "check") or checks.KINDS + conformance.KINDS,
-        fd_oracle=FD_ORACLE in backend_names and not args.impl,
-        skip_reason=expectations.skip_reason if expectations else None,
-        extra_args=_carried(args),
-    )
-
-
-def _carried(args: argparse.Namespace) -> tuple[str, ...]:
-    """The arguments every reproduce line repeats: the user's ops, the given input, how --impl runs."""
-    found = [*(a for spec in args.ops for a in ("--ops", spec))]
-    found += [*(a for at in args.at for a in ("--at", at)), *(a for p in args.param for a in ("--param", p))]
-    if args.in_process:
-        found.append("--in-process")
-    if args.timeout != DEFAULT_TIMEOUT:
-        found += ["--timeout", f"{args.timeout:g}"]
-    return tuple(found)
-
-
-def _given(args: argparse.Namespace, op: pipeline.Op) -> list[object]:
-    try:
-        return [given_inputs.given(op, args.at, args.param)]
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _gather(
-    run: pipeline.Pipeline,
-    jobs: list[pipeline.Job],
-    claim_names: Sequence[str],
-    seed: int,
-    progress: tuple[Callable[[str], None], Callable[[str], None]],
-) -> _Gathered:
-    """Every job, then every claim, with a progress line each; Ctrl-C keeps what is done."""
-    say, live = progress
-    got = _Gathered()
-    try:
-        for k, job in enumerate(jobs, 1):
-            t0, name = time.perf_counter(), job.op.name
-            live(f"[{k}/{len(jobs)}] {name}: drawing inputs and deciding the stated derivative")
-            result = run.run(job)
-            got.derivations.append(result.record)
-            got.records += result.checks
-            # xfail, xpass and skip counted apart from fail: a run whose failures were all expected says so.
-            tally = report.summary(result.checks).items()
-            counts = ", ".join(f"{n} {v}" for v, n in tally if n or v in ("pass", "fail"))
-            seconds = time.perf_counter() - t0
-            say(f"[{k}/{len(jobs)}] {name}: {result.status}; {result.inputs} inputs; {counts} ({seconds:.1f} s)")
-        for k, name in enumerate(claim_names, 1):
-            live(f"[claim {k}/{len(claim_names)}] {name}: checking")
-            got.claims.append(claims.run_claim(CLAIMS[name], seed))
-            say(f"[claim {k}/{len(claim_names)}] {name}: {got.claims[-1]['verdict']} ({got.claims[-1]['seconds']} s)")
-    except KeyboardInterrupt:
-        got.interrupted = True  # the report says the run was cut short
-    return got
-
-
-def _report(
-    got: _Gathered, options: RunOptions, seconds: float, session: ImplSession | None, expect: Expectations | None
-) -> dict[str, object]:
-    """report.json's data; the warnings of an expectations file (entries that matched nothing) printed."""
-    data = report.build(
-        got.derivations,
-        got.records,
-        seed=options.seed,
-        profile=options.profile,
-        seconds=seconds,
-        claims=got.claims,
-        coverage=claims.coverage(_catalog_sources()),
-    )
-    data["interrupted"] = got.interrupted
-    notes: list[str] = []
-    if session is not None:
-        notes = session.finish(data)
-    elif expect is not None and expect.source != str(KNOWN_FINDINGS):  # a narrower run leaves findings unmet
-        notes = [f"WARNING {u}" for u in expect.unmatched()]
-    data["summary"] = report.summary(got.records)
-    for line in notes:
-        print(line, file=sys.stderr)
-    return data
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM ends a run like Ctrl-C: workers are ended and the report keeps what was gathered."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, stop)
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    _stop_on_sigterm()
-    try:
-        expectations = read_expectations(args.expectations, built_in=not args.impl)
-    except ExpectationsError as exc:
-        raise UsageError(str(exc)) from None
-    declared = _declared(args)
-    catalog = {**pipeline.OPS, **{name: op for name, (op, _) in declared.items()}}
-    only, claim_names, narrowed = _selection(args, catalog)
-    options, directory = _options(args, expectations), _report_dir(args.report_dir)
-    if args.jobs != 1:
-        return _verify_in_parallel(args, directory)
-    plan = {"ops": list(only), "claims": list(claim_names)}  # a shard keeps the whole plan's order for merging
-    if args.shard:
-        shard = _shard(args)
-        only, claim_names = shards.take(only, shard), shards.take(claim_names, shard, offset=len(only))
-    given = _given(args, catalog[only[0]]) if args.at else []
-    session = impl_session(args, expectations, declared) if args.impl else None
-    if session is not None:
-        options = replace(options, selects=session.selects())
-        only = only if narrowed else tuple(n for n in only if n in session.ops())
-    _small_tensor_threads()  # after every usage check: importing torch takes seconds
-    chosen = _names(args.backend, NAMES, "backend") or NAMES
-    backends: list[Backend] = list(session.backends) if session else [BACKENDS[n]() for n in chosen if n in BACKENDS]
-    progress, start = console.progress(args.quiet), time.perf_counter()
-    try:
-        run = pipeline.Pipeline(backends, options, expectations=expectations, on_progress=progress[1])
-        got = _gather(run, pipeline.plan(only, given, catalog), claim_names, options.seed, progress)
-    finally:
-        if session is not None:
-            session.close()
-    data = _report(got, options, time.perf_counter() - start, session, expectations)
-    data["scope"] = {"ops_in_catalog": len(catalog), "claims_in_catalog": len(CLAIMS)}
-    if args.shard:
-        data["shard"], data["plan"] = args.shard, plan
-    console.say_what_is_replaced(directory, data)
-    console.print_summary(data, outputs.write_all(data, directory)[0])
-    return _status(got, data, len(only), session)
-
-
-def _shard(args: argparse.Namespace) -> tuple[int, int]:
-    try:
-        return shards.parse(args.shard)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _verify_in_parallel(args: argparse.Namespace, directory: Path) -> int:
-    """-j N: N shard processes of this very command, their reports merged into one."""
     if args.jobs < 1:
         raise UsageError(f"-j takes a number of processes, 1 or more, not {args.jobs}")
-    if args.impl or args.at or args.shard:
+    if args.jobs != 1 and (args.impl or args.at or args.shard):
         raise UsageError("-j does not go with --impl, --at or --shard: run those as one process")
-    say = console.progress(args.quiet)[0]
-    try:
-        parts = shards.run_parallel(args.argv, args.jobs, say)
-    except RuntimeError as exc:
-        print(f"gradproof: {exc}", file=sys.stderr)
-        return 1
-    data = shards.merge(parts)
-    console.say_what_is_replaced(directory, data)
-    console.print_summary(data, outputs.write_all(data, directory)[0])
-    if data["interrupted"]:
-        return 130
-    claim_errors = any(c["verdict"] == "error" for c in data.get("claims", []))
-    return 1 if data["summary"]["fail"] or data["summary"]["error"] or claim_errors else 0
+    for values, valid, what in (
+        (args.backend, BACKENDS, "backend"),
+        (args.dtype, DTYPES, "dtype"),
+        (args.device, DEVICES, "device"),
+        (args.check, VALUE_CHECKS + CONFORMANCE_CHECKS, "check"),
+    ):
+        names(values, valid, what)
+    if args.timeout is None:
+        args.timeout = DEFAULT_TIMEOUT
+    report_dir(args.report_dir)
 
 
-def _status(got: _Gathered, data: dict[str, object], planned: int, session: ImplSession | None) -> int:
-    """130 interrupted, 1 a check failed or errored (or a claim could not be judged, or an
-    implementation could not be loaded), 0 otherwise."""
-    if got.interrupted:
-        print(f"gradproof: interrupted after {len(got.derivations)} of {planned} derivations", file=sys.stderr)
-        return 130
-    claim_errors = any(c["verdict"] == "error" for c in got.claims)
-    failed = data["summary"]["fail"] or data["summary"]["error"]  # type: ignore[index]
-    return 1 if failed or claim_errors or (session is not None and bool(session.problems())) else 0
+def _command(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]:
+    """The command's function, its module imported only now."""
+    if args.command == "verify":
+        _check_verify(args)
+    _hypothesis_cache()
+    if args.command == "verify":
+        from harness.verify_command import cmd_verify
 
+        return cmd_verify
+    if args.command == "report":
+        from harness.verify_command import cmd_report
 
-def _catalog_sources() -> list[tuple[str, Source]]:
-    """Everything that cites CLAIMS.md: the closed forms, the claims, then the programs (coverage's order)."""
-    entries: list[Op | Claim] = [*CATALOG.values(), *CLAIMS.values(), *TENSOR_OPS.values()]
-    return [(e.name, e.source) for e in entries]
+        return cmd_report
+    if args.command == "list":
+        from harness.listing import cmd_list
 
-
-def cmd_report(args: argparse.Namespace) -> int:
-    if len(args.json) > 1 and args.out is None:
-        raise UsageError("merging reports needs --out: the folder the merged report goes to")
-    directory = _report_dir(args.out if args.out is not None else args.json[0].parent)
-    parts = []
-    for path in args.json:
-        try:
-            parts.append(report_schema.load(path))
-        except report_schema.ReportError as exc:
-            raise UsageError(f"{path}: {exc}") from None
-    if len(parts) > 1:
-        try:
-            data = shards.merge(parts)
-        except ValueError as exc:
-            raise UsageError(f"cannot merge: {exc}") from None
-        print(report.write_json(data, directory))
-    else:
-        data = parts[0]
-    try:
-        written = outputs.write_views(data, directory)
-    except (ValueError, OverflowError, RecursionError) as exc:  # valid by the schema, still not drawable
-        raise UsageError(f"{args.json}: cannot render it: {type(exc).__name__}: {exc}") from None
-    for path in written:
-        print(path)
-    return 0
-
-
-def _declared(args: argparse.Namespace) -> dict[str, tuple[pipeline.Op, str]]:
-    """The ops of --ops modules; they are checked on the implementations of --impl."""
-    if not args.ops:
-        return {}
-    if not args.impl:
-        raise UsageError("--ops needs --impl: the implementations to check against your ops")
-    try:
-        return declared_ops.load(args.ops, pipeline.OPS)
-    except LoadError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def impl_session(
-    args: argparse.Namespace, expectations: Expectations | None, declared: Mapping[str, Any] | None = None
-) -> ImplSession:
-    for flag, value in (("--timeout", args.timeout), ("--budget", args.budget)):
-        if value is not None and (not math.isfinite(value) or value <= 0):
-            raise UsageError(f"{flag} must be a positive number of seconds, not {value:g}")
-    if args.backend:
-        raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
-    session = ImplSession(
-        args.impl,
-        isolate=not args.in_process,
-        timeout=args.timeout,
-        expectations=expectations,
-        declared=declared,
-        budget=args.budget,
-    )
-    if not session.backends:
-        raise UsageError("; ".join(session.load_errors))
-    return session
-
-
-COMMANDS = {
-    "verify": cmd_verify,
-    "list": listing.cmd_list,
-    "report": cmd_report,
-    "selftest": selftest_cli.cmd_selftest,
-}
+        return cmd_list
+    return selftest_cli.cmd_selftest
 
 
 def _hypothesis_cache() -> None:
@@ -443,11 +143,10 @@ def _hypothesis_cache() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _hypothesis_cache()
     try:
         args = _parser().parse_args(argv)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # -j runs this very command in shards
-        return COMMANDS[args.command](args)
+        return _command(args)(args)
     except UsageError as exc:
         print(f"gradproof: error: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.choices import DTYPES
+
 
 @dataclass(frozen=True)
 class Format:
@@ -49,6 +51,9 @@ FORMATS: dict[str, Format] = {
     "float16": Format("float16", 11, -14, 65504.0),
     "bfloat16": Format("bfloat16", 8, -126, 3.3895313892515355e38),
 }
+
+
+assert tuple(FORMATS) == DTYPES, "harness/choices.py names the dtypes"
 
 
 def get_format(name: str) -> Format:

@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from harness import checks
+from harness.choices import PROFILES
 
-PROFILES = {"quick": 2, "default": 6, "thorough": 40}  # examples per region
+__all__ = ["PROFILES", "RunOptions", "seed_of"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import cli
+from harness import cli, verify_command
 from harness.backends import numpy_ref
 from harness.backends.numpy_ref import NumpyBackend, Pair
 
@@ -58,7 +58,7 @@ def test_failing_check_exits_1_and_keeps_what_reproduces_it(
 ) -> None:
     ops = dict(numpy_ref.OPS)
     ops["sigmoid"] = Pair(numpy_ref.sigmoid, lambda z, c: c * numpy_ref.sigmoid(z) * (1 + numpy_ref.sigmoid(z)))
-    monkeypatch.setitem(cli.BACKENDS, "numpy", lambda: NumpyBackend("numpy", ops))
+    monkeypatch.setitem(verify_command.BACKENDS, "numpy", lambda: NumpyBackend("numpy", ops))
     status, report = _verify(tmp_path, "--only", "sigmoid", "--backend", "numpy", "--dtype", "float64")
     assert status == 1
     failed = [c for c in report["checks"] if c["verdict"] == "fail"]  # type: ignore[union-attr]
@@ -85,7 +85,7 @@ class _Exploding(NumpyBackend):
 def test_a_raising_or_nan_backend_is_an_error_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(cli.BACKENDS, "numpy", lambda: _Exploding())
+    monkeypatch.setitem(verify_command.BACKENDS, "numpy", lambda: _Exploding())
     status, report = _verify(
         tmp_path, "--only", "tanh,relu,sigmoid", "--backend", "numpy", "--dtype", "float64", "--check", "forward,vjp"
     )
@@ -186,7 +186,7 @@ def test_a_gradient_of_the_wrong_shape_is_an_error_that_says_so(
 ) -> None:
     ops = dict(numpy_ref.OPS)
     ops["tanh"] = Pair(numpy_ref.tanh, lambda z, c: (c * (1 - np.tanh(z) ** 2))[..., None])
-    monkeypatch.setitem(cli.BACKENDS, "numpy", lambda: NumpyBackend("numpy", ops))
+    monkeypatch.setitem(verify_command.BACKENDS, "numpy", lambda: NumpyBackend("numpy", ops))
     status, report = _verify(tmp_path, "--only", "tanh", "--backend", "numpy", "--dtype", "float64", "--check", "vjp")
     assert status == 1
     (rec,) = report["checks"]  # type: ignore[misc]

@@ -13,6 +13,7 @@ import numpy as np
 from derivations.model import Example, Op, Program
 from harness import cases
 from harness.backends.base import Target
+from harness.choices import CONFORMANCE_CHECKS
 from harness.dtypes import Format, get_format
 from harness.group_run import check_record, input_summary
 from harness.impl.backend import ImplBackend
@@ -20,7 +21,7 @@ from harness.impl.contract import Raw
 from harness.options import RunOptions, seed_of
 from harness.records import CheckRecord
 
-KINDS = ("dtype-shape", "inplace", "determinism", "cotangent")
+KINDS = CONFORMANCE_CHECKS
 
 
 class Nonconformance(Exception):

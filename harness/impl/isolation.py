@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from harness.choices import DEFAULT_TIMEOUT
 from harness.impl import orphans, wire
 from harness.impl.contract import Convention, Raw
 from harness.impl.host import Descriptor, Host, LoadError
 
-DEFAULT_TIMEOUT = 10.0  # seconds per call (a JIT compiles within it); a check stops at its first timeout
 START_FLOOR = 30.0  # seconds; importing the implementation (torch, jax) may take a while
 
 
