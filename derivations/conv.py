@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
+from derivations.model import Arrays, Condition, Elementary, Example, Input, Op, Params, Program, Source, named
 from derivations.windows import out_size, pair, scatter, windows
 
 
@@ -61,7 +61,8 @@ def conv_strategy(region: str) -> st.SearchStrategy[Example]:
 
     @st.composite
     def build(draw: st.DrawFn) -> Example:
-        bsz = 2 if region == "batch-nonsquare" else 1  # the exact reference runs once per entry: keep x small
+        # The exact reference runs once per entry: keep x small, a batch of two at most.
+        bsz = 2 if region == "batch-nonsquare" else draw(st.integers(1, 2))
         chans = draw(st.integers(2, 3) if region == "one-by-one" else st.integers(1, 2))
         outs = draw(st.integers(1, 3).filter(lambda o: region != "one-by-one" or o != chans))
         if region == "one-by-one":
@@ -102,6 +103,22 @@ def conv_strategy(region: str) -> st.SearchStrategy[Example]:
     return build()
 
 
+def _windows(ex: Example) -> tuple[int, ...]:
+    h, w = ex.arrays["x"].shape[-2:]
+    kh, kw = ex.arrays["w"].shape[-2:]
+    (sh, sw), (ph, pw) = pair(ex.params["stride"]), pair(ex.params["padding"])
+    return out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
+
+
+# The bias gradient sums over the batch, the weight gradient over every window: paths of their own.
+CONV_CONDITIONS = (
+    Condition("batch>1", lambda ex: ex.arrays["x"].shape[0] > 1),
+    Condition("2+ windows per axis", lambda ex: min(_windows(ex)) >= 2),
+    Condition("stride>=2", lambda ex: max(pair(ex.params["stride"])) >= 2, not_in=("one-by-one",)),
+    Condition("padding>=1", lambda ex: max(pair(ex.params["padding"])) >= 1, not_in=("one-by-one",)),
+)
+
+
 CONV2D = Op(
     name="conv2d",
     title="2-D convolution y = b + sum over channels and kernel offsets of w * x, and its gradients",
@@ -119,6 +136,7 @@ CONV2D = Op(
         roundings=conv_roundings,
     ),
     regions=named(*CONV_REGIONS),
+    conditions=CONV_CONDITIONS,
     params_doc={
         "stride": "(sh, sw): step between windows on the H and W axes",
         "padding": "(ph, pw): zeros added on both sides of the H and W axes",

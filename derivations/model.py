@@ -159,6 +159,18 @@ class Kink:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A structural condition under which an op's backward takes a code path of its own (k >= 2 with
+    several windows along an axis, a batch of more than one, ...). Every region of the op draws at
+    least one example where it holds, when the region's strategy can make one: a bug that lives
+    only on that path is reached at every seed, not at some."""
+
+    name: str
+    holds: Callable[[Example], bool]
+    not_in: tuple[str, ...] = ()  # regions whose definition rules it out (a 1x1 kernel has no stride)
+
+
+@dataclass(frozen=True)
 class Region:
     """A named input region; `bound` caps |x| for the differentiable input, `low` floors it."""
 
@@ -217,6 +229,7 @@ class Op:
     params: tuple[Param, ...] = ()  # scalar parameters with domains (closed forms draw them)
     regions: tuple[Region, ...] = (Region("typical"),)  # a program's strategy draws each by its name
     tie_rule: str = ""  # at a kink or tie, what the notes say goes where ("the gradient goes to the maximum")
+    conditions: tuple[Condition, ...] = ()  # crossed with every region (see Condition)
     # A program's parameter conventions; left out of the hash, which caches of compiled forms key on.
     params_doc: Mapping[str, str] = field(default_factory=dict, hash=False)
     notes: str = ""

@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
+from derivations.model import Arrays, Condition, Elementary, Example, Input, Op, Params, Program, Source, named
 from derivations.ties import routing_ok
 from derivations.windows import out_size, pair, scatter, window_index, windows
 
@@ -131,7 +131,8 @@ def pool_strategy(region: str) -> st.SearchStrategy[Example]:
 
     @st.composite
     def build(draw: st.DrawFn) -> Example:
-        bsz = 2 if region == "batch-nonsquare" else 1  # the exact reference runs once per entry: keep x small
+        # The exact reference runs once per entry: keep x small, a batch of two at most.
+        bsz = 2 if region == "batch-nonsquare" else draw(st.integers(1, 2))
         chans = draw(st.integers(1, 2))
         if draw(st.booleans()):
             kernel, stride = (2, 2), (2, 2)  # the notes' halving pool
@@ -167,6 +168,25 @@ def pool_strategy(region: str) -> st.SearchStrategy[Example]:
     return build()
 
 
+def _windows(ex: Example) -> tuple[int, ...]:
+    h, w = ex.arrays["x"].shape[-2:]
+    k, s, p = (pair(ex.params[n]) for n in ("kernel", "stride", "padding"))
+    return tuple(out_size(n, k[i], s[i], p[i]) for i, n in enumerate((h, w)))
+
+
+# A backward that scatters each window's gradient has its own code paths for windows of two or more
+# entries side by side, for a batch, for windows that overlap and for padding.
+POOL_CONDITIONS = (
+    Condition("k>=2, 2+ windows per axis", lambda ex: min(pair(ex.params["kernel"])) >= 2 and min(_windows(ex)) >= 2),
+    Condition("batch>1", lambda ex: ex.arrays["x"].shape[0] > 1),
+    Condition(
+        "overlapping windows",
+        lambda ex: any(s < k for s, k in zip(pair(ex.params["stride"]), pair(ex.params["kernel"]), strict=True)),
+    ),
+    Condition("padding>=1", lambda ex: max(pair(ex.params["padding"])) >= 1),
+)
+
+
 MAX_POOL2D = Op(
     name="max_pool2d",
     title="Max pooling: each window's largest entry; the gradient goes to the maximum",
@@ -183,6 +203,7 @@ MAX_POOL2D = Op(
         subgradient_ok=max_pool_subgradient_ok,
     ),
     regions=named(*POOL_REGIONS),
+    conditions=POOL_CONDITIONS,
     tie_rule="a tied maximum: the window's cotangent split in any convex combination among the tied entries",
     params_doc=PARAMS_DOC,
     notes="x is (B, C, H, W); channels are kept (E5); floor((H + 2p - k) / s) + 1 windows per axis.",
@@ -201,6 +222,7 @@ AVG_POOL2D = Op(
         stated=avg_pool_stated,
     ),
     regions=named(*POOL_REGIONS),
+    conditions=POOL_CONDITIONS,
     params_doc=PARAMS_DOC,
     notes="Padding counts in the average (torch's count_include_pad=True): the divisor is always kh kw.",
 )

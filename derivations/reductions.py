@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 from derivations.model import (
     Arrays,
+    Condition,
     Example,
     Input,
     Op,
@@ -106,6 +107,22 @@ def _rho(a: Arrays, p: Params) -> float:
     return 8.0 + 2.0 * size_of_dim(a["x"], p)
 
 
+def _dim(ex: Example) -> int:
+    return int(ex.params["dim"]) % ex.arrays["x"].ndim
+
+
+# Reducing the first axis, the last and one between index the slices differently; keepdim keeps the
+# axis the cotangent must be broadcast along.
+def _conditions(name: str) -> tuple[Condition, ...]:
+    found = [
+        Condition("dim first (rank>=2)", lambda ex: ex.arrays["x"].ndim >= 2 and _dim(ex) == 0),
+        Condition("dim last (rank>=2)", lambda ex: ex.arrays["x"].ndim >= 2 and _dim(ex) == ex.arrays["x"].ndim - 1),
+    ]
+    if name != "topk":
+        found.append(Condition("keepdim", lambda ex: bool(ex.params.get("keepdim"))))
+    return tuple(found)
+
+
 def reduction_op(
     name: str,
     forward: TensorForward,
@@ -132,4 +149,5 @@ def reduction_op(
         regions=regions,
         tie_rule=tie_rule,
         params_doc=doc,
+        conditions=_conditions(name),
     )

@@ -167,7 +167,7 @@ class GroupRun:
     def judge(
         self,
         measure: Callable[[int, Any], checks.Outcome | None],
-        none_measured: str = "",
+        none_measured: Callable[[], str] | None = None,
     ) -> CheckRecord:
         """`measure` each example (None: the check does not apply there); the first that raises is the group's
         error, the first NaN or inf where the exact value is finite its failure. With `none_measured`, a group
@@ -193,8 +193,8 @@ class GroupRun:
             acc.add(outcome, i)
             if outcome.measurement.nonfinite:
                 return self.finish("fail", nonfinite_message(self.d.name, g, outcome))
-        if none_measured and acc.examples == 0:
-            return self.finish("skip", none_measured)
+        if none_measured is not None and acc.examples == 0:
+            return self.finish("skip", none_measured())
         worst, check = acc.worst, f"{self.d.name} {g.kind} on {g.name}/{g.target}"
         if worst is None or worst.usage <= 1.0:
             return self.finish("pass", "")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+import zlib
+from collections.abc import Sequence
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from hypothesis.extra import numpy as hnp
 
 from derivations.model import Example, Interval, Op, Param, Program, Region, Simplex
@@ -153,5 +156,30 @@ def draw_examples(strategy: st.SearchStrategy[Example], count: int, seed: int) -
     def collect(example: Example) -> None:
         collected.append(example)
 
-    collect()
+    try:
+        collect()
+    except Unsatisfiable:  # a filtered strategy none of whose draws passed
+        return []
     return collected
+
+
+def with_conditions(op: Op, region: Region, drawn: list[Example], seed: int) -> list[Example]:
+    """The region's examples, plus one for each of the op's conditions that none of them meets, drawn
+    from the same region (none where its strategy cannot make one: the coverage table shows that)."""
+    found = list(drawn)
+    for cond in op.conditions:
+        if region.name not in cond.not_in and not any(cond.holds(ex) for ex in found):
+            strategy = strategy_for(op, region.name).filter(cond.holds)
+            found += draw_examples(strategy, 1, zlib.crc32(f"{seed}/{cond.name}".encode()))
+    return found
+
+
+def coverage(op: Op, examples: Sequence[Example]) -> dict[str, dict[str, int]]:
+    """Per region, how many of its examples meet each of the op's conditions (those the region allows)."""
+    table: dict[str, dict[str, int]] = {}
+    for ex in examples:
+        applies = [c for c in op.conditions if ex.region not in c.not_in]
+        row = table.setdefault(ex.region, {c.name: 0 for c in applies})
+        for cond in applies:
+            row[cond.name] += int(cond.holds(ex))
+    return table

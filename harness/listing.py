@@ -17,9 +17,10 @@ from typing import Any
 from derivations import CLAIMS, OPS
 from derivations.model import Claim, Example, Op
 from harness import op_examples, op_examples_tensor
+from harness.backends import numpy_update_rules
 from harness.impl import conventions as cv
 
-EXAMPLE_MODULES = (op_examples, op_examples_tensor)
+EXAMPLE_MODULES = (op_examples, op_examples_tensor, numpy_update_rules)
 EXAMPLES_PER_REGION = 4  # enough draws to find one whose axes have sizes apart, few enough to list fast
 WIDTH = 118
 

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from derivations.model import ClosedForm, Example, Op
-from harness import cases, catalog_plots, formulas, symbolic
+from harness import cases, catalog_plots, formulas, inputs, symbolic
 from harness.options import seed_of
 from harness.program_verdict import judge_stated
 
@@ -45,6 +45,7 @@ def entry(op: Op, examples: Sequence[Example], verdict: dict[str, object], seed:
         "notes": op.notes,
         "symbolic": verdict,
         "regions": dict(regions),
+        "coverage": inputs.coverage(op, examples),
     }
     if isinstance(op.engine, ClosedForm):
         found["kinks"] = [{"at": k.at, "subgradient": [str(k.lo), str(k.hi)]} for k in op.engine.kinks]

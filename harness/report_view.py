@@ -189,7 +189,12 @@ def regions(report: dict[str, Any]) -> dict[str, Any]:
     catalog's thirty-odd regions and a table with a column for each is wider than any screen."""
     names = _order([r for d in report["derivations"] for r in d.get("regions", {})])
     rows = [
-        {"name": d["name"], "regions": sorted(d["regions"].items(), key=lambda kv: names.index(kv[0]))}
+        {
+            "name": d["name"],
+            "regions": sorted(d["regions"].items(), key=lambda kv: names.index(kv[0])),
+            # Region x structural condition: how many examples met it; 0 is shown, since it is the news.
+            "coverage": [(region, sorted(row.items())) for region, row in d.get("coverage", {}).items() if row],
+        }
         for d in report["derivations"]
         if d.get("regions")
     ]

@@ -11,7 +11,7 @@ from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
 from harness.dtypes import get_format
 from harness.group_run import Accumulator, BackendCheck, Group, GroupRun, bind, check_record
-from harness.inputs import draw_examples, regions_of, strategy_for
+from harness.inputs import draw_examples, regions_of, strategy_for, with_conditions
 from harness.options import PROFILES, RunOptions, seed_of
 from harness.records import CheckRecord
 
@@ -25,7 +25,8 @@ def examples_for(op: Op, options: RunOptions) -> list[Example]:
     count = PROFILES[options.profile]
     found: list[Example] = []
     for region in regions_of(op):
-        found += draw_examples(strategy_for(op, region.name), count, seed_of(options.seed, op.name, region.name))
+        seed = seed_of(options.seed, op.name, region.name)
+        found += with_conditions(op, region, draw_examples(strategy_for(op, region.name), count, seed), seed)
     return found
 
 
@@ -131,6 +132,8 @@ class Runner:
     def _run_group(self, op: Op, examples: Sequence[Example], group: Group) -> CheckRecord:
         target = group.target
 
+        out_of_range: list[str] = []
+
         def measure(i: int, ex: Example) -> checks.Outcome | None:
             try:
                 case = self.case(op, ex, i, target.dtype)
@@ -139,6 +142,13 @@ class Runner:
                 return group.run(case, target)
             except projection.KinkedStencil:
                 return None
+            except cases.OutOfRange as exc:
+                out_of_range.append(str(exc))
+                return None
 
-        none_measured = forward_mode.AT_KINKS if group.kind in FORWARD_MODE else KINKED
+        def none_measured() -> str:
+            if out_of_range:
+                return f"no example fits {target.dtype}: {out_of_range[0]} (and {len(out_of_range)} in all)"
+            return forward_mode.AT_KINKS if group.kind in FORWARD_MODE else KINKED
+
         return GroupRun(op, group, examples, self.options, _model(op, examples, group)).judge(measure, none_measured)

@@ -29,4 +29,4 @@ def test_the_catalog_holds_both_engines_under_one_record() -> None:
     engines = {type(op.engine) for op in OPS.values()}
     assert engines == {ClosedForm, Program}
     assert all(op.name == name for name, op in OPS.items())
-    assert len(OPS) == 29
+    assert len(OPS) == 33

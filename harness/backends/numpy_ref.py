@@ -13,6 +13,7 @@ import numpy as np
 
 from harness.backends.numpy_layers import LAYER_OPS
 from harness.backends.numpy_networks import NETWORK_OPS
+from harness.backends.numpy_update_rules import UPDATE_RULE_OPS
 from harness.impl.backend import ImplBackend
 from harness.impl.conventions import CONVENTIONS
 from harness.impl.isolation import InProcess
@@ -145,6 +146,7 @@ class Pair:
 OPS: dict[str, Pair] = {
     **{name: Pair(fwd, vjp) for name, (fwd, vjp) in LAYER_OPS.items()},
     **{name: Pair(fwd, vjp) for name, (fwd, vjp) in NETWORK_OPS.items()},
+    **{name: Pair(fwd, vjp) for name, (fwd, vjp) in UPDATE_RULE_OPS.items()},
     **{
         name: Pair(globals()[name], globals()[name + "_vjp"], globals()[name + "_jvp"])
         for name in (

@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.backends.torch_conv import torch_conv_ops
 from harness.backends.torch_stats import torch_stat_ops
+from harness.backends.torch_update_rules import torch_update_rule_ops
 
 
 def torch_tensor_ops() -> dict[str, Callable[..., Any]]:
@@ -23,4 +24,4 @@ def torch_tensor_ops() -> dict[str, Callable[..., Any]]:
     def dense_layer(x: Any, w: Any, b: Any, g: str) -> Any:
         return activations[g](F.linear(x, w, b))
 
-    return {"dense_layer": dense_layer, **torch_conv_ops(), **torch_stat_ops()}
+    return {"dense_layer": dense_layer, **torch_conv_ops(), **torch_stat_ops(), **torch_update_rule_ops()}

@@ -50,6 +50,11 @@ _REDUCED = "x's shape without the axis dim; with keepdim=True that axis stays, w
 _ANY_RANK = ("...",)
 
 LAYOUTS: dict[str, Layout] = {
+    **{  # a step's two results stacked on a new leading axis
+        name: Layout({n: _ANY_RANK for n in ("w", state, "g")}, f"(2, *w.shape): out[0] the new w, [1] the new {state}")
+        for name, state in (("momentum_step", "delta"), ("adagrad_step", "s"))
+    },
+    **{name: Layout({"g": _ANY_RANK}, _ANY_RANK) for name in ("clip_by_value", "clip_by_norm")},
     "conv2d": Layout({"x": _IMAGE, "w": ("O", "C", "kh", "kw"), "b": ("O",)}, ("N", "O", "Ho", "Wo"), _WINDOW),
     "max_pool2d": Layout({"x": _IMAGE}, ("N", "C", "Ho", "Wo"), _WINDOW),
     "avg_pool2d": Layout({"x": _IMAGE}, ("N", "C", "Ho", "Wo"), _WINDOW),

@@ -17,6 +17,7 @@ from harness.backends import numpy_ref as ref
 from harness.impl.registry import Implementation
 from harness.selftest import scalar_mutants as sm
 from harness.selftest import tensor_mutants as tm
+from harness.selftest import update_mutants as um
 
 Fn = Callable[..., object]
 
@@ -396,6 +397,18 @@ VARIANTS: tuple[Variant, ...] = (
         vjp=tm.conv_crop_ignores_padding,
     ),
     M("conv-flipped-kernel", "flipped kernel", "conv2d", vjp=tm.conv_flipped_kernel),
+    M(
+        "conv-bias-first-example",
+        "bias gradient of the first example only (batch > 1)",
+        "conv2d",
+        vjp=tm.conv_bias_first_example,
+    ),
+    M(
+        "max-pool-last-window-column",
+        "last column of windows dropped (k >= 2, two or more windows along W)",
+        "max_pool2d",
+        vjp=tm.max_pool_last_column_dropped,
+    ),
     M("max-pool-ties-duplicated", "tie handling", "max_pool2d", vjp=tm.max_pool_ties_duplicated),
     M("max-dim-ties-duplicated", "tie handling", "max_dim", vjp=tm.max_dim_ties_duplicated),
     M("sum-keepdim-last-axis", "keepdim mishandled", "sum_dim", vjp=tm.sum_keepdim_last_axis),
@@ -423,6 +436,7 @@ VARIANTS: tuple[Variant, ...] = (
         vjp=tm.chain_relu_slope_one,
         correct=True,
     ),
+    *um.variants(),
 )
 
 # Loadable as `--impl harness.selftest.mutants:<name>`, the same path as a user's module.

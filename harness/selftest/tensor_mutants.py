@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.backends.numpy_conv import _offsets, _padded, _window_stack, conv2d_vjp
+from harness.backends.numpy_conv import _offsets, _padded, _window_stack, conv2d_vjp, max_pool2d_vjp
 from harness.backends.numpy_layers import activation as _act
 from harness.backends.numpy_networks import _pairs, mlp_forward
 from harness.backends.numpy_stats import _back
@@ -173,3 +173,22 @@ def norm2_naive_unit(x: np.ndarray, c: np.ndarray, dim: int, keepdim: bool) -> t
 def norm2_missing_norm(x: np.ndarray, c: np.ndarray, dim: int, keepdim: bool) -> tuple[np.ndarray]:
     """d||x||/dx as x, the 1/||x|| factor missing."""
     return ((_back(c, dim, keepdim) * x).astype(x.dtype),)
+
+
+def max_pool_last_column_dropped(
+    x: np.ndarray, c: np.ndarray, kernel: Pair, stride: Pair, padding: Pair
+) -> tuple[np.ndarray]:
+    """An off-by-one in the window loop along W that only a kernel of 2 or more with two or more
+    windows along W reaches: the last column of windows gets no gradient."""
+    if min(kernel) >= 2 and c.shape[-1] >= 2:
+        c = c.copy()
+        c[..., -1] = 0.0
+    return max_pool2d_vjp(x, c, kernel, stride, padding)
+
+
+def conv_bias_first_example(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, c: np.ndarray, stride: Pair, padding: Pair
+) -> tuple[np.ndarray, ...]:
+    """The bias gradient summed over the first example's windows only: right for a batch of one."""
+    gx, gw, _ = conv2d_vjp(x, w, b, c, stride, padding)
+    return gx, gw, c[0].sum(axis=(1, 2))

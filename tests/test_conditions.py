@@ -1,0 +1,51 @@
+"""Structural conditions crossed with regions: every region of an op draws an example where each of
+its backward's code paths (several windows per axis, a batch, padding, keepdim, ...) is taken."""
+
+from __future__ import annotations
+
+import pytest
+
+from derivations import OPS
+from harness import inputs
+from harness.backends import NumpyBackend
+from harness.backends.numpy_ref import Pair
+from harness.op_entry import entry
+from harness.runner import RunOptions, examples_for
+from harness.selftest import mutants
+from tests.tensor_helpers import run_op
+
+WITH_CONDITIONS = [name for name, op in OPS.items() if op.conditions]
+
+
+def test_the_ops_with_structural_paths_declare_them() -> None:
+    assert {"conv2d", "max_pool2d", "avg_pool2d", "sum_dim", "norm2_dim", "topk"} <= set(WITH_CONDITIONS)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("name", WITH_CONDITIONS)
+def test_every_region_meets_every_condition_it_allows(name: str, seed: int) -> None:
+    op = OPS[name]
+    table = inputs.coverage(op, examples_for(op, RunOptions(seed=seed, profile="default")))
+    assert set(table) == {r.name for r in inputs.regions_of(op)}
+    missing = [(region, cond) for region, row in table.items() for cond, n in row.items() if n == 0]
+    assert missing == []
+    ruled_out = [(r, c.name) for c in op.conditions for r in c.not_in]
+    assert all(c not in table[r] for r, c in ruled_out), "a region that rules a condition out lists no 0 for it"
+
+
+def test_the_report_entry_holds_the_coverage_table() -> None:
+    op = OPS["max_pool2d"]
+    examples = examples_for(op, RunOptions(seed=0, profile="quick"))
+    found = entry(op, examples, {"status": "checked"})
+    assert found["coverage"] == inputs.coverage(op, examples)
+
+
+@pytest.mark.parametrize("name", ["conv-bias-first-example", "max-pool-last-window-column"])
+def test_a_bug_on_one_structural_path_is_caught(name: str) -> None:
+    """A conv bias gradient right only for a batch of one; a max-pool backward that drops the last
+    column of windows when k >= 2 and there are two or more along W."""
+    variant = next(v for v in mutants.VARIANTS if v.name == name)
+    forward, vjp = variant.pair()
+    backend = NumpyBackend("mutant", {variant.op: Pair(forward, vjp)})
+    records = run_op(variant.op, backend, kinds=("vjp",), dtypes=("float64",))
+    assert [r["verdict"] for r in records] == ["fail"]
