@@ -186,3 +186,13 @@ def test_a_given_input_is_in_the_reproduce_line(tmp_path: Path) -> None:
     )
     words = shlex.split(report["checks"][0]["reproduce"])  # type: ignore[index]
     assert words[words.index("--at") + 1] == "z=0.5,-1" and status == 0
+
+
+def test_a_hash_inside_a_reason_is_kept_and_one_after_a_space_starts_a_comment() -> None:
+    from harness.impl.expectations import Expectations
+
+    parsed = Expectations.parse("# header\nxfail a-* upstream mlx#3047 # checked 2026\nskip b")
+    assert [(e.action, e.pattern, e.reason) for e in parsed.entries] == [
+        ("xfail", "a-*", "upstream mlx#3047"),
+        ("skip", "b", ""),
+    ]

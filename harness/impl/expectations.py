@@ -1,7 +1,8 @@
 """The skip/xfail file: known differences of an implementation, keyed by check id.
 
 One entry a line, `skip PATTERN [reason]` or `xfail PATTERN reason`, where PATTERN is a check
-id or a shell-style pattern (`*-cuda-*`); `#` starts a comment. A skipped check is not run. An
+id or a shell-style pattern (`*-cuda-*`); `#` at the start of a line or after a space starts a
+comment (a reason may name "mlx#3047"). A skipped check is not run. An
 xfail check that fails or errors is reported as `xfail`, one that passes as `xpass`. Entries
 that match no check are reported, since a stale entry hides nothing and misleads.
 """
@@ -9,6 +10,7 @@ that match no check are reported, since a stale entry hides nothing and misleads
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +55,7 @@ class Expectations:
     def parse(cls, text: str, source: str = "<expectations>") -> Expectations:
         entries = []
         for n, raw in enumerate(text.splitlines(), 1):
-            line = raw.split("#", 1)[0].strip()
+            line = re.split(r"(?:^|\s)#", raw, maxsplit=1)[0].strip()
             if not line:
                 continue
             parts = line.split(None, 2)
