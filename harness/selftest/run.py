@@ -20,6 +20,7 @@ from harness.pipeline import Pipeline, draw
 from harness.runner import RunOptions
 from harness.selftest import gradcheck
 from harness.selftest.mutants import VARIANTS, Variant
+from harness.usage import UsageError, report_dir
 
 SPEC = "harness.selftest.mutants"
 
@@ -126,11 +127,11 @@ def main(args: argparse.Namespace) -> int:
     if unknown:
         print(f"gradproof: error: unknown variant, op or family {', '.join(map(repr, unknown))}", file=sys.stderr)
         return 2
-    directory = Path(args.report_dir) if args.report_dir else Path("reports")
-    if args.report_dir and not directory.is_dir():
-        print(f"gradproof: error: report directory {str(directory)!r} does not exist", file=sys.stderr)
+    try:  # the folder rule of verify: one missing level is made, a deeper typo or a file is an error
+        directory = report_dir(Path(args.report_dir) if args.report_dir else None)
+    except UsageError as exc:
+        print(f"gradproof: error: {exc}", file=sys.stderr)
         return 2
-    directory.mkdir(exist_ok=True)
     chosen = [v for v in VARIANTS if not wanted or {v.name, v.op, v.family} & wanted]
     start = time.perf_counter()
     say = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
