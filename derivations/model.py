@@ -170,6 +170,14 @@ class Condition:
     not_in: tuple[str, ...] = ()  # regions whose definition rules it out (a 1x1 kernel has no stride)
 
 
+# Regions at the edge of what a format holds, or where cancellation is inherent to the formula:
+# saturated activations and logits of 20 to 1e3 (1e4 for a squared error), entries whose squares
+# under- or overflow (tiny: 1e-19 and below in float32, 1e-154 in float64; huge: 1e19 and above).
+# A check that fails only there meets a range or precision limit of an algorithm; one that fails
+# anywhere else computes a wrong value (see harness/group_run.py, severity).
+RANGE_REGIONS = frozenset({"saturation", "saturated", "large-logits", "large-values", "tiny", "huge"})
+
+
 @dataclass(frozen=True)
 class Region:
     """A named input region; `bound` caps |x| for the differentiable input, `low` floors it."""

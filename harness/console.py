@@ -60,7 +60,8 @@ def print_summary(data: dict[str, object], path: Path) -> None:
     assert isinstance(s, dict)
     for rec in data["checks"]:  # type: ignore[attr-defined]
         if rec["verdict"] in ("fail", "error"):
-            print(f"{rec['verdict'].upper()} {rec['id']}: {rec['message']}")
+            limit = " [range limit: only at range regions]" if rec.get("severity") == "range-limit" else ""
+            print(f"{rec['verdict'].upper()} {rec['id']}{limit}: {rec['message']}")
             given = (rec.get("failure") or {}).get("input")
             if given:
                 print(f"  input: {_abridged(given)}")

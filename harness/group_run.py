@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from derivations.model import Example, Op
+from derivations.model import RANGE_REGIONS, Example, Op
 from harness import checks, compare, exact, finite_diff
 from harness.backends.base import Backend, Target
 from harness.dtypes import get_format
@@ -31,6 +31,7 @@ class Accumulator:
     conventions: dict[str, set[float]] = field(default_factory=dict)
     error: str | None = None
     where: str = ""
+    failed_at_edge: list[bool] = field(default_factory=list)  # per failing example: at the format's edge?
 
     def add(self, outcome: checks.Outcome, example: int) -> None:
         self.examples += 1
@@ -176,6 +177,7 @@ class GroupRun:
         if g.finite_differences and g.target.dtype not in ("float32", "float64"):
             msg = "finite differences need float32 or float64"
             return check_record(self.d, g.name, g.target, g.kind, "skip", message=msg, options=self.options)
+        first_nonfinite: checks.Outcome | None = None
         for i, ex in enumerate(self.examples):
             try:
                 outcome = measure(i, ex)
@@ -191,16 +193,31 @@ class GroupRun:
             if outcome is None:
                 continue
             acc.add(outcome, i)
-            if outcome.measurement.nonfinite:
-                return self.finish("fail", nonfinite_message(self.d.name, g, outcome))
+            m = outcome.measurement
+            if m.nonfinite or m.usage > 1.0:  # every example is judged, so that the severity sees them all
+                acc.failed_at_edge.append(at_edge(ex))
+                first_nonfinite = first_nonfinite or (outcome if m.nonfinite else None)
         if none_measured is not None and acc.examples == 0:
             return self.finish("skip", none_measured())
         worst, check = acc.worst, f"{self.d.name} {g.kind} on {g.name}/{g.target}"
-        if worst is None or worst.usage <= 1.0:
+        if worst is None or (worst.usage <= 1.0 and not worst.nonfinite):
             return self.finish("pass", "")
+        severity = {"severity": "range-limit" if all(acc.failed_at_edge) else "wrong-value"}
+        if first_nonfinite is not None:
+            return self.finish("fail", nonfinite_message(self.d.name, g, first_nonfinite), **severity)
         if acc.where.startswith("outside"):  # judged as a set at a kink or tie: no single expected value
-            return self.finish("fail", f"{check}: the gradient lies {acc.where}")
-        return self.finish("fail", failure_message(check, worst, acc.where))
+            return self.finish("fail", f"{check}: the gradient lies {acc.where}", **severity)
+        return self.finish("fail", failure_message(check, worst, acc.where), **severity)
+
+
+def at_edge(ex: Example) -> bool:
+    """Whether an example was drawn from a range region (RANGE_REGIONS: saturation, huge logits, tiny
+    and huge entries), at the edge of what a format holds. A failure met only there is a range or
+    precision limit of an algorithm that is right elsewhere (a 2-norm that squares without scaling);
+    one met anywhere else is a wrong value. The region decides, not the entries' sizes: ordinary
+    regions draw a tiny entry now and then, and a float16 intermediate that is wrong everywhere must
+    not pass for a range limit because its example held one."""
+    return ex.region in RANGE_REGIONS
 
 
 def nonfinite_message(op: str, g: Group, outcome: checks.Outcome) -> str:

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 Number = float | str | None  # JSON has no inf or nan: those are kept as text
-_OPTIONAL = ("miss_probability", "input_name", "failure", "expected_failure")
+_OPTIONAL = ("miss_probability", "input_name", "failure", "expected_failure", "severity")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class CheckRecord(Mapping[str, Any]):
     input_name: str | None = None  # which input the worst entry belongs to, when an op has several
     failure: Mapping[str, Any] | None = None  # the input (and worst entry) of a fail or an error
     expected_failure: Mapping[str, Any] | None = None  # the expectations entry that made it xfail/xpass
+    severity: str | None = None  # a failure's: "wrong-value", or "range-limit" (only in range regions)
 
     @cached_property
     def _json(self) -> dict[str, Any]:

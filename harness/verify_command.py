@@ -240,18 +240,32 @@ def _verify_in_parallel(args: argparse.Namespace, directory: Path) -> int:
     if data["interrupted"]:
         return 130
     claim_errors = any(c["verdict"] == "error" for c in data.get("claims", []))
-    return 1 if data["summary"]["fail"] or data["summary"]["error"] or claim_errors else 0
+    return failure_status(data, claim_errors)
+
+
+def failure_status(data: Mapping[str, Any], other_problems: bool) -> int:
+    """1 when a check computed a wrong value or errored (or `other_problems`); 3 when every failure is a
+    range limit, met only in range regions (derivations.model.RANGE_REGIONS); 0 otherwise."""
+    failures = [r for r in data["checks"] if r["verdict"] == "fail"]
+    if data["summary"]["error"] or other_problems or any(r.get("severity") != "range-limit" for r in failures):
+        return 1
+    if failures:
+        print(
+            f"gradproof: {len(failures)} failure(s), each a range limit met only in range regions: exit 3",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
 
 
 def _status(got: _Gathered, data: dict[str, object], planned: int, session: ImplSession | None) -> int:
-    """130 interrupted, 1 a check failed or errored (or a claim could not be judged, or an
-    implementation could not be loaded), 0 otherwise."""
+    """130 interrupted, 1 a check computed a wrong value or errored (or a claim could not be judged,
+    or an implementation could not be loaded), 3 every failure a range limit, 0 otherwise."""
     if got.interrupted:
         print(f"gradproof: interrupted after {len(got.derivations)} of {planned} derivations", file=sys.stderr)
         return 130
     claim_errors = any(c["verdict"] == "error" for c in got.claims)
-    failed = data["summary"]["fail"] or data["summary"]["error"]  # type: ignore[index]
-    return 1 if failed or claim_errors or (session is not None and bool(session.problems())) else 0
+    return failure_status(data, claim_errors or (session is not None and bool(session.problems())))
 
 
 def _catalog_sources() -> list[tuple[str, Source]]:

@@ -99,10 +99,15 @@ ROWS: dict[str, dict[str, str]] = {
         "mse": OP,
     },
     "C3": {"batch_minibatch": "checked"},
-    "C4": {"momentum_rule": "checked"},
+    "C4": {"momentum_rule": "checked", "momentum_step": OP},
     # The sum of |g| is not Adagrad's root of the sum of g².
-    "C5": {"adagrad_rule": "refuted", "adagrad_denominator_curvature": "checked", "best_step_quadratic": "proved"},
-    "C6": {"gradient_clipping": "checked"},
+    "C5": {
+        "adagrad_rule": "refuted",
+        "adagrad_denominator_curvature": "checked",
+        "best_step_quadratic": "proved",
+        "adagrad_step": OP,
+    },
+    "C6": {"gradient_clipping": "checked", "clip_by_value": OP, "clip_by_norm": OP},
     "C7": {"contour_normal": "proved"},
     "C8": {"learning_rate_divergence": "checked"},
     "C9": {"taylor_descent": "checked"},
