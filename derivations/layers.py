@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.elementary import FLOAT
-from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
+from derivations.model import Arrays, Condition, Elementary, Example, Input, Op, Params, Program, Source, named
 
 ALPHA = 0.1  # the leaky slope the notes' plots use
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -131,6 +131,25 @@ def _floats(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[np.ndarra
     return hnp.arrays(np.float64, shape, elements=st.floats(-bound, bound, allow_subnormal=False))
 
 
+def layer_conditions(kinked_only: tuple[str, ...] = (), smooth_only: tuple[str, ...] = ()) -> tuple[Condition, ...]:
+    """A batch of more than one (the bias and weight gradients sum over it), a non-square weight (a
+    transposed weight gradient hides in a square one) and each activation's derivative; a region
+    that draws only the kinked (ReLU) or only the smooth activations rules the others out."""
+
+    def non_square(ex: Example) -> bool:
+        return any(v.shape[0] != v.shape[1] for k, v in ex.arrays.items() if k.startswith("w"))
+
+    def activation(name: str) -> Condition:
+        ruled_out = smooth_only if name in ("relu", "leaky_relu") else kinked_only
+        return Condition(f"g={name}", lambda ex: ex.params["g"] == name, not_in=ruled_out)
+
+    return (
+        Condition("batch>1", lambda ex: ex.arrays["x"].shape[0] > 1),
+        Condition("non-square weight", non_square),
+        *(activation(a) for a in ACTIVATIONS),
+    )
+
+
 def layer_strategy(region: str) -> st.SearchStrategy[Example]:
     """typical: |entries| <= 3; saturated: weights up to 30 (sigmoid and tanh deep in their
     flat tails); batch-nonsquare: B > 1 and n_out != n_in always."""
@@ -174,6 +193,7 @@ LAYER = Op(
         subgradient_ok=layer_subgradient_ok,
     ),
     regions=named("typical", "saturated", "batch-nonsquare"),
+    conditions=layer_conditions(),
     tie_rule="g'(0) anywhere in the subgradient set [alpha, 1] (ReLU: [0, 1])",
     params_doc={"g": f"activation: one of {', '.join(ACTIVATIONS)} (leaky slope {ALPHA})"},
     notes="Rows are examples: y = x w^T + b; the w and b gradients sum over the batch.",

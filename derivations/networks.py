@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 from derivations.elementary import FLOAT
 from derivations.kinks import judge_kinks
-from derivations.layers import ACTIVATIONS, ALPHA, G2_MAX, g, g_prime
+from derivations.layers import ACTIVATIONS, ALPHA, G2_MAX, g, g_prime, layer_conditions
 from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
 
 DEPTHS = (1, 2, 3, 4)
@@ -286,6 +286,7 @@ def chain_op(depth: int) -> Op:
             subgradient_ok=chain_subgradient_ok,
         ),
         regions=named("typical", "saturated", "batch-nonsquare", "kink"),
+        conditions=layer_conditions(kinked_only=("kink",), smooth_only=("saturated",)),
         tie_rule="g'(0) anywhere in [alpha, 1] (ReLU: [0, 1]) at each pre-activation exactly 0, solved layer by layer",
         proof=(lambda: proved_recursion(depth)) if depth <= PROVED_DEPTH else None,
         params_doc={"g": f"activation of every layer: one of {', '.join(ACTIVATIONS)} (leaky slope {ALPHA})"},
