@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.conv import conv_bound, conv_forward, conv_roundings
-from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
+from derivations.model import Arrays, Condition, Elementary, Example, Input, Op, Params, Program, Source, named
 from derivations.pooling import avg_pool_forward, avg_pool_stated, pool_roundings
 
 SAME = {"stride": (1, 1), "padding": (0, 0)}
@@ -71,6 +71,13 @@ def _floats(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(np.float64, shape, elements=st.floats(-3.0, 3.0, allow_subnormal=False))
 
 
+# The branch weights' and biases' gradients sum over the batch; a non-square image tells H from W.
+CONDITIONS = (
+    Condition("batch>1", lambda ex: ex.arrays["x"].shape[0] > 1),
+    Condition("H != W", lambda ex: ex.arrays["x"].shape[-2] != ex.arrays["x"].shape[-1]),
+)
+
+
 def inception_strategy(region: str) -> st.SearchStrategy[Example]:
     """B 1-2, one input channel, H and W 2-3, 1-2 output channels per branch. Small: the exact reference
     runs the whole block once per input entry."""
@@ -109,6 +116,7 @@ INCEPTION = Op(
         roundings=inception_roundings,
     ),
     regions=named("typical"),
+    conditions=CONDITIONS,
     notes="Output channels: the 1x1 branch's, then the 3x3 branch's, then the pool branch's (torch.cat dim 1).",
 )
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations.elementary import FLOAT
-from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
+from derivations.model import Arrays, Condition, Elementary, Example, Input, Op, Params, Program, Source, named
 
 
 def _weights(arrays: Arrays) -> Any:
@@ -110,6 +110,15 @@ def perceptron_op(multi: bool) -> Op:
             stated=perceptron_stated,
         ),
         regions=named("typical", "saturated", "non-square") if multi else named("typical", "saturated"),
+        # Several outputs, and a w with m != n (a transposed weight gradient hides in a square one).
+        conditions=(
+            Condition("m>1 outputs", lambda ex: np.ndim(ex.arrays["w"]) == 2 and ex.arrays["w"].shape[0] > 1),
+            Condition(
+                "m != n", lambda ex: np.ndim(ex.arrays["w"]) == 2 and ex.arrays["w"].shape[0] != ex.arrays["w"].shape[1]
+            ),
+        )
+        if multi
+        else (),
         notes=(
             "RECONSTRUCTED formula: 001's formulas for this derivation are images lost from its text, which keeps "
             "only the words around them (sigmoid activation, 'its derivative is [image]', a linear regression "

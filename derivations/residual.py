@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from derivations.depth_experiment import depth_experiment
 from derivations.kinks import judge_kinks
-from derivations.model import Arrays, Elementary, Example, Input, Op, Params, Program, Source, named
+from derivations.model import Arrays, Condition, Elementary, Example, Input, Op, Params, Program, Source, named
 from derivations.networks import SIGN_MARGIN
 
 SOURCE_QUOTE = "resnet:y=relu(f(x)+x); ∂σ/∂f·(∂f/∂x+1)"
@@ -234,6 +234,11 @@ def _kinks_ok(pre: list[tuple[np.ndarray, np.ndarray]], allow_exact: bool) -> bo
     return True
 
 
+# The weight and bias gradients sum over the batch; a non-square image tells H from W.
+BATCH = Condition("batch>1", lambda ex: ex.arrays["x"].shape[0] > 1)
+NON_SQUARE_IMAGE = Condition("H != W", lambda ex: ex.arrays["x"].shape[-2] != ex.arrays["x"].shape[-1])
+
+
 def linear_strategy(region: str) -> st.SearchStrategy[Example]:
     """typical: |entries| <= 2; batch-nonsquare: B > 1 and B != n (w is square by construction);
     kink: multiples of 1/2, so some f(x) + x are exactly 0."""
@@ -298,6 +303,7 @@ RESIDUAL_LINEAR = Op(
         subgradient_ok=linear_subgradient_ok,
     ),
     regions=named("typical", "batch-nonsquare", "kink"),
+    conditions=(BATCH,),
     tie_rule="relu'(0) anywhere in [0, 1] at each f(x) + x exactly 0",
     notes=(
         "Rows are examples; w is square (f keeps the width, as the shortcut needs). The notes state dLoss/dx only. "
@@ -327,6 +333,7 @@ RESIDUAL_BLOCK = Op(
         subgradient_ok=block_subgradient_ok,
     ),
     regions=named("typical", "kink"),
+    conditions=(BATCH, NON_SQUARE_IMAGE),
     tie_rule="relu'(0) anywhere in [0, 1] at each pre-activation exactly 0 (either ReLU), solved from the top",
     notes=(
         "x is (N, C, H, W); w1, w2 are (C, C, 3, 3) in torch's Conv2d layout (out, in, kh, kw). "

@@ -18,7 +18,8 @@ WITH_CONDITIONS = [name for name, op in OPS.items() if op.conditions]
 
 
 def test_the_ops_with_structural_paths_declare_them() -> None:
-    expected = {"conv2d", "max_pool2d", "avg_pool2d", "sum_dim", "norm2_dim", "topk", "dense_layer"}
+    expected = {"conv2d", "max_pool2d", "avg_pool2d", "sum_dim", "norm2_dim", "topk", "dense_layer", "inception_block"}
+    expected |= {"residual_linear", "residual_block", "perceptron_multi"}
     assert expected | {f"backprop_chain_L{d}" for d in (1, 2, 3, 4)} <= set(WITH_CONDITIONS)
 
 
