@@ -1,11 +1,9 @@
-"""A minimal NumPy forward and vjp for each elementwise, row, layer and network op of the catalog, in the form
-`gradproof verify --impl` takes (functions named OP and OP_vjp). `gradproof list --params OP --example`
-prints one op's pair with the private helpers it calls as a module to copy (harness/listing.py);
-the convolutions, pooling, residual blocks and reductions are in op_examples_tensor.py.
+"""The NumPy pairs `gradproof list --params OP --example` prints where the NumPy reference builds an op
+from a table rather than writing it as OP and OP_vjp (harness/backends/numpy_*.py serve the rest): the
+back-propagation chains, the perceptrons and the selections over a dim (max, min, kthvalue, topk).
 
 Written for a reader, as a user would write them; tests/test_listing.py runs each op's printed module
-through `verify --impl`. Only the names an op's functions reach are printed, so an op's code calls
-private helpers (`_sigmoid`), never another op's public function, which would add that op to the module.
+through `verify --impl`. Only the names an op's functions reach are printed.
 """
 
 from __future__ import annotations
@@ -16,88 +14,6 @@ import numpy as np
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(z))  # e <= 1: neither branch overflows
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return _sigmoid(z)
-
-
-def sigmoid_vjp(z: np.ndarray, cotangent: np.ndarray) -> tuple[np.ndarray]:
-    a = _sigmoid(z)
-    return (cotangent * a * (1 - a),)  # sigmoid' = a (1 - a)
-
-
-def tanh(z: np.ndarray) -> np.ndarray:
-    return np.tanh(z)
-
-
-def tanh_vjp(z: np.ndarray, cotangent: np.ndarray) -> tuple[np.ndarray]:
-    a = np.tanh(z)
-    return (cotangent * (1 - a * a),)
-
-
-def relu(z: np.ndarray) -> np.ndarray:
-    return np.maximum(z, 0)
-
-
-def relu_vjp(z: np.ndarray, cotangent: np.ndarray) -> tuple[np.ndarray]:
-    return (cotangent * (z > 0),)  # at z = 0 this picks 0, inside the subgradient set [0, 1]
-
-
-def leaky_relu(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
-    return np.where(z > 0, z, alpha * z)
-
-
-def leaky_relu_vjp(z: np.ndarray, cotangent: np.ndarray, alpha: float = 0.01) -> tuple[np.ndarray]:
-    return (np.where(z > 0, cotangent, alpha * cotangent),)  # at z = 0: alpha, inside [alpha, 1]
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))  # shifted by the row's maximum: exp never overflows
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    return _softmax(z)
-
-
-def softmax_vjp(z: np.ndarray, cotangent: np.ndarray) -> tuple[np.ndarray]:
-    p = _softmax(z)
-    # sum_i c_i dp_i/dz_j, with dp_i/dz_j = p_i (1 - p_i) on the diagonal and -p_i p_j off it
-    return (p * (cotangent - (cotangent * p).sum(axis=-1, keepdims=True)),)
-
-
-def mse(yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return ((yhat - y) ** 2).mean(axis=-1)  # one value per row: shape yhat.shape[:-1]
-
-
-def mse_vjp(yhat: np.ndarray, y: np.ndarray, cotangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    row = np.expand_dims(cotangent, -1)  # one cotangent per row, spread along it
-    dyhat = row * 2 * (yhat - y) / yhat.shape[-1]
-    return dyhat, -dyhat  # (dyhat, dy)
-
-
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def softmax_cross_entropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return -(y * _log_softmax(z)).sum(axis=-1)
-
-
-def softmax_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, cotangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    row = np.expand_dims(cotangent, -1)
-    return row * (_softmax(z) - y), -row * _log_softmax(z)  # p - y (each row of y sums to 1), and -log p
-
-
-def binary_cross_entropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    # -[y log s + (1 - y) log(1 - s)] with s = sigmoid(z), rewritten so that no log sees 0
-    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-
-
-def binary_cross_entropy_vjp(z: np.ndarray, y: np.ndarray, cotangent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return cotangent * (_sigmoid(z) - y), -cotangent * z  # d/dy = log(1 - s) - log(s) = -z
 
 
 def _activation(g: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,17 +29,6 @@ def _activation(g: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if g == "leaky_relu":  # the catalog's layers use the slope 0.1
         return np.where(y > 0, y, 0.1 * y), np.where(y > 0, 1, 0.1).astype(y.dtype)
     raise ValueError(f"unknown activation {g!r}")
-
-
-def dense_layer(x: np.ndarray, w: np.ndarray, b: np.ndarray, g: str) -> np.ndarray:
-    return _activation(g, x @ w.T + b)[0]  # x (N, in), w (out, in), b (out,) -> (N, out)
-
-
-def dense_layer_vjp(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, cotangent: np.ndarray, g: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    dy = cotangent * _activation(g, x @ w.T + b)[1]
-    return dy @ w, dy.T @ x, dy.sum(axis=0)  # dw and db sum over the batch
 
 
 Layers = list[tuple[np.ndarray, np.ndarray]]
@@ -264,12 +169,57 @@ def perceptron_multi_vjp(
     return _perceptron_vjp(x, w, t, cotangent)
 
 
-def residual_linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.maximum(x @ w.T + b + x, 0)  # relu(f(x) + x), f(x) = x w^T + b; w is (n, n)
+def _unreduced(cotangent: np.ndarray, dim: int, keepdim: bool) -> np.ndarray:
+    """The cotangent with the reduced axis back in place, as size 1."""
+    return cotangent if keepdim else np.expand_dims(cotangent, dim)
 
 
-def residual_linear_vjp(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, cotangent: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    dz = cotangent * (x @ w.T + b + x > 0)
-    return dz @ w + dz, dz.T @ x, dz.sum(axis=0)  # + dz: the shortcut's own path to x
+def _routed(x: np.ndarray, cotangent: np.ndarray, picked: np.ndarray, dim: int) -> np.ndarray:
+    """Zeros, with each output's cotangent at the entry it picked (picked keeps the reduced axis)."""
+    grad = np.zeros_like(x)
+    np.put_along_axis(grad, picked, cotangent, axis=dim)
+    return grad
+
+
+def max_dim(x: np.ndarray, dim: int, keepdim: bool) -> np.ndarray:
+    return x.max(axis=dim, keepdims=keepdim)
+
+
+def max_dim_vjp(x: np.ndarray, cotangent: np.ndarray, dim: int, keepdim: bool) -> tuple[np.ndarray]:
+    # The first maximum takes the cotangent; at a tie any split among the tied entries is right.
+    picked = np.argmax(x, axis=dim, keepdims=True)
+    return (_routed(x, _unreduced(cotangent, dim, keepdim), picked, dim),)
+
+
+def min_dim(x: np.ndarray, dim: int, keepdim: bool) -> np.ndarray:
+    return x.min(axis=dim, keepdims=keepdim)
+
+
+def min_dim_vjp(x: np.ndarray, cotangent: np.ndarray, dim: int, keepdim: bool) -> tuple[np.ndarray]:
+    picked = np.argmin(x, axis=dim, keepdims=True)
+    return (_routed(x, _unreduced(cotangent, dim, keepdim), picked, dim),)
+
+
+def _kth(x: np.ndarray, dim: int, k: int) -> np.ndarray:
+    return np.take(np.argsort(x, axis=dim, kind="stable"), [k - 1], axis=dim)  # k is 1-based
+
+
+def kthvalue(x: np.ndarray, dim: int, keepdim: bool, k: int) -> np.ndarray:
+    value = np.take_along_axis(x, _kth(x, dim, k), axis=dim)
+    return value if keepdim else np.squeeze(value, axis=dim)
+
+
+def kthvalue_vjp(x: np.ndarray, cotangent: np.ndarray, dim: int, keepdim: bool, k: int) -> tuple[np.ndarray]:
+    return (_routed(x, _unreduced(cotangent, dim, keepdim), _kth(x, dim, k), dim),)
+
+
+def _top(x: np.ndarray, dim: int, k: int) -> np.ndarray:
+    return np.take(np.argsort(-x, axis=dim, kind="stable"), range(k), axis=dim)  # largest first
+
+
+def topk(x: np.ndarray, dim: int, k: int) -> np.ndarray:
+    return np.take_along_axis(x, _top(x, dim, k), axis=dim)  # the axis dim now has size k
+
+
+def topk_vjp(x: np.ndarray, cotangent: np.ndarray, dim: int, k: int) -> tuple[np.ndarray]:
+    return (_routed(x, cotangent, _top(x, dim, k), dim),)
