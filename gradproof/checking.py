@@ -40,11 +40,20 @@ IMPLEMENTATION_KINDS = ("numpy", "torch", "jax")
 MODES = ("rev", "fwd")
 
 
-def _mode_kinds(modes: Sequence[str]) -> tuple[str, ...]:
-    """The check kinds of the chosen modes; the forward values and the conformance checks go with either."""
+SECOND_ORDER = ("vjp-of-vjp", "hvp")
+
+
+def _mode_kinds(modes: Sequence[str], order: int) -> tuple[str, ...]:
+    """The check kinds of the chosen modes and order; the forward values and the conformance checks go with
+    any. Order 2 adds the double backward (reverse over reverse, with "rev") and the Hessian-vector product
+    (forward over reverse, with both modes)."""
     by_mode = {"rev": ("vjp", "projection", "jacobian"), "fwd": ("jvp", "transpose")}
     chosen = {k for m in modes for k in by_mode[m]}
-    return tuple(k for k in KINDS if k in chosen or not any(k in ks for ks in by_mode.values()))
+    if order == 2:
+        chosen |= {"vjp-of-vjp"} if "rev" in modes else set()
+        chosen |= {"hvp"} if {"rev", "fwd"} <= set(modes) else set()
+    tied = {k for ks in by_mode.values() for k in ks} | set(SECOND_ORDER)
+    return tuple(k for k in KINDS if k in chosen or k not in tied)
 
 
 class CheckFailure(AssertionError):
@@ -166,6 +175,7 @@ def check(
     jvp: Callable[..., Any] | None = None,
     kind: str | None = None,
     modes: Sequence[str] = ("rev", "fwd"),
+    order: int = 1,
     dtypes: Sequence[str] = ("float32", "float64"),
     device: str = "cpu",
     checks: Sequence[str] = KINDS,
@@ -190,6 +200,9 @@ def check(
     against the exact J u, and transpose, <v, J u> = <J^T v, u>). Forward mode runs where there
     is a jvp: NumPy functions with `jvp(*inputs, *tangents, **params)`, torch callables through
     forward-mode AD (a custom autograd.Function with its own jvp), JAX functions through jax.jvp.
+    `order=2` adds second derivatives against the exact H(w) v, for the closed-form ops: the double
+    backward ("vjp-of-vjp": create_graph in torch, jax.vjp of jax.vjp) and, with both modes, the
+    Hessian-vector product of forward over reverse ("hvp"). NumPy functions give no second order.
     """
     d = _op(derivation)
     if not callable(fn) or (vjp is not None and not callable(vjp)):
@@ -199,7 +212,9 @@ def check(
     dtypes = _names(dtypes, tuple(FORMATS), "dtype")
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
-    kinds = tuple(k for k in _names(checks, KINDS, "check") if k in _mode_kinds(_names(modes, MODES, "mode")))
+    if order not in (1, 2):
+        raise ValueError(f"order is 1 or 2, not {order!r}")
+    kinds = tuple(k for k in _names(checks, KINDS, "check") if k in _mode_kinds(_names(modes, MODES, "mode"), order))
     chosen = _names(regions, _regions(d), "region") if regions is not None else _regions(d)
     count = _examples_per_region(max_examples)
     if kind == "numpy" and device != "cpu":

@@ -17,8 +17,16 @@ import numpy as np
 
 from derivations.elementary import FLOAT
 from derivations.model import ClosedForm, Example, Op, Program
-from harness import compare, exact, forward_exact, program_exact
+from harness import compare, exact, forward_exact, program_exact, second_exact
 from harness.dtypes import Format, get_format, reference_digits
+
+
+@dataclass(frozen=True)
+class SecondReference:
+    """H(w) v by differentiable input, rounded to float64, and the magnitudes its tolerance scales with."""
+
+    value: dict[str, np.ndarray]
+    magnitude: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,29 @@ class Case:
                 else np.broadcast_to(np.sum(mass, -1, keepdims=True), mass.shape)
             )
         return forward_exact.JvpReference(value, sens + engine.floor * mass)
+
+    @functools.cached_property
+    def second_reference(self) -> SecondReference:
+        """The exact H(w) v of a closed form, w the cotangent and v the tangents, and its magnitudes."""
+        op, engine = self.op, self.op.closed_form
+        value, sens = second_exact.closed_form_hvp(
+            op,
+            self.arrays,
+            self.params,
+            self.cotangent,
+            self.tangent,
+            self.reference.forward,
+            digits=reference_digits(self.fmt),
+        )
+        # The floor's rounding enters every term w_i H_ijk v_k of an entry.
+        mass = sum(np.abs(self.tangent[i.name]) for i in op.differentiable)
+        w = np.abs(self.cotangent)
+        if op.structure == "elementwise":
+            floor = w * mass
+        else:
+            per_row = np.sum(mass, axis=-1, keepdims=True)
+            floor = (w[..., None] if engine.reduces else np.sum(w, axis=-1, keepdims=True)) * per_row
+        return SecondReference(value, {k: s + engine.floor * np.broadcast_to(floor, s.shape) for k, s in sens.items()})
 
     @property
     def rho(self) -> float:

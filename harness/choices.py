@@ -3,7 +3,8 @@ SymPy or hypothesis load. The modules that act on these names take them from her
 
 from __future__ import annotations
 
-VALUE_CHECKS = ("forward", "vjp", "projection", "jacobian", "jvp", "transpose")
+VALUE_CHECKS = ("forward", "vjp", "projection", "jacobian", "jvp", "transpose", "vjp-of-vjp", "hvp")
+SECOND_ORDER = ("vjp-of-vjp", "hvp")  # run with --order 2 or when named
 CONFORMANCE_CHECKS = ("dtype-shape", "inplace", "determinism", "cotangent")
 BUILT_IN_BACKENDS = ("numpy", "torch")
 FD_ORACLE = "fd"  # not an implementation: finite differences of the NumPy reference against the exact values

@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--dtype", action="append", help=f"dtypes: {', '.join(DTYPES)}")
     verify.add_argument("--device", action="append", help="devices: cpu, cuda")
     verify.add_argument("--check", action="append", help=f"checks: {', '.join(VALUE_CHECKS + CONFORMANCE_CHECKS)}")
+    verify.add_argument(
+        "--order", type=int, choices=(1, 2), default=1, help="2: add the second-order checks (vjp-of-vjp, hvp)"
+    )
     verify.add_argument("--seed", type=int, default=0, help="seed for inputs and directions (default 0)")
     verify.add_argument("--profile", choices=tuple(PROFILES), default="default", help="examples per region")
     verify.add_argument("--report-dir", type=Path, help="where report.json goes (default ./reports)")

@@ -58,7 +58,7 @@ class Reference:
     vjp_sensitivities: dict[str, np.ndarray]
 
 
-def _smooth_part(expr: sp.Expr) -> sp.Expr:
+def smooth_part(expr: sp.Expr) -> sp.Expr:
     """Drop point masses at kinks: the comparison treats kinks by their subgradient sets."""
     expr = sp.sympify(expr).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
     return expr.rewrite(sp.Piecewise) if expr.has(sp.Heaviside) else expr
@@ -89,7 +89,7 @@ def compile_row(d: Op, n: int) -> Compiled:
 def lambdify(signature: list[sp.Symbol], exprs: list[sp.Expr], n: int, *, interval: bool = False) -> Fn:
     """An mpmath evaluator of `exprs` (in interval arithmetic with `interval`); rows share subexpressions."""
     modules = [INTERVAL, "mpmath"] if interval else "mpmath"
-    return sp.lambdify(signature, [_smooth_part(e) for e in exprs], modules=modules, cse=n > 1)
+    return sp.lambdify(signature, [smooth_part(e) for e in exprs], modules=modules, cse=n > 1)
 
 
 def _at(fn: Fn, args: Sequence[Any], dps: int) -> list[Any] | None:

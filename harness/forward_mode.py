@@ -20,7 +20,7 @@ from harness.checks import Outcome, gradients
 AT_KINKS = "every example sits at a kink or tie, where J u depends on the direction"
 
 
-def _kink_sets(case: Case) -> tuple[np.ndarray, np.ndarray] | None:
+def kink_sets(case: Case) -> tuple[np.ndarray, np.ndarray] | None:
     """Per output entry of an elementwise closed form, u times its subgradient set at kinks (NaN elsewhere)."""
     op = case.op
     if not isinstance(op.engine, ClosedForm) or op.structure != "elementwise" or len(op.differentiable) > 1:
@@ -34,7 +34,7 @@ def jvp(backend: Backend, case: Case, target: Target) -> Outcome | None:
         return None
     got = backend.jvp(case.op, case.arrays, case.params, case.tangent, target)
     tol = compare.tolerance(ref.value, ref.magnitude, case.fmt, case.rho)
-    return Outcome(compare.measure(got, ref.value, tol, case.fmt, allowed=_kink_sets(case)), {})
+    return Outcome(compare.measure(got, ref.value, tol, case.fmt, allowed=kink_sets(case)), {})
 
 
 def _smooth_tangent(case: Case) -> dict[str, np.ndarray]:

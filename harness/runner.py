@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from derivations.model import Example, Op, Program
-from harness import cases, checks, compare, forward_mode, projection
+from harness import cases, checks, compare, forward_mode, projection, second_order
 from harness.backends.base import Backend, Target
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
 from harness.dtypes import get_format
 from harness.group_run import Accumulator, BackendCheck, Group, GroupRun, bind, check_record
+from harness.impl.contract import NotOffered
 from harness.inputs import draw_examples, regions_of, strategy_for, with_conditions
 from harness.options import PROFILES, RunOptions, seed_of
 from harness.records import CheckRecord
 
 FD_KINDS = ("projection", "jacobian")  # their tolerance comes from a finite-difference error estimate
 FORWARD_MODE = ("jvp", "transpose")  # planned only where the backend gives a jvp
+SECOND_ORDER = ("vjp-of-vjp", "hvp")  # planned only where the backend gives them, for closed forms
 KINKED = "every example sits at a kink, where finite differences do not apply"
 
 
@@ -32,10 +34,12 @@ def examples_for(op: Op, options: RunOptions) -> list[Example]:
 
 def checks_of(op: Op) -> dict[str, BackendCheck]:
     """Every op's forward, VJP, JVP and their transpose; the projection of its engine; the Jacobian
-    where the structure allows."""
+    and the second-order checks of a closed form (a program's exact reference is first order)."""
     found: dict[str, BackendCheck] = {"forward": checks.forward, "vjp": checks.vjp, "projection": projection.projection}
     if not isinstance(op.engine, Program):
         found["jacobian"] = checks.jacobian
+        found["vjp-of-vjp"] = second_order.vjp_of_vjp
+        found["hvp"] = second_order.hvp
     return {**found, "jvp": forward_mode.jvp, "transpose": forward_mode.transpose}
 
 
@@ -94,8 +98,10 @@ class Runner:
                 continue
             for target in self._targets(backend):
                 unavailable = backend.unavailable(target)
-                has_jvp = backend.provides_jvp(op)
-                for kind in [k for k in o.kinds if k in runners and (has_jvp or k not in FORWARD_MODE)]:
+                jvp, second = backend.provides_jvp(op), getattr(backend, "provides_second_order", lambda op: False)(op)
+                # Forward over reverse runs the backward on dual numbers: it needs both.
+                offered = {**dict.fromkeys(FORWARD_MODE, jvp), "vjp-of-vjp": second, "hvp": jvp and second}
+                for kind in [k for k in o.kinds if k in runners and offered.get(k, True)]:
                     skip = unavailable or self._skip_reason(op, backend.name, target, kind)
                     if skip:
                         records.append(check_record(op, backend.name, target, kind, "skip", message=skip, options=o))
@@ -133,6 +139,7 @@ class Runner:
         target = group.target
 
         out_of_range: list[str] = []
+        not_offered: list[str] = []
 
         def measure(i: int, ex: Example) -> checks.Outcome | None:
             try:
@@ -145,8 +152,13 @@ class Runner:
             except cases.OutOfRange as exc:
                 out_of_range.append(str(exc))
                 return None
+            except NotOffered as exc:
+                not_offered.append(str(exc))
+                return None
 
         def none_measured() -> str:
+            if not_offered:
+                return f"not offered: {not_offered[0]}"
             if out_of_range:
                 return f"no example fits {target.dtype}: {out_of_range[0]} (and {len(out_of_range)} in all)"
             return forward_mode.AT_KINKS if group.kind in FORWARD_MODE else KINKED

@@ -30,7 +30,7 @@ from harness import (
 )
 from harness.backends import BACKENDS, FD_ORACLE, NAMES
 from harness.backends.base import Backend
-from harness.choices import DEFAULT_TIMEOUT, DEVICES
+from harness.choices import DEFAULT_TIMEOUT, DEVICES, SECOND_ORDER
 from harness.dtypes import FORMATS
 from harness.impl import conformance
 from harness.impl.expectations import Expectations, ExpectationsError
@@ -81,6 +81,11 @@ def _selection(
     return only, claim_names, bool(chosen)
 
 
+def default_kinds(order: int) -> tuple[str, ...]:
+    """Every check, the second-order ones with `--order 2` (they cost as much again on the closed forms)."""
+    return tuple(k for k in checks.KINDS + conformance.KINDS if order == 2 or k not in SECOND_ORDER)
+
+
 def _options(args: argparse.Namespace, expectations: Expectations | None) -> RunOptions:
     backend_names = _names(args.backend, NAMES, "backend") or NAMES
     return RunOptions(
@@ -88,7 +93,7 @@ def _options(args: argparse.Namespace, expectations: Expectations | None) -> Run
         profile=args.profile,
         dtypes=_names(args.dtype, tuple(FORMATS), "dtype"),
         devices=_names(args.device, DEVICES, "device"),
-        kinds=_names(args.check, checks.KINDS + conformance.KINDS, "check") or checks.KINDS + conformance.KINDS,
+        kinds=_names(args.check, checks.KINDS + conformance.KINDS, "check") or default_kinds(args.order),
         fd_oracle=FD_ORACLE in backend_names and not args.impl,
         skip_reason=expectations.skip_reason if expectations else None,
         extra_args=_carried(args),

@@ -67,6 +67,22 @@ class Backend(Protocol):
         """J u: the output's tangent for a tangent of each differentiable input."""
         ...
 
+    def provides_second_order(self, op: Op) -> bool:
+        """Whether a double backward and a Hessian-vector product can be asked for."""
+        ...
+
+    def vjp_vjp(
+        self, d: Op, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, direction: Arrays, target: Target
+    ) -> Arrays:
+        """Reverse over reverse: the gradient of <direction, vjp(x, cotangent)> by input, and by "cotangent"."""
+        ...
+
+    def hvp(
+        self, d: Op, arrays: Arrays, params: dict[str, float], weights: np.ndarray, tangents: Arrays, target: Target
+    ) -> Arrays:
+        """Forward over reverse: the tangent of vjp(x, weights) for the tangents of x, by input."""
+        ...
+
 
 def stack_inputs(arrays: Arrays, wrt: str, x_batch: np.ndarray) -> Arrays:
     """Inputs with a leading batch axis: `x_batch` for `wrt`, copies of the others."""

@@ -50,6 +50,19 @@ class FiniteDifferenceBackend:
     ) -> np.ndarray:
         raise NotImplementedError("the finite-difference oracle checks VJPs")
 
+    def provides_second_order(self, op: Op) -> bool:
+        return False  # nor second order
+
+    def vjp_vjp(
+        self, d: Op, arrays: Arrays, params: dict[str, float], cotangent: np.ndarray, direction: Arrays, target: Target
+    ) -> Arrays:
+        raise NotImplementedError("the finite-difference oracle checks VJPs")
+
+    def hvp(
+        self, d: Op, arrays: Arrays, params: dict[str, float], weights: np.ndarray, tangents: Arrays, target: Target
+    ) -> Arrays:
+        raise NotImplementedError("the finite-difference oracle checks VJPs")
+
     def unavailable(self, target: Target) -> str | None:
         return self.of.unavailable(target)
 

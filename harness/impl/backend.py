@@ -90,6 +90,50 @@ class ImplBackend:
             raise ContractError(f"{self.descriptor.label}, op {d.name!r}: jvp returned None")
         return value
 
+    def provides_second_order(self, derivation: Op) -> bool:
+        return derivation.name in self.descriptor.second_order_ops
+
+    def _second(
+        self,
+        method: str,
+        d: Op,
+        arrays: Arrays,
+        params: dict[str, float],
+        w: np.ndarray,
+        v: dict[str, np.ndarray],
+        t: Target,
+    ) -> dict[str, np.ndarray]:
+        request = {"cotangent": w, "direction": v}
+        raw = self._call(method, d.name, arrays, params, request, t.device, t.dtype)
+        found = {i.name: g for i, g in zip(d.inputs, raw.values, strict=False) if i.differentiable and g is not None}
+        if method == "vjp_vjp" and len(raw.values) > len(d.inputs) and raw.values[-1] is not None:
+            found["cotangent"] = raw.values[-1]
+        return found
+
+    def vjp_vjp(
+        self,
+        d: Op,
+        arrays: Arrays,
+        params: dict[str, float],
+        cotangent: np.ndarray,
+        direction: dict[str, np.ndarray],
+        target: Target,
+    ) -> dict[str, np.ndarray]:
+        """The gradient of <direction, vjp(x, cotangent)>: {input: H(w) v, "cotangent": J v}."""
+        return self._second("vjp_vjp", d, arrays, params, cotangent, direction, target)
+
+    def hvp(
+        self,
+        d: Op,
+        arrays: Arrays,
+        params: dict[str, float],
+        weights: np.ndarray,
+        tangents: dict[str, np.ndarray],
+        target: Target,
+    ) -> dict[str, np.ndarray]:
+        """The tangent of vjp(x, weights) for tangents of x: {input: H(w) u}."""
+        return self._second("hvp", d, arrays, params, weights, tangents, target)
+
     def forward(self, d: Op, arrays: Arrays, params: dict[str, float], target: Target) -> np.ndarray:
         value = self.raw_forward(d, arrays, params, target).values[0]
         if value is None:

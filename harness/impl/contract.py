@@ -17,6 +17,11 @@ class ContractError(Exception):
     """Third-party code broke the calling convention (wrong signature, wrong number of gradients)."""
 
 
+class NotOffered(ContractError):
+    """The implementation does not offer what was asked (forward mode from a custom autograd.Function
+    without a jvp, a double backward through @once_differentiable): that check does not apply to it."""
+
+
 @dataclass(frozen=True)
 class Convention:
     """`forward(*inputs, **params)` and `vjp(*inputs, cotangent, **params)`; argument order is

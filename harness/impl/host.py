@@ -39,6 +39,7 @@ class Descriptor:
     targets: tuple[tuple[str, str], ...]
     unavailable: dict[str, str] = field(default_factory=dict)  # "device-dtype" -> why
     jvp_ops: tuple[str, ...] = ()  # the ops whose Jacobian-vector product can be asked for
+    second_order_ops: tuple[str, ...] = ()  # the ops whose double backward and Hessian-vector product can be
 
 
 def label_of(spec: str) -> str:
@@ -149,8 +150,9 @@ class Host:
         targets = tuple(self.kind.targets())
         unavailable = {f"{d}-{t}": why for d, t in targets if (why := self.kind.unavailable(d, t))}
         jvp_ops = tuple(op for op, entry in self.entries.items() if self.kind.has_jvp(entry))
+        second = tuple(op for op, entry in self.entries.items() if self.kind.has_second_order(entry))
         self.descriptor = Descriptor(
-            spec, label, kind_name, tuple(self.entries), tuple(problems), ulps, targets, unavailable, jvp_ops
+            spec, label, kind_name, tuple(self.entries), tuple(problems), ulps, targets, unavailable, jvp_ops, second
         )
 
     def call(
@@ -163,14 +165,19 @@ class Host:
         device: str,
         dtype: str,
     ) -> Raw:
-        """`cotangent`: the output's cotangent for "vjp", the tangent of each differentiable input by name for "jvp"."""
+        """`cotangent`: the output's cotangent for "vjp", the tangent of each differentiable input by name for "jvp",
+        {"cotangent": w, "direction": {input: v}} for "vjp_vjp" and "hvp"."""
         conv, entry = self.catalog[op], self.entries[op]
         try:
             if method == "forward":
                 return self.kind.forward(conv, entry, arrays, params, device, dtype)
             if method == "jvp":
                 return self.kind.jvp(conv, entry, arrays, params, dict(cotangent), device, dtype)
+            if method in ("vjp_vjp", "hvp"):
+                w, v = np.asarray(cotangent["cotangent"]), dict(cotangent["direction"])
+                second = self.kind.vjp_vjp if method == "vjp_vjp" else self.kind.hvp
+                return second(conv, entry, arrays, params, w, v, device, dtype)
             assert cotangent is not None
             return self.kind.vjp(conv, entry, arrays, params, cotangent, device, dtype)
         except ContractError as exc:
-            raise ContractError(f"{self.descriptor.label}, op {op!r}: {exc}") from None
+            raise type(exc)(f"{self.descriptor.label}, op {op!r}: {exc}") from None

@@ -22,7 +22,7 @@ import numpy as np
 
 from harness.choices import DEFAULT_TIMEOUT
 from harness.impl import orphans, wire
-from harness.impl.contract import Convention, Raw
+from harness.impl.contract import Convention, NotOffered, Raw
 from harness.impl.host import Descriptor, Host, LoadError
 
 START_FLOOR = 30.0  # seconds; importing the implementation (torch, jax) may take a while
@@ -52,6 +52,8 @@ def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> No
             return
         try:
             conn.send_bytes(wire.encode("ok", host.call(*request)))
+        except NotOffered as exc:
+            conn.send_bytes(wire.encode("not-offered", str(exc)))
         except BaseException as exc:  # everything the implementation raises goes back as text
             where = traceback.extract_tb(exc.__traceback__)[-1:]
             at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
@@ -176,6 +178,8 @@ class Isolated:
         status, payload = self._receive(self.timeout, f"in {op} {method}", wire.raw)
         if status == "raise":
             raise ImplementationError(payload)
+        if status == "not-offered":
+            raise NotOffered(wire.text(payload))
         return payload  # type: ignore[no-any-return]
 
     def _kill(self) -> None:

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from harness.impl.contract import ContractError, Convention, Raw, gradients
+from harness.impl import second_calls
+from harness.impl.contract import ContractError, Convention, NotOffered, Raw, gradients
 
 Arrays = Mapping[str, np.ndarray]
 
@@ -30,6 +31,10 @@ class Kind(Protocol):
 
     def has_jvp(self, entry: Any) -> bool:
         """Whether a Jacobian-vector product can be asked of this entry."""
+        ...
+
+    def has_second_order(self, entry: Any) -> bool:
+        """Whether a double backward and a Hessian-vector product can be asked of this entry."""
         ...
 
     def forward(
@@ -57,6 +62,14 @@ class Kind(Protocol):
         device: str,
         dtype: str,
     ) -> Raw: ...
+
+    def vjp_vjp(self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], *request: Any) -> Raw:
+        """`request`: the cotangent w, the direction by input, device, dtype; values: one per input, then w's."""
+        ...
+
+    def hvp(self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], *request: Any) -> Raw:
+        """`request`: the weights w, the tangent by input, device, dtype; values: one per input."""
+        ...
 
 
 def _tangent_names(conv: Convention) -> tuple[str, ...]:
@@ -114,6 +127,14 @@ class NumpyKind:
 
     def has_jvp(self, entry: Any) -> bool:
         return entry[2] is not None
+
+    def has_second_order(self, entry: Any) -> bool:
+        return False  # a pair has no second derivatives to ask for
+
+    def vjp_vjp(self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], *request: Any) -> Raw:
+        raise ContractError("a NumPy pair gives no second order")
+
+    hvp = vjp_vjp
 
     def _call(
         self,
@@ -202,6 +223,15 @@ class TorchKind:
         if isinstance(owner, type) and issubclass(owner, torch.autograd.Function):
             return owner.jvp is not torch.autograd.Function.jvp
         return True
+
+    def has_second_order(self, entry: Any) -> bool:
+        return True  # a backward that cannot be differentiated says so when asked, and that is the finding
+
+    def vjp_vjp(self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], *request: Any) -> Raw:
+        return second_calls.torch_vjp_vjp(self, conv, entry, arrays, params, *request)
+
+    def hvp(self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], *request: Any) -> Raw:
+        return second_calls.torch_hvp(self, conv, entry, arrays, params, *request)
 
     @staticmethod
     def _numpy(t: Any) -> tuple[np.ndarray, str]:
@@ -295,7 +325,12 @@ class TorchKind:
                 else t
                 for t, n, diff in zip(tensors, conv.inputs, conv.differentiable, strict=True)
             ]
-            out = entry(*args, **params)
+            try:
+                out = entry(*args, **params)
+            except NotImplementedError as exc:
+                if second_calls.NO_JVP in str(exc):
+                    raise NotOffered("a custom autograd.Function without a jvp: forward mode is not offered") from None
+                raise
             if not isinstance(out, torch.Tensor):
                 raise ContractError(f"returned {type(out).__name__}, not a torch.Tensor")
             primal, tangent = fwad.unpack_dual(out)
@@ -327,6 +362,15 @@ class JaxKind:
 
     def has_jvp(self, entry: Any) -> bool:
         return True
+
+    def has_second_order(self, entry: Any) -> bool:
+        return True
+
+    def vjp_vjp(self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], *request: Any) -> Raw:
+        return second_calls.jax_second(self, conv, entry, arrays, params, "vjp_vjp", *request)
+
+    def hvp(self, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], *request: Any) -> Raw:
+        return second_calls.jax_second(self, conv, entry, arrays, params, "hvp", *request)
 
     @staticmethod
     def _numpy(value: Any) -> tuple[np.ndarray, str]:
@@ -363,7 +407,25 @@ class JaxKind:
             def pushforward(args: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
                 return jax.jvp(of_differentiable(args), tuple(args[k] for k in wrt), tangents)[1]
 
-            chosen = {"forward": forward, "vjp": pullback, "jvp": pushforward}[method]
+            def double_backward(args: tuple[Any, ...], cotangent: Any, directions: tuple[Any, ...]) -> Any:
+                def first(diff_args: tuple[Any, ...], w: Any) -> Any:
+                    return jax.vjp(of_differentiable(args), *diff_args)[1](w)
+
+                return jax.vjp(first, tuple(args[k] for k in wrt), cotangent)[1](directions)
+
+            def hessian_vector(args: tuple[Any, ...], weights: Any, tangents: tuple[Any, ...]) -> Any:
+                def first(*diff_args: Any) -> Any:
+                    return jax.vjp(of_differentiable(args), *diff_args)[1](weights)
+
+                return jax.jvp(first, tuple(args[k] for k in wrt), tangents)[1]
+
+            chosen = {
+                "forward": forward,
+                "vjp": pullback,
+                "jvp": pushforward,
+                "vjp_vjp": double_backward,
+                "hvp": hessian_vector,
+            }[method]
             self._cache[key] = jax.jit(chosen)
         return self._cache[key]
 

@@ -143,4 +143,5 @@ def descriptor(payload: Any) -> Descriptor:
         targets=tuple((t[0], t[1]) for t in targets),
         unavailable=dict(unavailable),
         jvp_ops=_strs(payload.get("jvp_ops", []), "the ops with a jvp"),
+        second_order_ops=_strs(payload.get("second_order_ops", []), "the ops with second order"),
     )

@@ -1,5 +1,5 @@
 """torch.autograd.gradcheck (float64, default settings; forward AD too where the op has a jvp) on the same
-variants and inputs."""
+variants and inputs, and gradgradcheck on the torch variants (second order)."""
 
 from __future__ import annotations
 
@@ -62,8 +62,12 @@ def catches(v: Variant, d: Op, examples: Sequence[Example]) -> tuple[bool, str]:
         inputs = tuple(
             torch.tensor(ex.arrays[i.name], dtype=torch.float64, requires_grad=i.differentiable) for i in d.inputs
         )
-        fn = _function(v, conv, ex.params)
         try:
+            if v.torch is not None:  # a torch variant: its own autograd, second order by gradgradcheck
+                torch.autograd.gradcheck(v.torch, inputs)
+                torch.autograd.gradgradcheck(v.torch, inputs)
+                continue
+            fn = _function(v, conv, ex.params)
             torch.autograd.gradcheck(fn, inputs, check_forward_ad=forward_mode(v) is not None)
         except Exception as exc:  # GradcheckError, or whatever the implementation raised
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

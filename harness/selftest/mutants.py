@@ -16,6 +16,7 @@ import numpy as np
 from harness.backends import numpy_ref as ref
 from harness.impl.registry import Implementation
 from harness.selftest import scalar_mutants as sm
+from harness.selftest import second_mutants as so
 from harness.selftest import tensor_mutants as tm
 from harness.selftest import update_mutants as um
 
@@ -31,8 +32,13 @@ class Variant:
     vjp: Fn | None = None
     correct: bool = False  # a correct variant must pass every check
     jvp: Fn | None = None
+    torch: Fn | None = None  # a torch callable instead of a NumPy pair (the second-order variants)
 
     def implementation(self) -> Implementation:
+        if self.torch is not None:
+            impl = Implementation("torch")
+            impl.add(self.op, self.torch)
+            return impl
         impl = Implementation("numpy")
         impl.add(self.op, *self.pair(), jvp=self.jvp or ref.OPS[self.op].jvp)
         return impl
@@ -308,7 +314,34 @@ VARIANTS: tuple[Variant, ...] = (
         "mse",
         jvp=lambda yhat, y, yhat_dot, y_dot: (2 * (yhat - y) * yhat_dot).mean(axis=-1),
     ),
+    # Second order: torch Functions whose first derivatives are right.
+    M(
+        "sigmoid-double-backward-detached",
+        "double backward that detaches the first gradient",
+        "sigmoid",
+        torch=so.sigmoid_detached_backward,
+    ),
+    M(
+        "softmax-hessian-missing-symmetric-term",
+        "double backward missing the Hessian's symmetric term",
+        "softmax",
+        torch=so.softmax_missing_symmetric_term,
+    ),
     # Correct variants: each must pass everything.
+    M(
+        "softmax-double-backward-by-hand",
+        "correct: a hand-written double backward",
+        "softmax",
+        torch=so.softmax_double_backward_by_hand,
+        correct=True,
+    ),
+    M(
+        "sigmoid-torch",
+        "correct: torch's own sigmoid, second order included",
+        "sigmoid",
+        torch=so.sigmoid_torch,
+        correct=True,
+    ),
     M(
         "softmax-jvp-explicit-jacobian",
         "correct: J u through the explicit Jacobian diag(p) - p p^T",
