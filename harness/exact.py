@@ -40,22 +40,58 @@ class Compiled:
     stated_vjp: Fn  # (inputs, outputs, cotangent, params) -> n entries, written in outputs
 
 
-@dataclass(frozen=True)
 class Reference:
-    """Exact forward and VJP rounded to float64, and their sensitivities for tolerances.
+    """Exact forward and VJP rounded to float64, and their sensitivities for tolerances. The forward is
+    computed at once; the VJP on first use (a forward or forward-mode check never asks for it).
 
     A sensitivity is sum |d value / d v| * |v| over the quantities an implementation rounds:
     every input entry, each term of the cotangent sum, and, for derivatives the document
     writes in the outputs (sigmoid' = a(1-a)), the forward outputs too.
     """
 
-    forward: np.ndarray
-    vjp: np.ndarray  # of the input the stated derivative is taken with respect to
-    forward_sensitivity: np.ndarray
-    vjp_sensitivity: np.ndarray
+    def __init__(
+        self,
+        wrt: str,
+        forward: np.ndarray,
+        forward_sensitivity: np.ndarray,
+        forward_digits: int,
+        vjp: Callable[[], _Vjp],
+    ) -> None:
+        self.wrt, self.forward, self.forward_sensitivity = wrt, forward, forward_sensitivity
+        self._forward_digits, self._compute_vjp = forward_digits, vjp
+
+    @functools.cached_property
+    def _vjp(self) -> _Vjp:
+        return self._compute_vjp()
+
+    @property
+    def vjps(self) -> dict[str, np.ndarray]:
+        """The VJP of every differentiable input, by name."""
+        return self._vjp.vjps
+
+    @property
+    def vjp_sensitivities(self) -> dict[str, np.ndarray]:
+        return self._vjp.sensitivities
+
+    @property
+    def vjp(self) -> np.ndarray:
+        """Of the input the stated derivative is taken with respect to."""
+        return self._vjp.vjps[self.wrt]
+
+    @property
+    def vjp_sensitivity(self) -> np.ndarray:
+        return self._vjp.sensitivities[self.wrt]
+
+    @property
+    def digits(self) -> int:
+        return max(self._forward_digits, self._vjp.digits)
+
+
+@dataclass(frozen=True)
+class _Vjp:
+    vjps: dict[str, np.ndarray]
+    sensitivities: dict[str, np.ndarray]
     digits: int
-    vjps: dict[str, np.ndarray]  # of every differentiable input, that one included
-    vjp_sensitivities: dict[str, np.ndarray]
 
 
 def smooth_part(expr: sp.Expr) -> sp.Expr:
@@ -171,43 +207,56 @@ def evaluate(
     *,
     digits: int,
 ) -> Reference:
-    """Exact forward and VJP (w.r.t. the differentiable input) at float64-held values."""
+    """Exact forward (now) and VJP of every differentiable input (when first asked) at float64-held values."""
     x = np.asarray(arrays[d.wrt.name], dtype=np.float64)
     c = compile_row(d, d.row_length(x.shape))
     per_unit = [units(d, np.asarray(arrays[i.name], dtype=np.float64)) for i in d.inputs]
-    cot_units = np.asarray(cotangent, dtype=np.float64).reshape(per_unit[0].shape[0], -1)
     pvals = [params[p.name] for p in d.params]
+    fwd, fsens, worst = [], [], 0
+    for k in range(per_unit[0].shape[0]):
+        base: list[Any] = [float(v) for u in per_unit for v in u[k]]
+        f, f_sens, dps = settled(c.forward_iv, c.forward, [*base, *pvals], range(c.n_inputs), digits)
+        worst = max(worst, dps)
+        fwd.append([float(v) for v in f])
+        fsens.append([float(v) for v in f_sens])
+    out_shape = d.output_shape(x.shape)
+    forward = np.array(fwd, dtype=np.float64).reshape(out_shape)
+
+    def vjp() -> _Vjp:
+        return _vjp(d, c, arrays, per_unit, pvals, np.asarray(cotangent, dtype=np.float64), forward, digits)
+
+    return Reference(d.wrt.name, forward, np.array(fsens, dtype=np.float64).reshape(out_shape), worst, vjp)
+
+
+def _vjp(
+    d: Op,
+    c: Compiled,
+    arrays: dict[str, np.ndarray],
+    per_unit: list[np.ndarray],
+    pvals: list[Any],
+    cotangent: np.ndarray,
+    forward: np.ndarray,
+    digits: int,
+) -> _Vjp:
+    cot_units = cotangent.reshape(per_unit[0].shape[0], -1)
+    outs = forward.reshape(per_unit[0].shape[0], -1)
     inputs_at = range(c.n_inputs)
-    fwd, vjp, fsens, vsens = [], [], [], []
-    worst = 0
+    vjp, vsens, worst = [], [], 0
     for k in range(per_unit[0].shape[0]):
         base: list[Any] = [float(v) for u in per_unit for v in u[k]]
         cot = [float(v) for v in cot_units[k]]
-        f, f_sens, dps_f = settled(c.forward_iv, c.forward, [*base, *pvals], inputs_at, digits)
-        g, g_sens, dps_g = settled(
+        g, g_sens, dps = settled(
             c.vjp_iv, c.vjp, [*base, *cot, *pvals], [*inputs_at, *range(c.n_inputs, c.n_inputs + c.m)], digits
         )
-        dps = max(dps_f, dps_g)
         out_at = range(c.n_inputs, c.n_inputs + c.m)
-        reuse = sensitivity(c.stated_vjp, [*base, *f, *cot, *pvals], out_at, dps)
+        # The outputs' magnitudes are all the reuse term needs: the forward rounded to float64 serves.
+        reuse = sensitivity(c.stated_vjp, [*base, *[float(o) for o in outs[k]], *cot, *pvals], out_at, dps)
         worst = max(worst, dps)
-        fwd.append([float(v) for v in f])
         vjp.append([float(v) for v in g])
-        fsens.append([float(v) for v in f_sens])
         # Reused outputs enter the stated input's gradient only: it is the one the notes write in outputs.
         reuse = [*(reuse or [0] * c.n), *[0] * (len(g_sens) - c.n)]
         vsens.append([float(a + b) for a, b in zip(g_sens, reuse, strict=True)])
-    out_shape = d.output_shape(x.shape)
-    vjps, sens = _by_input(d, arrays, np.array(vjp, dtype=np.float64)), _by_input(d, arrays, np.array(vsens))
-    return Reference(
-        forward=np.array(fwd, dtype=np.float64).reshape(out_shape),
-        vjp=vjps[d.wrt.name],
-        forward_sensitivity=np.array(fsens, dtype=np.float64).reshape(out_shape),
-        vjp_sensitivity=sens[d.wrt.name],
-        digits=worst,
-        vjps=vjps,
-        vjp_sensitivities=sens,
-    )
+    return _Vjp(_by_input(d, arrays, np.array(vjp, dtype=np.float64)), _by_input(d, arrays, np.array(vsens)), worst)
 
 
 def _by_input(d: Op, arrays: dict[str, np.ndarray], per_unit: np.ndarray) -> dict[str, np.ndarray]:

@@ -10,8 +10,8 @@ KINK_GAP the VJP is a set, which the op's `subgradient_ok` judges instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import mpmath
 import numpy as np
@@ -23,14 +23,30 @@ DIGITS = 80
 KINK_GAP = 0.0  # only an exact kink or tie is one: anywhere else the branch is the derivative
 
 
-@dataclass(frozen=True)
 class ProgramReference:
-    forward: np.ndarray
-    vjp: dict[str, np.ndarray]  # empty at a kink, where the VJP is a set
-    # The same at 80 digits (mpmath object arrays): a formula is judged on these, since two
-    # values equal to 30 digits can still round to neighbouring doubles.
-    vjp_digits: dict[str, np.ndarray]
-    at_kink: bool
+    """The exact forward (computed at once) and VJP (on first use; empty at a kink, where the VJP is a set).
+    `vjp_digits` is the VJP at 80 digits (mpmath object arrays): a formula is judged on these, since two
+    values equal to 30 digits can still round to neighbouring doubles."""
+
+    def __init__(
+        self,
+        forward: np.ndarray,
+        at_kink: bool,
+        gradients: Callable[[], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]],
+    ) -> None:
+        self.forward, self.at_kink, self._gradients = forward, at_kink, gradients
+
+    @functools.cached_property
+    def _vjp(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        return self._gradients()
+
+    @property
+    def vjp(self) -> dict[str, np.ndarray]:
+        return self._vjp[0]
+
+    @property
+    def vjp_digits(self) -> dict[str, np.ndarray]:
+        return self._vjp[1]
 
 
 def _tangent(op: Op, arrays: dict[str, np.ndarray], params: dict[str, object], c: np.ndarray) -> object:
@@ -47,11 +63,17 @@ def reference(
 ) -> ProgramReference:
     at_kink = op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= KINK_GAP
     with mpmath.workdps(DIGITS):
-        exact = {k: to_mp(v) for k, v in arrays.items()}
-        out = to_float(np.asarray(op.program.forward(MP, exact, params), dtype=object))
+        out = to_float(
+            np.asarray(op.program.forward(MP, {k: to_mp(v) for k, v in arrays.items()}, params), dtype=object)
+        )
+
+    def gradients() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         grads: dict[str, np.ndarray] = {}
         digits: dict[str, np.ndarray] = {}
-        if not at_kink:
+        if at_kink:
+            return grads, digits
+        with mpmath.workdps(DIGITS):
+            exact = {k: to_mp(v) for k, v in arrays.items()}
             c = to_mp(cotangent)
             total = sum(int(np.size(arrays[i.name])) for i in op.differentiable)
             done = 0
@@ -67,4 +89,6 @@ def reference(
                 on_entry(done, total)
                 grads[inp.name] = to_float(g)
                 digits[inp.name] = g
-    return ProgramReference(out, grads, digits, at_kink)
+        return grads, digits
+
+    return ProgramReference(out, at_kink, gradients)
