@@ -64,8 +64,9 @@ def catches(v: Variant, d: Op, examples: Sequence[Example]) -> tuple[bool, str]:
         )
         try:
             if v.torch is not None:  # a torch variant: its own autograd, second order by gradgradcheck
-                torch.autograd.gradcheck(v.torch, inputs)
-                torch.autograd.gradgradcheck(v.torch, inputs)
+                torch_fn: Any = v.torch
+                torch.autograd.gradcheck(torch_fn, inputs)
+                torch.autograd.gradgradcheck(torch_fn, inputs)
                 continue
             fn = _function(v, conv, ex.params)
             torch.autograd.gradcheck(fn, inputs, check_forward_ad=forward_mode(v) is not None)
