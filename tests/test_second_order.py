@@ -196,3 +196,15 @@ def test_jax_second_order_passes() -> None:
         lambda z: jax.nn.softmax(z, axis=-1), "softmax", kind="jax", order=2, max_examples=2, checks=SECOND
     )
     assert {(r["check"], r["verdict"]) for r in records} == {("vjp-of-vjp", "pass"), ("hvp", "pass")}
+
+
+def test_the_engine_curvature_behind_the_convexity_claims_can_come_out_negative() -> None:
+    """B1 and B6 read v^T H v off the second-order engine; on an op that curves down (sigmoid for z > 0) the
+    same measure is below 0, so their rows can fail."""
+    from harness.claim_checks.curvature import smallest_curvature
+
+    rng = np.random.default_rng(0)
+    up = [{"z": rng.uniform(-3, 3, (4,)), "y": rng.uniform(0, 1, (4,))} for _ in range(3)]
+    assert smallest_curvature("binary_cross_entropy", "z", up, rng) > 0
+    down = [{"z": rng.uniform(0.5, 3, (4,))} for _ in range(3)]
+    assert smallest_curvature("sigmoid", "z", down, rng) < 0
