@@ -180,7 +180,13 @@ def build(op: Op, ex: Example, dtype: str, seed: int) -> Case:
     params = dict(ex.params)
     cot = fmt.round(np.random.default_rng(seed).standard_normal(output_shape(op, arrays, params)))
     if isinstance(op.engine, Program):
-        ref: Any = program_exact.reference(op, arrays, params, cot)
+        try:
+            ref: Any = program_exact.reference(op, arrays, params, cot)
+        except ZeroDivisionError:
+            # Adagrad's tiny g and s both round to 0 in float16, where its step is 0/0: that input has no
+            # counterpart in the dtype. Only where the draw itself is defined; otherwise the error stands.
+            program_exact.reference(op, dict(ex.arrays), params, cot)
+            raise OutOfRange(f"the inputs rounded to {dtype} leave the op's domain (a division by 0)") from None
     else:
         ref = exact.evaluate(op, arrays, params, cot, digits=reference_digits(fmt))
     return Case(op, arrays, params, cot, ref, fmt, seed)

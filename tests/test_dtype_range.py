@@ -47,3 +47,20 @@ def test_an_input_a_dtype_cannot_hold_is_not_checked_in_it() -> None:
     assert [(r["verdict"], r["message"]) for r in records] == [
         ("skip", "no example fits float16: z leave float16's range (and 1 in all)")
     ]
+
+
+def test_an_input_whose_rounding_makes_the_op_undefined_is_not_checked_in_that_dtype() -> None:
+    """Adagrad's tiny region: s and g of 2^-100 both round to 0 in float16, where the step is 0/0; in float64
+    the same draw is defined and checked."""
+    op = OPS["adagrad_step"]
+    ex = Example(
+        {"w": np.array([0.5]), "s": np.array([2.0**-100]), "g": np.array([2.0**-101])}, {"eta": 0.5, "eps": 0.0}, "tiny"
+    )
+    assert np.isfinite(cases.build(op, ex, "float64", 0).reference.forward).all()
+    with pytest.raises(cases.OutOfRange, match="leave the op's domain"):
+        cases.build(op, ex, "float16", 0)
+    undefined = Example(
+        {"w": np.array([0.5]), "s": np.array([0.0]), "g": np.array([0.0])}, {"eta": 0.5, "eps": 0.0}, "x"
+    )
+    with pytest.raises(ZeroDivisionError):  # undefined in float64 too: not a dtype's limit, the error stands
+        cases.build(op, undefined, "float16", 0)
