@@ -1,7 +1,8 @@
 """Where gradproof.check leaves its records while the pytest plugin is writing a report.
 
 The plugin activates a Recorder for the session and deactivates it at the end; outside a
-session with --gradproof-report nothing is recorded.
+session with --gradproof-report nothing is recorded. Under pytest-xdist each worker records its
+own tests and the controller absorbs every worker's Recorder into its own (gradproof/session.py).
 """
 
 from __future__ import annotations
@@ -35,15 +36,43 @@ def merge(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, An
     return kept
 
 
+def merge_entries(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+    """One op's report entry from two sets of examples: its region and condition counts summed. Only
+    for ops whose verdict on the stated derivative does not depend on the examples (declared ops)."""
+    if old is None:
+        return dict(new)
+    kept = dict(old)
+    regions = dict(old.get("regions", {}))
+    for region, count in new.get("regions", {}).items():
+        regions[region] = regions.get(region, 0) + count
+    coverage = {region: dict(row) for region, row in old.get("coverage", {}).items()}
+    for region, row in new.get("coverage", {}).items():
+        summed = coverage.setdefault(region, {})
+        for condition, count in row.items():
+            summed[condition] = summed.get(condition, 0) + count
+    kept["regions"], kept["coverage"] = regions, coverage
+    return kept
+
+
 @dataclass
 class Recorder:
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     derivations: dict[str, Op] = field(default_factory=dict)
     examples: dict[str, list[Any]] = field(default_factory=dict)
+    # Report entries built on xdist workers, for ops the controller cannot rebuild from a name (those a
+    # test module declares with gradproof.op): the Op itself does not travel between processes.
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, d: Op, examples: list[Any], records: Sequence[Mapping[str, Any]]) -> None:
         self.derivations[d.name] = d
         self.examples.setdefault(d.name, []).extend(examples)
+        self.add_records(records)
+
+    def add_entry(self, entry: Mapping[str, Any]) -> None:
+        name = str(entry["name"])
+        self.entries[name] = merge_entries(self.entries.get(name), entry)
+
+    def add_records(self, records: Sequence[Mapping[str, Any]]) -> None:
         for rec in records:
             self.checks[rec["id"]] = merge(self.checks.get(rec["id"]), rec)
 

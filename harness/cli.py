@@ -49,7 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter for --at")
     verify.add_argument("--quiet", action="store_true", help="no progress lines")
     verify.add_argument("--shard", metavar="K/N", help="run the K-th of N parts of the plan (merge with `report`)")
-    verify.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="run N shard processes, then merge")
+    verify.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="run up to N shard processes, then merge (default: the usable cores for a large plan, else 1)",
+    )
     rerender = sub.add_parser(
         "report", help="render index.html and junit.xml from a report.json; merge the reports of shards"
     )
@@ -100,9 +106,10 @@ def _check_verify(args: argparse.Namespace) -> None:
         raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
     if args.param and not args.at:
         raise UsageError("--param goes with --at")
-    if args.jobs < 1:
+    whole = not (args.impl or args.at or args.shard)  # a run that can be split into shard processes
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"-j takes a number of processes, 1 or more, not {args.jobs}")
-    if args.jobs != 1 and (args.impl or args.at or args.shard):
+    if args.jobs is not None and args.jobs != 1 and not whole:
         raise UsageError("-j does not go with --impl, --at or --shard: run those as one process")
     for values, valid, what in (
         (args.backend, BACKENDS, "backend"),

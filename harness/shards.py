@@ -1,20 +1,58 @@
-"""Splitting a run and joining its parts: `verify --shard K/N` runs every N-th item of the plan, and
+"""Splitting a run and joining its parts: `verify --shard K/N` runs a part of the plan, and
 `gradproof report A.json B.json ...` merges the shards' reports into the one an unsharded run writes.
 `verify -j N` is the two together on one machine: N shard processes, then one merge."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any
 
-from harness import report, report_schema
+from harness import report
 
-T = TypeVar("T")
+# What each item of the plan costs: CPU seconds in one default-profile process (time.process_time around each
+# op and claim, 2026-11-30; for the claim that trains in a child process, that child's time). Wall seconds
+# of a loaded machine vary 2-4x between runs; CPU time does not. Only the ratios matter: they deal the plan
+# out so that the shards end together. Every N-th item of the plan gave one of two shards 65 % of the work.
+COSTS: dict[str, float] = {
+    **{"sigmoid": 2.2, "tanh": 4.1, "relu": 0.9, "leaky_relu": 1.5, "softmax": 8.9, "mse": 2.9},
+    **{"softmax_cross_entropy": 11.2, "binary_cross_entropy": 2.8, "conv2d": 5.1, "inception_block": 3.7},
+    **{"dense_layer": 2.8, "backprop_chain_L1": 2.9, "backprop_chain_L2": 4.3, "backprop_chain_L3": 5.8},
+    **{"backprop_chain_L4": 6, "perceptron_single": 2.4, "perceptron_multi": 2.3, "max_pool2d": 3},
+    **{"avg_pool2d": 4.1, "residual_linear": 2.8, "residual_block": 12.8, "max_dim": 1.1, "min_dim": 2.9},
+    **{"kthvalue": 2.7, "topk": 2, "sum_dim": 1.2, "mean_dim": 1.5, "norm1_dim": 1, "norm2_dim": 2.9},
+    **{"momentum_step": 2.3, "adagrad_step": 5.1, "clip_by_value": 1.8, "clip_by_norm": 4.3},
+    **{"sigmoid_derivative_range": 0.3, "tanh_range_zero_centred": 0.4, "tanh_shifted_sigmoid": 0.6},
+    **{"softmax_sum_from_1": 0.3, "approximates_any_function": 0.7, "approximates_continuous_on_interval": 0.6},
+    **{"kl_decomposition": 0.4, "logistic_ce_convex": 0.5, "logistic_ce_single_extremum": 0.8},
+    **{"zero_init_symmetry": 0.3, "sgd_program_runs_as_printed": 4},
+}
+OP_COST, CLAIM_COST = 2.9, 0.05  # about the medians, for ops (the user's own) and claims not listed
+# A shard's progress line, `[3/17] conv2d: ...` or `[claim 3/60] name: ...`, numbered within its shard.
+_PROGRESS = re.compile(r"^\[(claim )?\d+/\d+\] (.*)$")
+
+
+ITEMS_PER_PROCESS = 16  # a shard process spends seconds importing torch and SymPy: below this many ops and
+# claims each, the start-up costs more than the split saves
+
+
+def jobs_for(asked: int | None, items: int, *, splittable: bool) -> int:
+    """How many processes a run gets: what -j asked (never more than one per item), or by default the usable
+    cores for a plan large enough to pay for their start-up, and 1 for a run that cannot be split."""
+    if asked is not None:
+        return max(1, min(asked, items))
+    if not splittable:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, items // ITEMS_PER_PROCESS))
 
 
 def parse(text: str) -> tuple[int, int]:
@@ -25,10 +63,23 @@ def parse(text: str) -> tuple[int, int]:
     return int(k), int(n)
 
 
-def take(items: Sequence[T], shard: tuple[int, int], offset: int = 0) -> tuple[T, ...]:
-    """Shard K of N: the items at plan positions K-1, K-1+N, ... (`offset` counts positions before these)."""
+def split(ops: Sequence[str], claims: Sequence[str], shard: tuple[int, int]) -> tuple[tuple[str, ...], ...]:
+    """Shard K of N: its ops and its claims, each in plan order. The items are dealt costliest first
+    (COSTS), each to the shard with the least cost so far; every shard deals alike, so the N shards of
+    a CI matrix agree without talking to each other."""
     k, n = shard
-    return tuple(item for i, item in enumerate(items, offset) if i % n == k - 1)
+    items = [(name, COSTS.get(name, OP_COST)) for name in ops] + [
+        (name, COSTS.get(name, CLAIM_COST)) for name in claims
+    ]
+    load, mine = [0.0] * n, set()
+    for i in sorted(range(len(items)), key=lambda i: (-items[i][1], i)):
+        least = min(range(n), key=lambda s: (load[s], s))
+        load[least] += items[i][1]
+        if least == k - 1:
+            mine.add(i)
+    return tuple(o for i, o in enumerate(ops) if i in mine), tuple(
+        c for i, c in enumerate(claims, len(ops)) if i in mine
+    )
 
 
 def merge(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -80,27 +131,92 @@ def merge(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def run_parallel(argv: Sequence[str], jobs: int, say: Any) -> list[dict[str, Any]]:
-    """`gradproof verify ARGV` as `jobs` shard processes at once; their reports, in shard order."""
+class _Relay:
+    """What the shards write to stderr: their progress lines numbered across the whole plan, as one
+    process numbers them, in the order they finish; their other lines kept per shard, for an error."""
+
+    def __init__(self, say: Callable[[str], None], totals: tuple[int, int]) -> None:
+        self.say, self.totals = say, totals
+        self.done = [0, 0]  # ops, claims
+        self.other: dict[int, list[str]] = {}
+        self.lock = threading.Lock()
+
+    def read(self, k: int, stream: IO[str]) -> None:
+        for line in stream:
+            found = _PROGRESS.match(line.rstrip("\n"))
+            with self.lock:
+                if found is None:
+                    self.other.setdefault(k, []).append(line)
+                    continue
+                kind = int(found.group(1) is not None)
+                self.done[kind] += 1
+                self.say(f"[{found.group(1) or ''}{self.done[kind]}/{self.totals[kind]}] {found.group(2)}")
+
+    def tail(self, k: int) -> str:
+        return "".join(self.other.get(k, [])).strip()[-2000:]
+
+
+def run_parallel(
+    argv: Sequence[str], jobs: int, say: Callable[[str], None], totals: tuple[int, int]
+) -> list[dict[str, Any]]:
+    """`gradproof verify ARGV` as `jobs` shard processes at once; their reports, in shard order. `totals`
+    counts the plan's ops and claims, for the progress lines. Ctrl-C (or SIGTERM) stops every shard,
+    and the reports keep what they gathered."""
+    relay = _Relay(say, totals)
     with tempfile.TemporaryDirectory(prefix="gradproof-shards-") as tmp:
-        procs = []
-        for k in range(1, jobs + 1):
-            out = Path(tmp) / str(k)
-            out.mkdir()
-            shard = ["--shard", f"{k}/{jobs}", "--report-dir", str(out), "--quiet", "-j", "1"]
-            cmd = [sys.executable, "-m", "harness", *argv, *shard]
-            procs.append((k, out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
-        parts = []
+        procs = [_start(argv, k, jobs, Path(tmp) / str(k)) for k in range(1, jobs + 1)]
+        readers = [
+            threading.Thread(target=relay.read, args=(k, p.stderr), daemon=True) for k, (_, p) in enumerate(procs, 1)
+        ]
+        for reader in readers:
+            reader.start()
+        stopped = False
         try:
-            for k, out, proc in procs:
-                _, err = proc.communicate()
-                if proc.returncode not in (0, 1) or not (out / "report.json").is_file():
-                    raise RuntimeError(f"shard {k}/{jobs} ended with status {proc.returncode}: {err.strip()[-2000:]}")
-                parts.append(report_schema.load(out / "report.json"))
-                say(f"shard {k}/{jobs}: {len(parts[-1]['checks'])} checks, {len(parts[-1].get('claims', []))} claims")
+            try:
+                for _, proc in procs:
+                    proc.wait()
+            except KeyboardInterrupt:
+                stopped = True
+                # The shards run in sessions of their own, so a terminal's Ctrl-C reaches this process only;
+                # one SIGTERM each ends them as Ctrl-C ends a run, with their reports written.
+                for _, proc in procs:
+                    if proc.poll() is None:
+                        proc.terminate()
+                for _, proc in procs:
+                    proc.wait()
         finally:
-            for _, _, proc in procs:
+            for _, proc in procs:
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
-        return parts
+        for reader in readers:
+            reader.join()
+        parts = [_part(k, jobs, out, proc, relay, stopped) for k, (out, proc) in enumerate(procs, 1)]
+    for line in (line for k in range(1, jobs + 1) for line in relay.other.get(k, [])):
+        # Not an expectations entry one shard did not meet (another may have), nor one shard's count of
+        # what it did before it was stopped (the whole run's is said once the reports are merged).
+        if not line.startswith(("WARNING ", "gradproof: interrupted")):
+            print(line, end="", file=sys.stderr)
+    return parts
+
+
+def _start(argv: Sequence[str], k: int, jobs: int, out: Path) -> tuple[Path, subprocess.Popen[str]]:
+    out.mkdir()
+    shard = ["--shard", f"{k}/{jobs}", "--report-dir", str(out), "-j", "1"]
+    cmd = [sys.executable, "-m", "harness", *argv, *shard]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True
+    )
+    return out, proc
+
+
+def _part(k: int, jobs: int, out: Path, proc: subprocess.Popen[str], relay: _Relay, stopped: bool) -> dict[str, Any]:
+    """Shard K's report; its exit status says what its checks found (0, 1, 3) or that it was stopped
+    (130), anything else that it could not run. Once the run is stopped, any status goes with a written
+    report: a shard that had written its report may be ended while Python shuts down (status -15)."""
+    if not (out / "report.json").is_file() or (proc.returncode not in (0, 1, 3, 130) and not stopped):
+        raise RuntimeError(f"shard {k}/{jobs} ended with status {proc.returncode}: {relay.tail(k)}")
+    # Not validated here (2.5 s of CPU for the catalog, after every shard has ended): the merged report is,
+    # before its views are written, as one process's is.
+    data: dict[str, Any] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return data

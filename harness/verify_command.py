@@ -194,12 +194,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     catalog = {**pipeline.OPS, **{name: op for name, (op, _) in declared.items()}}
     only, claim_names, narrowed = _selection(args, catalog)
     options, directory = _options(args, expectations), _report_dir(args.report_dir)
-    if args.jobs != 1:
-        return _verify_in_parallel(args, directory)
+    jobs = shards.jobs_for(args.jobs, len(only) + len(claim_names), splittable=not (args.impl or args.at or args.shard))
+    if jobs > 1:
+        return _verify_in_parallel(args, directory, jobs, only, claim_names)
     plan = {"ops": list(only), "claims": list(claim_names)}  # a shard keeps the whole plan's order for merging
     if args.shard:
         shard = _shard(args)
-        only, claim_names = shards.take(only, shard), shards.take(claim_names, shard, offset=len(only))
+        only, claim_names = shards.split(only, claim_names, shard)
     given = _given(args, catalog[only[0]]) if args.at else []
     session = impl_session(args, expectations, declared) if args.impl else None
     if session is not None:
@@ -231,11 +232,14 @@ def _shard(args: argparse.Namespace) -> tuple[int, int]:
         raise UsageError(str(exc)) from None
 
 
-def _verify_in_parallel(args: argparse.Namespace, directory: Path) -> int:
+def _verify_in_parallel(
+    args: argparse.Namespace, directory: Path, jobs: int, ops: Sequence[str], claim_names: Sequence[str]
+) -> int:
     """-j N: N shard processes of this very command, their reports merged into one."""
     say = console.progress(args.quiet)[0]
+    say(f"{len(ops)} ops and {len(claim_names)} claims in {jobs} processes; each line as its op or claim ends")
     try:
-        parts = shards.run_parallel(args.argv, args.jobs, say)
+        parts = shards.run_parallel(args.argv, jobs, say, (len(ops), len(claim_names)))
     except RuntimeError as exc:
         print(f"gradproof: {exc}", file=sys.stderr)
         return 1
@@ -243,6 +247,7 @@ def _verify_in_parallel(args: argparse.Namespace, directory: Path) -> int:
     console.say_what_is_replaced(directory, data)
     console.print_summary(data, outputs.write_all(data, directory)[0])
     if data["interrupted"]:
+        print(f"gradproof: interrupted after {len(data['derivations'])} of {len(ops)} derivations", file=sys.stderr)
         return 130
     claim_errors = any(c["verdict"] == "error" for c in data.get("claims", []))
     return failure_status(data, claim_errors)
