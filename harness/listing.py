@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from derivations import CLAIMS, OPS
-from derivations.model import Claim, Example, Op
+from derivations.model import Claim, ClosedForm, Example, Op
 from harness import op_examples
 from harness.backends import numpy_conv, numpy_layers, numpy_networks, numpy_ref, numpy_stats, numpy_update_rules
 from harness.impl import conventions as cv
@@ -128,6 +128,11 @@ def params_row(op: Op) -> dict[str, Any]:
         "forward": conv.forward_call(),
         "vjp": f"{conv.vjp_call()} -> {conv.vjp_returns()}",
         "jvp": f"{conv.jvp_call()} -> J u, the output's tangent (optional: forward mode)",
+        "second_order": (
+            "vjp-of-vjp and hvp (--order 2): torch and JAX through their own autograd"
+            if isinstance(op.engine, ClosedForm)
+            else "none: the exact reference of a program is first order"
+        ),
         "inputs": [
             {
                 "name": i.name,
@@ -154,6 +159,7 @@ def params_row(op: Op) -> dict[str, Any]:
 def params_lines(op: Op) -> list[str]:
     row = params_row(op)
     lines = [f"{op.name}: {op.title}", *_say(row["forward"]), *_say(row["vjp"]), *_say(row["jvp"])]
+    lines.append(f"  second order: {row['second_order']}")
     out = row["output"]
     text_out = not out["axes"].startswith("(")  # a reduction's output is said in words
     width = max(len(i["axes"]) for i in [*row["inputs"], *([] if text_out else [out])])
