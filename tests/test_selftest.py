@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from harness import cli
-from harness.selftest.mutants import VARIANTS
+from harness.selftest import run
+from harness.selftest.mutants import VARIANTS, Variant
 
 
 def _selftest(tmp_path: Path, *args: str) -> tuple[int, dict[str, object]]:
@@ -65,10 +67,44 @@ def test_no_correct_variant_is_flagged(tmp_path: Path) -> None:
     assert [r["mutant"] for r in rows if r["caught_by_gradproof"]] == [] and status == 0
 
 
+def test_ops_checked_in_parallel_give_the_rows_and_table_of_one_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-j 2 checks the op groups in two processes (each with its own workers); the rows, their order and the
+    table are those of -j 1. sum_dim comes last in the library, and is started first (a program is slower)."""
+    only = ("--only", "tanh-no-square,sum-keepdim-last-axis,tanh-inplace")
+    reports: list[list[dict[str, object]]] = []
+    tables: list[list[str]] = []
+    for jobs in ("1", "2"):
+        status, report = _selftest(tmp_path / jobs, *only, "-j", jobs)
+        rows = report["selftest"]
+        assert status == 0 and isinstance(rows, list)
+        reports.append(rows)
+        # The table and the totals, without the seconds and the report's path (which differ).
+        out = capsys.readouterr().out.splitlines()
+        tables.append([re.sub(r" \(\d+\.\d s\)$", "", line) for line in out if not line.startswith("report:")])
+    serial, parallel = reports
+    assert [r["mutant"] for r in serial] == ["tanh-no-square", "tanh-inplace", "sum-keepdim-last-axis"]
+    assert parallel == serial
+    assert tables[1] == tables[0]
+
+
+def test_a_group_that_raises_in_a_pool_process_stops_the_run() -> None:
+    strangers = [Variant("not-in-the-library", "none", "tanh"), Variant("not-in-the-library-either", "none", "relu")]
+    with pytest.raises(RuntimeError, match=r"selftest of (tanh|relu) raised"):
+        run.run(strangers, jobs=2)
+
+
+def test_jobs_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["selftest", "-j", "0"]) == 2
+    assert "-j takes a number of processes, 1 or more, not '0'" in capsys.readouterr().err
+
+
 @pytest.mark.thorough
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_whole_library_every_mutant_caught_no_false_alarm(tmp_path: Path, seed: int) -> None:
     status, report = _selftest(tmp_path, "--seed", str(seed))
     rows = report["selftest"]
-    bad = [r for r in rows if r["correct"] == r["caught_by_gradproof"]]  # type: ignore[union-attr]
+    assert isinstance(rows, list)
+    bad = [r for r in rows if r["correct"] == r["caught_by_gradproof"]]
     assert bad == [] and status == 0, bad
