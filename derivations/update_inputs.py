@@ -1,4 +1,5 @@
-"""The regions the update rules (update_rules.py) draw from: hypothesis strategies, one per rule.
+"""The regions the update rules (update_rules.py) draw from: hypothesis strategies, one per rule; and the
+code paths of each rule that every region reaches (conditions).
 
 Entries are float32 numbers, exact in both dtypes. The extreme regions scale them by 2^-100 or
 2^100 (1e-32 to 4e30): normal float32 numbers whose squares leave float32's range. float16 holds
@@ -11,7 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derivations.model import Example
+from derivations.model import Condition, Example
 
 SCALES = {"tiny": 2.0**-100, "huge": 2.0**100}
 ADAGRAD_EPS, CLIP_EPS = 1e-10, 1e-6  # torch.optim.Adagrad's and clip_grad_norm_'s; the notes write none
@@ -132,3 +133,62 @@ def clip_norm_strategy(region: str) -> st.SearchStrategy[Example]:
         return _example({"g": g}, {"c": c, "eps": eps}, region)
 
     return build()
+
+
+# --- conditions: the code paths a buggy step takes only at some inputs ------------------------------
+# Every region draws an example where each holds, unless the region rules it out (see Condition).
+
+
+def _momentum_term(ex: Example) -> bool:
+    return bool(ex.params["rho"] != 0 and np.any(ex.arrays["delta"] != 0))
+
+
+def _both_signs(ex: Example) -> bool:
+    g = ex.arrays["g"]
+    return bool(np.any(g > 0) and np.any(g < 0))
+
+
+def _first_step_entry(ex: Example) -> bool:
+    return bool(np.any((ex.arrays["s"] == 0) & (ex.arrays["g"] != 0)))
+
+
+def _clipped_both_ends(ex: Example) -> bool:
+    g, c = ex.arrays["g"], ex.params["c"]
+    return bool(np.any(g > c) and np.any(g < -c))
+
+
+def _every_branch(ex: Example) -> bool:
+    return _clipped_both_ends(ex) and bool(np.any(np.abs(ex.arrays["g"]) < ex.params["c"]))
+
+
+def _norm_ratio(ex: Example) -> float:
+    """(||g|| + eps) / c; the entries here are at most 2^102, so their squares stay finite in float64."""
+    return float((np.linalg.norm(ex.arrays["g"]) + ex.params["eps"]) / ex.params["c"])
+
+
+MOMENTUM_CONDITIONS = (
+    # The gradient with respect to Δw_{t−1} is ρ (c[1] − c[0]), 0 at ρ = 0 whatever a backward does with it.
+    Condition("rho>0", lambda ex: ex.params["rho"] != 0),
+    # The momentum term in the step: dropped or sign-flipped, it shows only where ρ Δw_{t−1} is not 0.
+    Condition("rho*delta != 0", _momentum_term, not_in=("first-step",)),
+)
+ADAGRAD_CONDITIONS = (
+    # |g|'s two slopes: a state that sums g for |g| (the note's "sum of g" taken literally) is right for g > 0.
+    Condition("g of both signs", _both_signs),
+    # An entry's first step: the denominator is |g| alone there, and dividing by the old state divides by 0.
+    Condition("s=0 where g!=0", _first_step_entry, not_in=("zero-gradient",)),
+    # A later step: a state replaced by |g| instead of accumulated gives the right values wherever the old one is 0.
+    Condition("s>0", lambda ex: bool(np.any(ex.arrays["s"] > 0)), not_in=("first-step", "torch-eps")),
+)
+CLIP_VALUE_CONDITIONS = (
+    # Both clamps and the identity in one array: a one-sided clamp, or a mask on g < c without |.|, is
+    # wrong below -c only. tiny clips nothing (huge keeps only its zeros).
+    Condition("above c, below -c and inside", _every_branch, not_in=("tiny",)),
+)
+CLIP_NORM_CONDITIONS = (
+    # The two pieces: g scaled back onto the threshold, and g kept. threshold sits on the kink between them.
+    Condition("||g|| over c (scaled)", lambda ex: _norm_ratio(ex) > 1, not_in=("threshold", "tiny")),
+    Condition("||g|| under c (kept)", lambda ex: _norm_ratio(ex) < 1, not_in=("threshold", "huge")),
+    # The norm of the whole array: the norm along one axis is the same unless two axes are longer than 1.
+    Condition("2+ axes longer than 1", lambda ex: sum(n > 1 for n in ex.arrays["g"].shape) >= 2),
+)

@@ -5,7 +5,7 @@ has one output array, so the two are stacked on a new leading axis: out[0] is th
 the new state, and a cotangent of shape (2, *w.shape) reaches both. Clipping (004) returns the
 clipped gradient alone. Every input is differentiable; the rates and thresholds are parameters.
 Each step is a function of its inputs: it must not change them in place (torch.optim does).
-The regions each draws from are in update_inputs.py.
+The regions each draws from, and the code paths each region must reach, are in update_inputs.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,16 @@ import numpy as np
 from derivations.activation_facts import S001, S004
 from derivations.model import Arrays, Elementary, Input, Interval, Op, Params, Program, Source, named
 from derivations.ties import floor
-from derivations.update_inputs import adagrad_strategy, clip_norm_strategy, clip_value_strategy, momentum_strategy
+from derivations.update_inputs import (
+    ADAGRAD_CONDITIONS,
+    CLIP_NORM_CONDITIONS,
+    CLIP_VALUE_CONDITIONS,
+    MOMENTUM_CONDITIONS,
+    adagrad_strategy,
+    clip_norm_strategy,
+    clip_value_strategy,
+    momentum_strategy,
+)
 
 # rho, the roundings on the longest path: a step's is torch's buffer arithmetic (Δw/η, ·ρ, +g, ·η, w − ·) with
 # η and ρ rounded to the dtype, 7, or Adagrad's backward (|g|, two sums, two quotients, a product, a sum), 7;
@@ -226,6 +235,7 @@ MOMENTUM = Op(
         roundings=lambda a, p: STEP_ROUNDINGS,
     ),
     regions=named("typical", "first-step", "tiny", "huge"),
+    conditions=MOMENTUM_CONDITIONS,
     params_doc={
         "eta": "η, the learning rate (学习率); any real, drawn in [2^-10, 1]",
         "rho": "ρ, the momentum coefficient (冲量系数); any real, drawn in [0, 1]",
@@ -251,6 +261,7 @@ ADAGRAD = Op(
         subgradient_ok=adagrad_rule,
     ),
     regions=named("typical", "first-step", "zero-gradient", "tiny", "huge", "torch-eps"),
+    conditions=ADAGRAD_CONDITIONS,
     tie_rule="|g|'(0) anywhere in [-1, 1] in the state's sum (the step itself is smooth at g = 0)",
     params_doc={
         "eta": "η, the learning rate; any real, drawn in [2^-10, 1]",
@@ -279,6 +290,7 @@ CLIP_VALUE = Op(
         subgradient_ok=clip_value_rule,
     ),
     regions=named("typical", "threshold", "tiny", "huge"),
+    conditions=CLIP_VALUE_CONDITIONS,
     tie_rule="at |g| = c the slope is anywhere in [0, 1]",
     params_doc={"c": "the threshold (梯度阈值), c > 0: each entry is forced into [-c, c]"},
     notes="The note does not say which range: read entry by entry here (torch.nn.utils.clip_grad_value_, "
@@ -300,6 +312,7 @@ CLIP_NORM = Op(
         subgradient_ok=clip_norm_rule,
     ),
     regions=named("typical", "threshold", "tiny", "huge", "torch-eps"),
+    conditions=CLIP_NORM_CONDITIONS,
     tie_rule="at ||g|| + eps = c any mix of keeping g and scaling it",
     params_doc={
         "c": "the threshold (梯度阈值), c > 0, on the 2-norm of the whole array",
