@@ -48,7 +48,7 @@ def _serve(conn: Connection, spec: str, catalog: Mapping[str, Convention]) -> No
     while True:
         try:
             request = conn.recv()
-        except EOFError:
+        except (EOFError, ConnectionResetError):  # the host is gone (ended, or a pool cut off by Ctrl-C)
             return
         try:
             conn.send_bytes(wire.encode("ok", host.call(*request)))
