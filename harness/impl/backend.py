@@ -35,7 +35,7 @@ class BudgetSpent(RuntimeError):
 
 
 class ImplBackend:
-    """Any implementation, built in or not, reached through its kind's adapter (harness/impl/kinds.py).
+    """Any implementation, built in or not, reached through its kind's adapter (harness/impl/*_kind.py).
 
     `third_party` implementations also get the conformance checks; the built-in NumPy reference and
     torch are named plainly ("numpy", "torch") and checked for values only, as the catalog's oracles."""

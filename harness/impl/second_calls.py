@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from harness.impl.contract import ContractError, Convention, NotOffered, Raw
+from harness.impl.kind_base import raw
 
 Arrays = Mapping[str, np.ndarray]
 
@@ -116,9 +117,7 @@ def torch_hvp(kind: Any, conv: Convention, entry: Any, arrays: Arrays, params: d
 
 
 def kind_raw(kind: Any, values: list[Any]) -> Raw:
-    from harness.impl.kinds import _raw
-
-    return _raw(values, [], kind._numpy)
+    return raw(values, [], kind._numpy)
 
 
 def jax_second(
