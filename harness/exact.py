@@ -256,10 +256,10 @@ def _vjp(
         # Reused outputs enter the stated input's gradient only: it is the one the notes write in outputs.
         reuse = [*(reuse or [0] * c.n), *[0] * (len(g_sens) - c.n)]
         vsens.append([float(a + b) for a, b in zip(g_sens, reuse, strict=True)])
-    return _Vjp(_by_input(d, arrays, np.array(vjp, dtype=np.float64)), _by_input(d, arrays, np.array(vsens)), worst)
+    return _Vjp(by_input(d, arrays, np.array(vjp, dtype=np.float64)), by_input(d, arrays, np.array(vsens)), worst)
 
 
-def _by_input(d: Op, arrays: dict[str, np.ndarray], per_unit: np.ndarray) -> dict[str, np.ndarray]:
+def by_input(d: Op, arrays: dict[str, np.ndarray], per_unit: np.ndarray) -> dict[str, np.ndarray]:
     """Split (units, n x inputs) columns, n per differentiable input, into one array per input."""
     n = per_unit.shape[1] // len(d.differentiable)
     return {

@@ -152,15 +152,7 @@ def closed_form_hvp(
         reuse = [*reuse, *[0] * (len(value) - len(reuse))]  # the stated input's part is the first
         values.append([float(t) for t in value])
         sens.append([float(a + b) for a, b in zip(s or [0] * len(value), reuse, strict=True)])
-    return _by_input(d, arrays, np.array(values)), _by_input(d, arrays, np.array(sens))
-
-
-def _by_input(d: Op, arrays: dict[str, np.ndarray], per_unit: np.ndarray) -> dict[str, np.ndarray]:
-    n = per_unit.shape[1] // len(d.differentiable)
-    return {
-        i.name: per_unit[:, k * n : (k + 1) * n].reshape(np.shape(arrays[i.name]))
-        for k, i in enumerate(d.differentiable)
-    }
+    return exact.by_input(d, arrays, np.array(values)), exact.by_input(d, arrays, np.array(sens))
 
 
 @functools.cache
