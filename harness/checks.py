@@ -65,7 +65,7 @@ def vjp(backend: Backend, case: Case, target: Target) -> Outcome:
     for name, exact in case.exact_vjp.items():
         tol = case.tolerance(name, exact)
         m = compare.measure(got[name], exact, tol, case.fmt, allowed=case.subgradients(name))
-        if worst is None or m.usage > worst.usage or (m.nonfinite and not worst.nonfinite):
+        if compare.worse(m, worst):
             worst, where = m, name
     assert worst is not None
     return Outcome(worst, case.conventions(got), where=where)

@@ -67,6 +67,11 @@ class Measurement:
     # its tolerance of zero, where ULPs would count spacings far finer than the computation's rounding
 
 
+def worse(m: Measurement, than: Measurement | None) -> bool:
+    """Whether `m` replaces `than` as a check's worst: a larger share of the tolerance, or non-finite first."""
+    return than is None or m.usage > than.usage or (m.nonfinite and not than.nonfinite)
+
+
 def measure(
     actual: np.ndarray,
     expected: np.ndarray,

@@ -36,7 +36,7 @@ class Accumulator:
     def add(self, outcome: checks.Outcome, example: int) -> None:
         self.examples += 1
         m = outcome.measurement
-        if self.worst is None or m.usage > self.worst.usage or (m.nonfinite and not self.worst.nonfinite):
+        if compare.worse(m, self.worst):
             self.worst, self.worst_example, self.where = m, example, outcome.where
         for key, values in outcome.conventions.items():
             self.conventions.setdefault(key, set()).update(values)

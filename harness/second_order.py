@@ -26,7 +26,7 @@ COTANGENT = "cotangent"  # the key of the w part in a double backward's result
 def _worst(parts: list[tuple[str, compare.Measurement]]) -> Outcome:
     worst, where = parts[0][1], parts[0][0]
     for name, m in parts[1:]:
-        if m.usage > worst.usage or (m.nonfinite and not worst.nonfinite):
+        if compare.worse(m, worst):
             worst, where = m, name
     return Outcome(worst, {}, where=where)
 
