@@ -23,17 +23,28 @@ class RowSymbols:
     params: dict[str, sp.Symbol]
     out: list[sp.Symbol]
     forward: list[sp.Expr]
-    true_jacobian: list[sp.Expr]  # differentiated by SymPy, domain constraints applied
-    stated_jacobian: list[sp.Expr]  # as the document writes it, outputs substituted
     stated_in_out: list[sp.Expr]  # as the document writes it, outputs left as symbols
     raw_true_jacobian: list[sp.Expr]  # no constraint substituted: what backends compute
     # The same for every differentiable input, the stated one first: a target's gradient is checked
     # too, against SymPy's derivative (the notes state none for it).
     raw_jacobians: dict[str, list[sp.Expr]]
+    constraint: dict[sp.Symbol, sp.Expr]  # a simplex input's last entry in terms of the others
 
     @property
     def m(self) -> int:
         return len(self.forward)
+
+    # The two substituted forms only the symbolic verdict reads: the references never pay for them.
+    @functools.cached_property
+    def true_jacobian(self) -> list[sp.Expr]:
+        """Differentiated by SymPy, domain constraints applied."""
+        return [e.subs(self.constraint) for e in self.raw_true_jacobian]
+
+    @functools.cached_property
+    def stated_jacobian(self) -> list[sp.Expr]:
+        """As the document writes it, outputs substituted and domain constraints applied."""
+        to_forward = dict(zip(self.out, self.forward, strict=True))
+        return [e.subs(to_forward).subs(self.constraint) for e in self.stated_in_out]
 
 
 def _stated_matrix(d: Op, value: Any, m: int, n: int) -> list[sp.Expr]:
@@ -86,15 +97,9 @@ def build(d: Op, n: int) -> RowSymbols:
         # A target's gradient as differentiated cancels exactly where it is 0 (BCE's log(1 - s) - log s
         # at z = 0), and no interval is narrow against 0; simplified it is -z, exact there.
         raw[name] = [sp.simplify(e) for e in raw[name]]
-    raw_true = raw[d.wrt.name]
-    to_forward = dict(zip(out, forward, strict=True))
-    stated = [e.subs(to_forward) for e in stated_in_out]
-
     constraint: dict[sp.Symbol, sp.Expr] = {}
     for inp in d.inputs:
         if isinstance(inp.domain, Simplex):
             syms = inputs[inp.name]
             constraint[syms[-1]] = 1 - sum(syms[:-1])
-    true = [e.subs(constraint) for e in raw_true]
-    stated = [e.subs(constraint) for e in stated]
-    return RowSymbols(n, inputs, decl.params, out, forward, true, stated, stated_in_out, raw_true, raw)
+    return RowSymbols(n, inputs, decl.params, out, forward, stated_in_out, raw[d.wrt.name], raw, constraint)
