@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import importlib
-import pkgutil
+import contextlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
@@ -14,6 +12,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from hypothesis.extra import numpy as hnp
+from hypothesis.internal.conjecture import providers
 
 from derivations.model import Example, Interval, Op, Param, Program, Region, Simplex
 
@@ -97,7 +96,8 @@ def _param(p: Param, region: Region) -> st.SearchStrategy[float]:
     return st.just(p.default)
 
 
-def _tags(shape: tuple[int, ...]) -> tuple[str, ...]:
+def shape_tags(shape: tuple[int, ...]) -> tuple[str, ...]:
+    """The shape regions an example falls in: batch > 1, non-square rows."""
     tags = []
     if len(shape) >= 2 and int(np.prod(shape[:-1])) > 1:
         tags.append("batch>1")
@@ -121,27 +121,33 @@ def inputs_for(d: Op, *, region: str | None = None) -> st.SearchStrategy[Example
             else:
                 arrays[inp.name] = draw(_target(inp.domain, reg, shape))
         params = {p.name: draw(_param(p, reg)) for p in d.params}
-        return Example(arrays, params, reg.name, _tags(shape))
+        return Example(arrays, params, reg.name, shape_tags(shape))
 
     return build()
 
 
-@functools.cache
-def _import_every_module() -> None:
-    """Hypothesis mixes constants it finds in the local modules imported so far into its draws, so one
-    seed drew other inputs once other modules had been imported (claims run first, a shard of the
-    plan, a longer session). With every module of gradproof imported before the first draw, that set
-    is the same in every run."""
-    for package in ("derivations", "harness", "gradproof"):
-        for info in pkgutil.walk_packages(importlib.import_module(package).__path__, f"{package}."):
-            # forkserver_setup acts on import (it makes the importer a subreaper): the workers' forkserver only.
-            if not info.name.endswith(("__main__", "forkserver_setup")):
-                importlib.import_module(info.name)
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Hypothesis mixes constants it finds in the local modules imported so far into its draws, so one seed
+    drew other inputs once another module had been imported: an implementation file under test, a claim
+    run first, another test in the same pytest process. Without them a draw is a function of the strategy
+    and the seed alone. (An internal of hypothesis: where it is missing, nothing is changed.)"""
+    found = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if found is None or not hasattr(providers, "Constants") or cache is None:
+        yield
+        return
+    providers._get_local_constants = providers.Constants
+    cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = found
+        cache.cache.clear()
 
 
 def draw_examples(strategy: st.SearchStrategy[Example], count: int, seed: int) -> list[Example]:
     """`count` examples (fewer if the space is smaller), the same ones for the same seed."""
-    _import_every_module()
     collected: list[Example] = []
 
     @settings(
@@ -157,7 +163,8 @@ def draw_examples(strategy: st.SearchStrategy[Example], count: int, seed: int) -
         collected.append(example)
 
     try:
-        collect()
+        with _no_local_constants():
+            collect()
     except Unsatisfiable:  # a filtered strategy none of whose draws passed
         return []
     return collected

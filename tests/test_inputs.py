@@ -47,3 +47,15 @@ def test_edge_regions_contain_their_edges() -> None:
 def test_simplex_targets_sum_to_one() -> None:
     for e in draw_examples(inputs_for(CATALOG["softmax_cross_entropy"]), 10, seed=1):
         assert np.allclose(e.arrays["y"].sum(axis=-1), 1.0) and np.all(e.arrays["y"] >= 0)
+
+
+def test_a_module_imported_between_two_draws_changes_nothing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Hypothesis mixes constants of local modules into its draws; a draw must depend on its seed alone,
+    not on which implementation file or claim was imported before it."""
+    strategy = inputs_for(CATALOG["sigmoid"], region="typical")
+    before = draw_examples(strategy, 10, seed=11)
+    (tmp_path / "numbers_of_mine.py").write_text("A, B, C = 2.75, -3.3125, 1.0625\nD, E = 0.4375, -0.8125\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("numbers_of_mine")
+    after = draw_examples(strategy, 10, seed=11)
+    assert all(np.array_equal(a.arrays["z"], b.arrays["z"]) for a, b in zip(before, after, strict=True))
