@@ -17,7 +17,7 @@ import numpy as np
 
 from derivations.elementary import FLOAT
 from derivations.model import ClosedForm, Example, Op, Program
-from harness import compare, exact, forward_exact, program_exact, second_exact
+from harness import box_reference, compare, forward_exact, program_exact, second_exact
 from harness.dtypes import Format, get_format, reference_digits
 
 
@@ -35,7 +35,7 @@ class Case:
     arrays: dict[str, np.ndarray]  # rounded to the dtype, held in float64
     params: dict[str, Any]
     cotangent: np.ndarray
-    reference: Any  # exact.Reference for a closed form, program_exact.ProgramReference for a program
+    reference: Any  # box_reference.FastReference for a closed form, program_exact.ProgramReference for a program
     fmt: Format
     rng_seed: int
 
@@ -76,10 +76,6 @@ class Case:
                 return forward_exact.JvpReference(None, None)
             mag = forward_exact.program_magnitude(op, self.arrays, self.params, self.tangent, value.shape)
             return forward_exact.JvpReference(value, mag)
-        digits = reference_digits(self.fmt)
-        value, sens = forward_exact.closed_form_jvp(
-            op, self.arrays, self.params, self.tangent, self.reference.forward, digits=digits
-        )
         # The floor's rounding enters every term J_ij u_j of an output entry.
         mass = sum(np.abs(self.tangent[i.name]) for i in op.differentiable)
         if op.structure != "elementwise":
@@ -88,7 +84,13 @@ class Case:
                 if engine.reduces
                 else np.broadcast_to(np.sum(mass, -1, keepdims=True), mass.shape)
             )
-        return forward_exact.JvpReference(value, sens + engine.floor * mass)
+        floor = engine.floor * mass
+
+        def tolerance(value: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+            return compare.tolerance(value, magnitude + floor, self.fmt, self.rho)
+
+        value, sens, radius = self.reference.jvp(self.tangent, tolerance)
+        return forward_exact.JvpReference(value, sens + floor, radius)
 
     @functools.cached_property
     def second_reference(self) -> SecondReference:
@@ -125,16 +127,17 @@ class Case:
     def magnitude(self, key: str) -> np.ndarray:
         """What the tolerance of the output ("out") or of an input's gradient scales with: a program's
         running-error magnitudes, a closed form's sensitivities plus the floor it cannot avoid."""
-        engine = self.op.engine
-        if isinstance(engine, Program):
+        if isinstance(self.op.engine, Program):
             return self.bound[key]
-        if key == "out":
-            return self.reference.forward_sensitivity + engine.floor
-        c = np.abs(self.cotangent)
-        return self.reference.vjp_sensitivities[key] + engine.floor * (c[..., None] if engine.reduces else c)
+        sens = self.reference.forward_sensitivity if key == "out" else self.reference.vjp_sensitivities[key]
+        return sens + floor(self.op, key, self.cotangent)
 
     def tolerance(self, key: str, exact_value: np.ndarray) -> np.ndarray:
-        return compare.tolerance(exact_value, self.magnitude(key), self.fmt, self.rho)
+        """The error model's tolerance, widened by how far the exact value may be from the reference's
+        (a float64 enclosure's radius; 0 where the exact engine computed it)."""
+        tol = compare.tolerance(exact_value, self.magnitude(key), self.fmt, self.rho)
+        radius = getattr(self.reference, "radius", None)
+        return tol if radius is None else tol + radius(key)
 
     def subgradients(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Per entry of a closed form's input, the allowed range at its kinks (NaN elsewhere); its kinks
@@ -149,6 +152,16 @@ class Case:
             return {}
         name = self.op.wrt.name
         return compare.chosen_subgradients(self.op, self.arrays[name], self.cotangent, np.asarray(gradients[name]))
+
+
+def floor(op: Op, key: str, cotangent: np.ndarray) -> np.ndarray | float:
+    """The closed form's floor in the output ("out") or in an input's gradient, where it scales with the
+    cotangent: an error no stable algorithm avoids, whatever the sensitivity."""
+    engine = op.closed_form
+    if key == "out":
+        return engine.floor
+    c = np.abs(cotangent)
+    return engine.floor * (c[..., None] if engine.reduces else c)
 
 
 def output_shape(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> tuple[int, ...]:
@@ -188,5 +201,10 @@ def build(op: Op, ex: Example, dtype: str, seed: int) -> Case:
             program_exact.reference(op, dict(ex.arrays), params, cot)
             raise OutOfRange(f"the inputs rounded to {dtype} leave the op's domain (a division by 0)") from None
     else:
-        ref = exact.evaluate(op, arrays, params, cot, digits=reference_digits(fmt))
+        rho = roundings(op, arrays, params)
+
+        def tolerance(key: str, value: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+            return compare.tolerance(value, magnitude + floor(op, key, cot), fmt, rho)
+
+        ref = box_reference.FastReference(op, arrays, params, cot, fmt, tolerance, seed)
     return Case(op, arrays, params, cot, ref, fmt, seed)

@@ -21,7 +21,8 @@ import sympy as sp
 
 from derivations.elementary import MP, Dual, to_float, to_mp
 from derivations.model import Op
-from harness import exact, program_exact
+from harness import compare, exact, program_exact
+from harness.dtypes import Format
 from harness.symbols import build
 
 
@@ -31,6 +32,11 @@ class JvpReference:
 
     value: np.ndarray | None
     magnitude: np.ndarray | None
+    radius: np.ndarray | float = 0.0  # how far the exact J u may be from `value` (a float64 enclosure's)
+
+    def tolerance(self, fmt: Format, rho: float) -> np.ndarray:
+        assert self.value is not None and self.magnitude is not None
+        return compare.tolerance(self.value, self.magnitude, fmt, rho) + self.radius
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def jvp(backend: Backend, case: Case, target: Target) -> Outcome | None:
     if ref.value is None or ref.magnitude is None:
         return None
     got = backend.jvp(case.op, case.arrays, case.params, case.tangent, target)
-    tol = compare.tolerance(ref.value, ref.magnitude, case.fmt, case.rho)
+    tol = ref.tolerance(case.fmt, case.rho)
     return Outcome(compare.measure(got, ref.value, tol, case.fmt, allowed=kink_sets(case)), {})
 
 
@@ -60,7 +60,7 @@ def transpose(backend: Backend, case: Case, target: Target) -> Outcome | None:
     rhs = float(sum(np.sum(np.asarray(g[n], dtype=np.float64) * u[n]) for n in names))
     fmt, rho = case.fmt, case.rho
     # Each side is off by its own entries' errors, weighted by the other vector, and by its sum's rounding.
-    tol_ju = compare.tolerance(ju, ref.magnitude, fmt, rho)
+    tol_ju = compare.tolerance(ju, ref.magnitude, fmt, rho) + ref.radius
     tol_g = {n: case.tolerance(n, np.asarray(g[n], dtype=np.float64)) for n in names}
     tol = float(np.sum(np.abs(v) * tol_ju) + sum(np.sum(np.abs(u[n]) * tol_g[n]) for n in names))
     tol += rho * fmt.unit_roundoff * float(np.sum(np.abs(v * ju)) + sum(np.sum(np.abs(g[n] * u[n])) for n in names))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from derivations.model import Example, Op, Program
-from harness import cases, checks, compare, forward_mode, projection, second_order
+from harness import box_reference, cases, checks, compare, forward_mode, projection, second_order
 from harness.backends.base import Backend, Target
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
@@ -43,8 +43,11 @@ def checks_of(op: Op) -> dict[str, BackendCheck]:
     return {**found, "jvp": forward_mode.jvp, "transpose": forward_mode.transpose}
 
 
-def _model(op: Op, examples: Sequence[Example], group: Group) -> Callable[[Accumulator], str]:
-    """The tolerance in words; a closed form's names the rows of the example that used most of it."""
+def _model(
+    op: Op, examples: Sequence[Example], group: Group, coverage: Callable[[], str]
+) -> Callable[[Accumulator], str]:
+    """The tolerance in words; a closed form's names the rows of the example that used most of it, and
+    which entries the exact engine computed (`coverage`, once the group has run)."""
     prefix = "4 x the finite-difference error estimate + " if group.finite_differences else ""
     if isinstance(op.engine, Program):
         text = f"{prefix}rho*u*(|exact|+bound)+rho*tiny, bound from {op.name}'s running-error magnitudes"
@@ -53,7 +56,8 @@ def _model(op: Op, examples: Sequence[Example], group: Group) -> Callable[[Accum
     def model(acc: Accumulator) -> str:
         shown = examples[max(acc.worst_example, 0)].arrays[op.wrt.name].shape if examples else (1,)
         fmt = get_format(group.target.dtype)
-        return compare.model_text(op, op.row_length(shown), fmt, finite_differences=group.finite_differences)
+        text = compare.model_text(op, op.row_length(shown), fmt, finite_differences=group.finite_differences)
+        return f"{text}; reference: {coverage()}"
 
     return model
 
@@ -163,4 +167,9 @@ class Runner:
                 return f"no example fits {target.dtype}: {out_of_range[0]} (and {len(out_of_range)} in all)"
             return forward_mode.AT_KINKS if group.kind in FORWARD_MODE else KINKED
 
-        return GroupRun(op, group, examples, self.options, _model(op, examples, group)).judge(measure, none_measured)
+        def coverage() -> str:
+            found = [c.reference.coverage for (_, dtype), (_, c) in self._cases.items() if dtype == target.dtype]
+            return box_reference.Coverage.total(found).text() if found else "none computed"
+
+        model = _model(op, examples, group, coverage)
+        return GroupRun(op, group, examples, self.options, model).judge(measure, none_measured)

@@ -52,7 +52,7 @@ def vjp_of_vjp(backend: Backend, case: Case, target: Target) -> Outcome:
     parts = _hessian_parts(case, got)
     jc = case.jvp_reference
     assert jc.value is not None and jc.magnitude is not None  # a closed form always has one
-    tol = compare.tolerance(jc.value, jc.magnitude, case.fmt, case.rho)
+    tol = jc.tolerance(case.fmt, case.rho)
     if got.get(COTANGENT) is None:
         raise ValueError(f"{case.op.name}: no second-order result for the cotangent")
     allowed = forward_mode.kink_sets(case)

@@ -1,0 +1,387 @@
+"""A closed form's reference at any size: float64 enclosures of every entry, the exact engine where they
+are not narrow enough.
+
+The closed form's own forward runs once on boxes (harness/boxes.py), one column per row position, and
+reverse mode over it gives the VJP: enclosures [lo, hi] of the exact values and magnitudes for the
+tolerance, in NumPy calls over all rows at once. An entry whose enclosure is narrower than
+SETTLED_SHARE of its tolerance is compared against the enclosure's middle, its tolerance widened by the
+radius (the exact value lies within it), so the check is as sharp as against the exact value itself.
+
+A unit (an entry of an elementwise op, a row of a row op) with an entry the enclosure does not settle
+(cancellation, overflow, a branch it cannot decide) takes its values from the exact engine (exact.py).
+For float16, bfloat16 and float32 inputs that is every such unit. For float64 inputs a float64
+enclosure is rarely narrow against float64's own tolerance, so the exact engine covers a stratified
+sample: every unit whose enclosure is unbounded, and SAMPLE_UNITS units drawn at random from the rest,
+which misses an error present on MISS_FRACTION of them with probability at most MISS_PROBABILITY; the
+units outside the sample are still held to their enclosure. `Coverage` says which.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from derivations.model import Op, as_list
+from harness import box_graph, boxes, exact, forward_exact
+from harness.dtypes import Format, reference_digits
+
+SETTLED_SHARE = 1 / 16
+MISS_FRACTION = 0.01
+MISS_PROBABILITY = 1e-3
+SAMPLE_UNITS = math.ceil(math.log(MISS_PROBABILITY) / math.log(1 - MISS_FRACTION))  # 688
+
+Tolerance = Callable[[str, np.ndarray, np.ndarray], np.ndarray]  # (key, value, magnitude) -> tolerance
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which units of an example the exact engine computed, and what that guarantees."""
+
+    units: int
+    exact: int  # units whose reference is the exact engine's
+    unsettled: int  # units the float64 enclosure did not settle
+    sampled: bool  # the exact engine covered a random sample of the unsettled units, not all of them
+
+    @staticmethod
+    def total(found: Sequence[Coverage]) -> Coverage:
+        """Several examples' coverage as one (a check group's)."""
+        return Coverage(
+            sum(c.units for c in found),
+            sum(c.exact for c in found),
+            sum(c.unsettled for c in found),
+            any(c.sampled for c in found),
+        )
+
+    def text(self) -> str:
+        if self.exact == self.units:
+            return f"exact engine on all {self.units} units"
+        share = f"1/{round(1 / SETTLED_SHARE)} of the tolerance"
+        head = f"exact engine on {self.exact} of {self.units} units"
+        if not self.sampled:
+            return f"{head}, float64 enclosures narrower than {share} on the rest"
+        return (
+            f"{head}: those whose float64 enclosure is unbounded and a random sample of the {self.unsettled} "
+            f"whose enclosure is wider than {share} (an error on {MISS_FRACTION:.0%} of an example's units goes "
+            f"unsampled with probability <= {MISS_PROBABILITY:g}); every other unit is held to its enclosure, "
+            "the tolerance widened by its radius"
+        )
+
+
+@dataclass(frozen=True)
+class _Enclosed:
+    """One quantity on the (units, k) grid: middles, radii, magnitudes."""
+
+    mid: np.ndarray
+    radius: np.ndarray
+    magnitude: np.ndarray
+    loose: np.ndarray  # entries whose magnitude was formed from a box too wide to trust (boxes.LOOSE)
+
+    def spliced(self, at: np.ndarray, values: np.ndarray, magnitude: np.ndarray) -> _Enclosed:
+        mid, radius, mag, loose = self.mid.copy(), self.radius.copy(), self.magnitude.copy(), self.loose.copy()
+        mid[at], radius[at], mag[at], loose[at] = values, 0.0, magnitude, False
+        return _Enclosed(mid, radius, mag, loose)
+
+    def plus(self, magnitude: np.ndarray) -> _Enclosed:
+        return _Enclosed(self.mid, self.radius, self.magnitude + magnitude, self.loose)
+
+
+class FastReference:
+    """exact.Reference's interface (forward, VJPs and their magnitudes), with the enclosures' radii and
+    the coverage. The VJP's exact units are computed on first use, as exact.Reference's VJP is."""
+
+    def __init__(
+        self,
+        op: Op,
+        arrays: dict[str, np.ndarray],
+        params: dict[str, Any],
+        cotangent: np.ndarray,
+        fmt: Format,
+        tolerance: Tolerance,
+        seed: int,
+    ) -> None:
+        self.op, self.wrt = op, op.wrt.name
+        self._arrays, self._params, self._cotangent, self._fmt = arrays, params, cotangent, fmt
+        self._digits = reference_digits(fmt)
+        self._rng = np.random.default_rng([seed, 2])
+        self._out_shape = op.output_shape(arrays[self.wrt].shape)
+        forward, self._grads = _enclose(op, arrays, params, cotangent)
+        tol = tolerance("out", forward.mid.reshape(self._out_shape), forward.magnitude.reshape(self._out_shape))
+        self._unsettled = np.zeros(forward.mid.shape[0], dtype=bool)
+        self._priority = self._rng.permutation(forward.mid.shape[0])
+        self._sampled = False
+        self._forward_units = self._chosen(*_unsettled(forward, tol.reshape(forward.mid.shape)))
+        if self._forward_units.size:
+            ref = self._exact(self._forward_units)
+            k = len(self._forward_units)
+            forward = forward.spliced(
+                self._forward_units, ref.forward.reshape(k, -1), ref.forward_sensitivity.reshape(k, -1)
+            )
+        self._forward = forward
+        self._tolerance = tolerance
+        self._vjp_units = np.zeros(0, dtype=np.int64)
+
+    @property
+    def forward(self) -> np.ndarray:
+        return self._forward.mid.reshape(self._out_shape)
+
+    @property
+    def forward_sensitivity(self) -> np.ndarray:
+        return self._forward.magnitude.reshape(self._out_shape)
+
+    @property
+    def forward_radius(self) -> np.ndarray:
+        return self._forward.radius.reshape(self._out_shape)
+
+    @functools.cached_property
+    def _vjp(self) -> dict[str, _Enclosed]:
+        grads = self._grads
+        units = grads[self.wrt].mid.shape[0]
+        unbounded, wide = np.zeros(units, dtype=bool), np.zeros(units, dtype=bool)
+        kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(grads[self.wrt].mid.shape)
+        for name, g in grads.items():
+            shape = np.shape(self._arrays[name])
+            tol = self._tolerance(name, g.mid.reshape(shape), g.magnitude.reshape(shape)).reshape(g.mid.shape)
+            more_unbounded, more_wide = _unsettled(g, tol, kinks if name == self.wrt else None)
+            unbounded, wide = unbounded | more_unbounded, wide | more_wide
+        self._vjp_units = self._chosen(unbounded, wide)
+        if not self._vjp_units.size:
+            return grads
+        ref = self._exact(self._vjp_units)
+        k = len(self._vjp_units)
+        return {
+            name: g.spliced(self._vjp_units, ref.vjps[name].reshape(k, -1), ref.vjp_sensitivities[name].reshape(k, -1))
+            for name, g in grads.items()
+        }
+
+    @property
+    def vjps(self) -> dict[str, np.ndarray]:
+        return {name: g.mid.reshape(np.shape(self._arrays[name])) for name, g in self._vjp.items()}
+
+    @property
+    def vjp_sensitivities(self) -> dict[str, np.ndarray]:
+        return {name: g.magnitude.reshape(np.shape(self._arrays[name])) for name, g in self._vjp.items()}
+
+    @property
+    def vjp_radii(self) -> dict[str, np.ndarray]:
+        return {name: g.radius.reshape(np.shape(self._arrays[name])) for name, g in self._vjp.items()}
+
+    @property
+    def vjp(self) -> np.ndarray:
+        return self.vjps[self.wrt]
+
+    @property
+    def vjp_sensitivity(self) -> np.ndarray:
+        return self.vjp_sensitivities[self.wrt]
+
+    def radius(self, key: str) -> np.ndarray:
+        """How far the exact value may be from the reference's value: 0 where the exact engine gave it."""
+        return self.forward_radius if key == "out" else self.vjp_radii[key]
+
+    def jvp(
+        self, tangents: dict[str, np.ndarray], tolerance: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """J u in the output's shape: value, magnitude (without the floor: `tolerance` adds it) and radius,
+        from the exact engine where the enclosure does not settle."""
+        ju = _enclose_jvp(self.op, self._arrays, self._params, tangents, self._forward)
+        tol = tolerance(ju.mid.reshape(self._out_shape), ju.magnitude.reshape(self._out_shape))
+        units = self._chosen(*_unsettled(ju, tol.reshape(ju.mid.shape)))
+        if units.size:
+            own = {name: self._rows(units, t) for name, t in tangents.items()}
+            value, sens = forward_exact.closed_form_jvp(
+                self.op, self._sub(units)[0], self._params, own, self._forward.mid[units], digits=self._digits
+            )
+            k = len(units)
+            ju = ju.spliced(units, value.reshape(k, -1), sens.reshape(k, -1))
+        return (*(a.reshape(self._out_shape) for a in (ju.mid, ju.magnitude, ju.radius)),)  # type: ignore[return-value]
+
+    @property
+    def coverage(self) -> Coverage:
+        """Which units the exact engine computed; the VJP's count once it has been asked for."""
+        exact_units = np.union1d(self._forward_units, self._vjp_units)
+        return Coverage(len(self._unsettled), len(exact_units), int(np.sum(self._unsettled)), self._sampled)
+
+    def _chosen(self, unbounded: np.ndarray, wide: np.ndarray) -> np.ndarray:
+        """The units the exact engine computes: every unsettled one, or for float64 inputs every one whose
+        enclosure is unbounded and a random sample of the rest."""
+        self._unsettled |= unbounded | wide
+        at = np.flatnonzero(wide)
+        if self._fmt.name == "float64" and len(at) > SAMPLE_UNITS:
+            self._sampled = True
+            # One random order of the units for every quantity: the forward, VJP and J u share their sample.
+            at = at[np.argsort(self._priority[at])[:SAMPLE_UNITS]]
+        return np.union1d(np.flatnonzero(unbounded), at)
+
+    def _rows(self, units: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """The chosen units of an input-shaped array, shaped as the op takes them."""
+        rows = exact.units(self.op, np.asarray(a))[units]
+        return rows.reshape(-1) if self.op.structure == "elementwise" else rows
+
+    def _sub(self, units: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The inputs and the cotangent of the chosen units."""
+        op = self.op
+        cot = self._cotangent.reshape(exact.units(op, self._arrays[self.wrt]).shape[0], -1)[units]
+        if op.structure == "elementwise" or op.closed_form.reduces:
+            cot = cot.reshape(-1)
+        return {name: self._rows(units, a) for name, a in self._arrays.items()}, cot
+
+    def _exact(self, units: np.ndarray) -> exact.Reference:
+        sub, cot = self._sub(units)
+        return exact.evaluate(self.op, sub, self._params, cot, digits=self._digits)
+
+
+def _unsettled(q: _Enclosed, tol: np.ndarray, exempt: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Units with an entry whose enclosure (or magnitude) is unbounded, and units with one wider than
+    SETTLED_SHARE of its tolerance."""
+    with np.errstate(invalid="ignore"):
+        bounded = np.isfinite(q.mid) & np.isfinite(q.radius) & np.isfinite(q.magnitude) & ~q.loose
+        narrow = q.radius <= SETTLED_SHARE * tol
+    if exempt is not None:
+        bounded, narrow = bounded | exempt, narrow | exempt
+    unbounded = ~np.all(bounded, axis=1)
+    return unbounded, ~unbounded & ~np.all(narrow, axis=1)
+
+
+def _kink_entries(op: Op, x: np.ndarray) -> np.ndarray:
+    """Entries exactly at a kink: judged by the subgradient set, whatever the reference's value there."""
+    at = np.zeros(np.shape(x), dtype=bool)
+    for k in op.closed_form.kinks:
+        at |= np.asarray(x) == k.at
+    return at
+
+
+def _enclose(
+    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], cotangent: np.ndarray
+) -> tuple[_Enclosed, dict[str, _Enclosed]]:
+    """The forward and every differentiable input's VJP as enclosures on the (units, k) grid, with the
+    magnitudes sum_q |d value / d q| * |q| over every input entry and cotangent term q of the unit."""
+    per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
+    units, n = per_unit[op.wrt.name].shape
+    cot_units = np.asarray(cotangent, dtype=np.float64).reshape(units, -1)
+    # Sources: every input entry of the unit, then every cotangent term, each carrying its own tangent.
+    quantities = np.concatenate([*per_unit.values(), cot_units], axis=1)
+    eye = np.eye(quantities.shape[1])
+    cols: dict[str, list[boxes.Box]] = {}
+    for k, (name, u) in enumerate(per_unit.items()):
+        cols[name] = [boxes.Box(u[:, j], tan=np.broadcast_to(eye[k * n + j], (units, len(eye)))) for j in range(n)]
+    with box_graph.recording():
+        out = [boxes.box(v) for v in as_list(op.closed_form.forward(*_args(op, cols), **params))]
+    cot = [
+        boxes.Box(cot_units[:, i], tan=np.broadcast_to(eye[len(per_unit) * n + i], (units, len(eye))))
+        for i in range(cot_units.shape[1])
+    ]
+    grads = box_graph.vjp(out, cot, [col for i in op.differentiable for col in cols[i.name]])
+    forward = _gathered(out, quantities)
+    reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_vjp(stated, cot_units, n))
+    found: dict[str, _Enclosed] = {}
+    for k, i in enumerate(op.differentiable):
+        g = _gathered(grads[k * n : (k + 1) * n], quantities)
+        found[i.name] = g.plus(reuse) if k == 0 else g
+    return forward, found
+
+
+def _enclose_jvp(
+    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], tangents: dict[str, np.ndarray], forward: _Enclosed
+) -> _Enclosed:
+    """J u as enclosures on the (units, m) grid, with magnitudes over every input and tangent entry, and
+    the stated derivative's reuse of the outputs it is written in."""
+    per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
+    own = {i.name: exact.units(op, np.asarray(tangents[i.name], dtype=np.float64)) for i in op.differentiable}
+    units, n = per_unit[op.wrt.name].shape
+    quantities = np.concatenate([*per_unit.values(), *own.values()], axis=1)
+    eye = np.eye(quantities.shape[1])
+
+    def column(k: int, values: np.ndarray) -> boxes.Box:
+        return boxes.Box(values, tan=np.broadcast_to(eye[k], (units, len(eye))))
+
+    cols = {name: [column(k * n + j, u[:, j]) for j in range(n)] for k, (name, u) in enumerate(per_unit.items())}
+    start = len(per_unit) * n
+    seeds = [column(start + k * n + j, u[:, j]) for k, u in enumerate(own.values()) for j in range(n)]
+    with box_graph.recording():
+        out = [boxes.box(v) for v in as_list(op.closed_form.forward(*_args(op, cols), **params))]
+    wrt = [col for i in op.differentiable for col in cols[i.name]]
+    ju = box_graph.jvp(out, wrt, seeds)
+    reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_jvp(stated, own[op.wrt.name]))
+    return _gathered(ju, quantities).plus(reuse)
+
+
+def _stated_jvp(matrix: list[Any], u: np.ndarray) -> list[boxes.Box]:
+    """sum_j S_ij u_j for each output i, S the stated derivative's entries (row-major, n per output)."""
+    n = u.shape[1]
+    found = []
+    for i in range(len(matrix) // n):
+        total = boxes.box(0.0)
+        for j in range(n):
+            total = total + boxes.box(matrix[i * n + j]) * boxes.Box(u[:, j])
+        found.append(total)
+    return found
+
+
+def _magnitudes(values: list[boxes.Box], quantities: np.ndarray) -> np.ndarray:
+    """(units, k): sum_q |d value / d q| * |q| for each of the k boxes."""
+    units = quantities.shape[0]
+    found = [np.zeros(units) if b.tan is None else np.sum(np.abs(b.tan) * np.abs(quantities), axis=-1) for b in values]
+    return _stack(found, units)
+
+
+def _gathered(values: list[boxes.Box], quantities: np.ndarray) -> _Enclosed:
+    """k boxes as one quantity on the (units, k) grid."""
+    units = quantities.shape[0]
+    return _Enclosed(
+        _stack([b.mid for b in values], units),
+        _stack([b.radius for b in values], units),
+        _magnitudes(values, quantities),
+        _stack([np.asarray(b.loose) for b in values], units),
+    )
+
+
+def _args(op: Op, cols: dict[str, list[boxes.Box]]) -> list[Any]:
+    """The forward's arguments as symbols.declare gives them: a scalar per input for an elementwise op,
+    a row (list) per input otherwise."""
+    if op.structure == "elementwise":
+        return [cols[i.name][0] for i in op.inputs]
+    return [cols[i.name] for i in op.inputs]
+
+
+def _stack(columns: list[np.ndarray], units: int) -> np.ndarray:
+    return np.stack([np.broadcast_to(c, (units,)) for c in columns], axis=1)
+
+
+def _stated_magnitude(
+    op: Op,
+    per_unit: dict[str, np.ndarray],
+    forward: _Enclosed,
+    params: dict[str, Any],
+    combine: Callable[[list[Any]], list[boxes.Box]],
+) -> np.ndarray:
+    """The sensitivity of a product of the stated derivative (`combine` forms it from the matrix's
+    entries) to the forward outputs it is written in (sigmoid's a(1 - a)): an implementation that follows
+    the notes reuses its rounded outputs. Where the stated formula is undefined (a kink), no
+    implementation can follow it there: 0."""
+    cf = op.closed_form
+    units, m = forward.mid.shape
+    cols = {name: [boxes.Box(u[:, j]) for j in range(u.shape[1])] for name, u in per_unit.items()}
+    eye = np.eye(m)
+    outs = [boxes.Box(forward.mid[:, i], tan=np.broadcast_to(eye[i], (units, m))) for i in range(m)]
+    out_arg: Any = outs[0] if (op.structure == "elementwise" or cf.reduces) else outs
+    with box_graph.sympy_on_boxes():
+        stated = cf.stated(*_args(op, cols), out_arg, **params)
+    rows = stated if isinstance(stated, list) else [stated]
+    matrix = [e for row in rows for e in (row if isinstance(row, list) else [row])]
+    found = _magnitudes(combine(matrix), np.abs(forward.mid))
+    return np.where(np.isnan(found), 0.0, found)
+
+
+def _stated_vjp(matrix: list[Any], c: np.ndarray, n: int) -> list[boxes.Box]:
+    """sum_i c_i S_ij for each input entry j, S the stated derivative's entries (row-major, n per output)."""
+    found = []
+    for j in range(n):
+        total = boxes.box(0.0)
+        for i in range(c.shape[1]):
+            total = total + boxes.Box(c[:, i]) * boxes.box(matrix[i * n + j])
+        found.append(total)
+    return found

@@ -1,0 +1,396 @@
+"""Float64 interval arithmetic over whole arrays, with sensitivities and reverse mode: the fast reference.
+
+A `Box` holds, entry by entry, an enclosure [lo, hi] of an exact value, proved by rounding every
+endpoint outward (IEEE +, -, *, / and sqrt are correctly rounded: one ULP outward covers them;
+exp, log, log1p and tanh are widened by LIBM_ULPS, a margin over the error NumPy's float64 functions
+are measured to make, tests/meta/test_boxes.py), and `tan`, the derivatives of the value with respect to
+chosen sources (every input entry of a row, every cotangent term), carried in forward mode in float64:
+the tolerance scales with sum_q |d value / d q| * |q| over those rounded quantities q, which a bound
+by the triangle inequality would overstate a thousandfold where terms cancel (tanh as a quotient of
+exponentials, softmax).
+
+Every operation on recorded boxes keeps its operands and its partial derivatives (themselves boxes),
+so reverse mode (box_graph.vjp) runs over the recorded graph: the adjoints come out as boxes too, enclosures of
+the exact VJP with their own magnitudes. One NumPy call per operation and array, none per element.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+LIBM_ULPS = 4
+LOOSE = 2.0**-20  # the widest a box may be, relative to its value, for its tangent to be trusted
+_ids = itertools.count()
+_recording = [False]
+_MAX = np.finfo(np.float64).max
+Tangent = np.ndarray | None  # (..., sources), None for a constant
+
+
+def _down(a: np.ndarray, ulps: int = 1) -> np.ndarray:
+    """At least `ulps` floats below `a`: a - |a| 2^-52 lies at or below the next float down of any
+    normal a (|a| 2^-52 is at least its spacing, and exact), and 2^-1074 steps off a subnormal or 0;
+    below an overflow (inf) lies the largest float."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        for _ in range(ulps):
+            a = np.where(a == np.inf, _MAX, (a - np.abs(a) * 2.0**-52) - 2.0**-1074)
+    return a
+
+
+def _up(a: np.ndarray, ulps: int = 1) -> np.ndarray:
+    """At least `ulps` floats above `a` (see _down)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        for _ in range(ulps):
+            a = np.where(a == -np.inf, -_MAX, (a + np.abs(a) * 2.0**-52) + 2.0**-1074)
+    return a
+
+
+def _plus(a: Tangent, b: Tangent) -> Tangent:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    with np.errstate(invalid="ignore", over="ignore"):
+        return a + b
+
+
+def _times(t: Tangent, factor: Any) -> Tangent:
+    """A tangent scaled entry by entry (the factor has the value's shape)."""
+    if t is None:
+        return None
+    with np.errstate(invalid="ignore", over="ignore"):
+        return t * np.asarray(factor)[..., None]
+
+
+def _pick(where: np.ndarray, a: Tangent, b: Tangent) -> Tangent:
+    if a is None and b is None:
+        return None
+    sources = (a if a is not None else b).shape[-1]  # type: ignore[union-attr]
+    shape = (*np.broadcast_shapes(np.shape(where)), sources)
+    a0 = np.zeros(shape) if a is None else a
+    b0 = np.zeros(shape) if b is None else b
+    return np.where(np.asarray(where)[..., None], a0, b0)
+
+
+class Box:
+    """Enclosures and tangents of an array of exact values; see the module's docstring."""
+
+    __array_priority__ = 100  # numpy scalars on the left defer to Box's reflected operators
+
+    def __init__(
+        self,
+        lo: Any,
+        hi: Any = None,
+        tan: Tangent = None,
+        parents: tuple[tuple[Box, Box], ...] = (),
+        of: Sequence[Box] = (),
+    ) -> None:
+        self.lo = np.asarray(lo, dtype=np.float64)
+        self.hi = self.lo if hi is None else np.asarray(hi, dtype=np.float64)
+        self.tan = tan
+        self.parents = parents if _recording[0] else ()
+        self.index = next(_ids)
+        # Tangents are formed from middles: where a box made on the way is wide against its own value
+        # (an underflowed 1/den^2, a cancellation) they are not derivatives, and nor is the magnitude.
+        with np.errstate(invalid="ignore", over="ignore"):
+            loose: Any = False if hi is None else ~(self.hi - self.lo <= 2 * LOOSE * np.abs(self.mid))
+        for o in of:
+            loose = loose | o.loose
+        self.loose: np.ndarray | bool = loose
+
+    @functools.cached_property
+    def mid(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return self.lo + (self.hi - self.lo) / 2
+
+    @property
+    def radius(self) -> np.ndarray:
+        """Half the width, rounded up: every point of the box is within it of `mid`."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            mid = self.mid
+            return _up(np.maximum(self.hi - mid, mid - self.lo))
+
+    @property
+    def absmin(self) -> np.ndarray:
+        return np.where((self.lo <= 0) & (self.hi >= 0), 0.0, np.minimum(np.abs(self.lo), np.abs(self.hi)))
+
+    def __add__(self, o: Any) -> Box:
+        b = box(o)
+        with np.errstate(invalid="ignore", over="ignore"):
+            lo, hi = self.lo + b.lo, self.hi + b.hi
+            # A float sum that is 0 is exactly 0 (addition never underflows): only the others are widened.
+            lo, hi = np.where(lo == 0, 0.0, _down(lo)), np.where(hi == 0, 0.0, _up(hi))
+        return Box(lo, hi, _plus(self.tan, b.tan), ((self, ONE), (b, ONE)), (self, b))
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Box:
+        return Box(-self.hi, -self.lo, None if self.tan is None else -self.tan, ((self, MINUS_ONE),), (self,))
+
+    def __sub__(self, o: Any) -> Box:
+        return self + (-box(o))
+
+    def __rsub__(self, o: Any) -> Box:
+        return box(o) + (-self)
+
+    def __mul__(self, o: Any) -> Box:
+        b = box(o)
+        lo, hi = _product(self, b)
+        tan = _plus(_times(self.tan, b.mid), _times(b.tan, self.mid))
+        return Box(lo, hi, tan, ((self, b), (b, self)), (self, b))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o: Any) -> Box:
+        return self * reciprocal(box(o))
+
+    def __rtruediv__(self, o: Any) -> Box:
+        return box(o) * reciprocal(self)
+
+    def __pow__(self, k: Any) -> Box:
+        return power(self, k)
+
+    def __pos__(self) -> Box:
+        return self
+
+    def __abs__(self) -> Box:
+        return Max(self, -self)
+
+    # Comparisons give where they surely hold and where they surely fail; the rest is undecided.
+    def __gt__(self, o: Any) -> Cond:
+        b = box(o)
+        return Cond(self.lo > b.hi, self.hi <= b.lo)
+
+    def __ge__(self, o: Any) -> Cond:
+        b = box(o)
+        return Cond(self.lo >= b.hi, self.hi < b.lo)
+
+    def __lt__(self, o: Any) -> Cond:
+        return box(o) > self
+
+    def __le__(self, o: Any) -> Cond:
+        return box(o) >= self
+
+
+class Cond:
+    """Where a comparison of boxes surely holds (`true`) and surely fails (`false`)."""
+
+    def __init__(self, true: np.ndarray, false: np.ndarray) -> None:
+        self.true, self.false = true, false
+
+
+def _product(a: Box, b: Box) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(invalid="ignore", over="ignore"):
+        # A factor that is exactly 0 makes the product exactly 0; a product rounded to 0 otherwise underflowed.
+        zero = ((a.lo == 0) & (a.hi == 0)) | ((b.lo == 0) & (b.hi == 0))
+        if a.lo is a.hi and b.lo is b.hi:  # two points: one product, rounded both ways
+            p = a.lo * b.lo
+            return np.where(zero, 0.0, _down(p)), np.where(zero, 0.0, _up(p))
+        if a.lo is a.hi or b.lo is b.hi:  # a point times a box: its two ends
+            box_, point = (b, a.lo) if a.lo is a.hi else (a, b.lo)
+            products = [box_.lo * point, box_.hi * point]
+        elif np.all(a.lo >= 0) and np.all(b.lo >= 0):  # both never negative: the ends in order
+            products = [a.lo * b.lo, a.hi * b.hi]
+        else:
+            products = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
+        lo, hi = functools.reduce(np.minimum, products), functools.reduce(np.maximum, products)
+        # 0 * inf is NaN in one product only: the enclosure is then unbounded, never a NaN hidden by min.
+        nan = functools.reduce(np.logical_or, [np.isnan(p) for p in products])
+        lo, hi = _down(np.where(nan, -np.inf, lo)), _up(np.where(nan, np.inf, hi))
+        return np.where(zero, 0.0, lo), np.where(zero, 0.0, hi)
+
+
+def box(v: Any) -> Box:
+    """A box of a constant: Python and NumPy numbers exactly, SymPy numbers enclosed."""
+    if isinstance(v, Box):
+        return v
+    if isinstance(v, sp.Basic):
+        if not v.is_number:
+            raise TypeError(f"the fast reference cannot evaluate the symbolic {v}")
+        value = float(v)
+        exact = v.is_Integer and abs(value) < 2**53
+        return Box(value) if exact else Box(_down(np.float64(value)), _up(np.float64(value)))
+    return Box(float(v))
+
+
+ONE, MINUS_ONE = Box(1.0), Box(-1.0)
+
+
+@contextlib.contextmanager
+def _unrecorded() -> Iterator[None]:
+    """Partials are computed off the record: reverse mode never differentiates them again."""
+    was, _recording[0] = _recording[0], False
+    try:
+        yield
+    finally:
+        _recording[0] = was
+
+
+def _plain(b: Box) -> Box:
+    """The same values without a place in the recorded graph."""
+    return Box(b.lo, b.hi, b.tan, of=(b,))
+
+
+def reciprocal(b: Box) -> Box:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        signed = (b.lo > 0) | (b.hi < 0)
+        lo = np.where(signed, _down(1 / b.hi), -np.inf)
+        hi = np.where(signed, _up(1 / b.lo), np.inf)
+        # -t / m^2 as (-t / m) / m: m^2 overflows (m = e^535) where the quotient is still a normal number.
+        r = np.where(signed, 1 / b.mid, np.nan)
+        out = Box(lo, hi, _times(_times(b.tan, -r), r), of=(b,))
+    if _recording[0]:
+        with _unrecorded():
+            out.parents = ((b, -_square(out)),)
+    return out
+
+
+def power(b: Box, k: Any) -> Box:
+    """b**k for an integer k by repeated products; k = 1/2 as sqrt; any other k as exp(k log b)."""
+    k = sp.sympify(k)
+    if k.is_Integer:
+        n = int(k)
+        if n < 0:
+            return reciprocal(power(b, -n))
+        if n == 0:
+            return Box(np.ones_like(b.lo), of=(b,))
+        if n % 2 == 0:
+            return _square(power(b, n // 2))
+        return b * power(b, n - 1) if n > 1 else b
+    if k == sp.Rational(1, 2):
+        out = _monotone(b, np.sqrt, 1, lambda m: 0.5 / np.sqrt(m), lower=0.0)
+        if _recording[0]:
+            with _unrecorded():
+                out.parents = ((b, 0.5 * reciprocal(out)),)
+        return out
+    return exp(box(k) * log(b))
+
+
+def _square(b: Box) -> Box:
+    """b*b without the dependency problem: never negative."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        lo2, hi2 = b.lo * b.lo, b.hi * b.hi
+        straddles = (b.lo < 0) & (b.hi > 0)
+        lo = np.where(straddles, 0.0, _down(np.minimum(lo2, hi2)))
+        hi = _up(np.maximum(lo2, hi2))
+    out = Box(np.maximum(lo, 0.0), hi, _times(b.tan, 2 * b.mid), of=(b,))
+    if _recording[0]:
+        with _unrecorded():
+            out.parents = ((b, 2 * b),)
+    return out
+
+
+def _monotone(
+    b: Box, fn: Any, ulps: int, slope: Any, *, lower: float = -np.inf, within: tuple[float, float] = (-np.inf, np.inf)
+) -> Box:
+    """An increasing function applied endpoint by endpoint and widened by `ulps`, never past its range
+    `within`; `slope` is its derivative (at the middle, for the tangent); below `lower` it is undefined
+    (a NaN box)."""
+    with np.errstate(all="ignore"):
+        defined = b.lo >= lower
+        lo = np.where(defined, np.maximum(_down(fn(b.lo), ulps), within[0]), np.nan)
+        hi = np.where(defined, np.minimum(_up(fn(b.hi), ulps), within[1]), np.nan)
+        return Box(lo, hi, _times(b.tan, np.where(defined, slope(b.mid), np.nan)), of=(b,))
+
+
+def exp(b: Any) -> Box:
+    b = box(b)
+    out = _monotone(b, np.exp, LIBM_ULPS, np.exp, within=(0.0, np.inf))
+    if _recording[0]:
+        out.parents = ((b, _plain(out)),)
+    return out
+
+
+def log(b: Any) -> Box:
+    b = box(b)
+    out = _monotone(b, np.log, LIBM_ULPS, lambda m: 1 / m, lower=np.nextafter(0.0, 1.0))
+    if _recording[0]:
+        with _unrecorded():
+            out.parents = ((b, reciprocal(b)),)
+    return out
+
+
+def log1p(b: Any) -> Box:
+    b = box(b)
+    out = _monotone(b, np.log1p, LIBM_ULPS, lambda m: 1 / (1 + m), lower=np.nextafter(-1.0, 0.0))
+    if _recording[0]:
+        with _unrecorded():
+            out.parents = ((b, reciprocal(1 + b)),)
+    return out
+
+
+def tanh(b: Any) -> Box:
+    b = box(b)
+    out = _monotone(b, np.tanh, LIBM_ULPS, lambda m: 1 - np.tanh(m) ** 2, within=(-1.0, 1.0))
+    if _recording[0]:
+        with _unrecorded():
+            out.parents = ((b, 1 - _square(out)),)
+    return out
+
+
+def sqrt(b: Any) -> Box:
+    return power(box(b), sp.Rational(1, 2))
+
+
+def _indicator(where: np.ndarray, unsure: np.ndarray) -> Box:
+    """1 where `where`, 0 elsewhere, [0, 1] where it is undecided."""
+    lo = np.where(where & ~unsure, 1.0, 0.0)
+    return Box(lo, np.where(where | unsure, 1.0, 0.0))
+
+
+def Max(*args: Any) -> Box:  # SymPy's name, which the closed forms call
+    out = box(args[0])
+    for a in args[1:]:
+        out = _max2(out, box(a))
+    return out
+
+
+def _max2(a: Box, b: Box) -> Box:
+    a_wins, b_wins = a.lo > b.hi, b.lo > a.hi
+    # Undecided (a tie at a kink): either one-sided derivative serves a tolerance's magnitude.
+    out = Box(np.maximum(a.lo, b.lo), np.maximum(a.hi, b.hi), _pick(~b_wins, a.tan, b.tan), of=(a, b))
+    if _recording[0]:
+        unsure = ~a_wins & ~b_wins
+        out.parents = ((a, _indicator(a_wins, unsure)), (b, _indicator(b_wins, unsure)))
+    return out
+
+
+def Min(*args: Any) -> Box:
+    return -Max(*(-box(a) for a in args))
+
+
+def Piecewise(*pieces: tuple[Any, Any]) -> Box:
+    """The first piece whose condition surely holds; NaN where no condition is decided before it."""
+    values = [box(v) for v, _ in pieces]
+    conds = [np.shape(getattr(c, "true", ())) for _, c in pieces]
+    shape = np.broadcast_shapes(*(np.shape(v.lo) for v in values), *conds)
+    taken = np.zeros(shape, dtype=bool)
+    lo, hi, tan = np.full(shape, np.nan), np.full(shape, np.nan), None
+    chosen: list[tuple[Box, np.ndarray]] = []
+    for v, (_, cond) in zip(values, pieces, strict=True):
+        c = _cond(cond, shape)
+        here = ~taken & c.true
+        lo, hi = np.where(here, v.lo, lo), np.where(here, v.hi, hi)
+        tan = _pick(here, v.tan, tan) if (v.tan is not None or tan is not None) else None
+        chosen.append((v, here))
+        taken = taken | here | (~c.true & ~c.false)
+    out = Box(lo, hi, tan, of=values)
+    if _recording[0]:
+        out.parents = tuple((v, _indicator(here, np.zeros_like(here))) for v, here in chosen)
+    return out
+
+
+def _cond(cond: Any, shape: tuple[int, ...]) -> Cond:
+    if isinstance(cond, Cond):
+        return cond
+    if cond is True or cond == sp.true:
+        return Cond(np.ones(shape, dtype=bool), np.zeros(shape, dtype=bool))
+    if cond is False or cond == sp.false:
+        return Cond(np.zeros(shape, dtype=bool), np.ones(shape, dtype=bool))
+    raise TypeError(f"the fast reference cannot decide the condition {cond!r}")

@@ -1,0 +1,159 @@
+"""The fast reference: float64 boxes enclose the exact values, their tangents give the exact engine's
+magnitudes, and whatever they cannot settle goes to the exact engine."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import torch
+
+from derivations import OPS
+from derivations.model import Example, Program
+from harness import box_graph, box_reference, boxes, cases, compare, exact
+from harness.dtypes import reference_digits
+from harness.options import RunOptions
+from harness.runner import examples_for
+
+CLOSED_FORMS = tuple(name for name, op in OPS.items() if not isinstance(op.engine, Program))
+
+
+def _points(rng: np.random.Generator, n: int, low: float, high: float) -> np.ndarray:
+    """Values spread over magnitudes 10^low .. 10^high, both signs."""
+    return rng.choice([-1.0, 1.0], n) * 10.0 ** rng.uniform(low, high, n)
+
+
+def _inside(b: boxes.Box, exact_values: list[mpmath.mpf]) -> bool:
+    return all(b.lo[i] <= v <= b.hi[i] for i, v in enumerate(exact_values))
+
+
+UNARY = {
+    "exp": (boxes.exp, mpmath.exp, (-3, 2.85)),
+    "log": (boxes.log, mpmath.log, (-300, 300)),
+    "log1p": (boxes.log1p, mpmath.log1p, (-20, 0)),
+    "tanh": (boxes.tanh, mpmath.tanh, (-10, 2)),
+    "sqrt": (boxes.sqrt, mpmath.sqrt, (-300, 300)),
+    "reciprocal": (boxes.reciprocal, lambda v: 1 / v, (-300, 300)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_a_function_of_a_box_encloses_the_exact_value(name: str) -> None:
+    fn, exact_fn, (low, high) = UNARY[name]
+    x = _points(np.random.default_rng(0), 2000, low, high)
+    if name in ("log", "sqrt"):
+        x = np.abs(x)
+    if name == "log1p":
+        x = np.maximum(x, -0.99)
+    out = fn(boxes.Box(x))
+    with mpmath.workdps(60):
+        assert _inside(out, [exact_fn(mpmath.mpf(float(v))) for v in x])
+
+
+def test_arithmetic_encloses_the_exact_value() -> None:
+    rng = np.random.default_rng(1)
+    a, b = _points(rng, 2000, -150, 150), _points(rng, 2000, -150, 150)
+    wide = boxes.Box(a, np.nextafter(a, np.inf) * (1 + 1e-9))  # not a point: the four-product rule
+    with mpmath.workdps(700):
+        pa, pb = [mpmath.mpf(float(v)) for v in a], [mpmath.mpf(float(v)) for v in b]
+        assert _inside(boxes.Box(a) + boxes.Box(b), [x + y for x, y in zip(pa, pb, strict=True)])
+        assert _inside(boxes.Box(a) * boxes.Box(b), [x * y for x, y in zip(pa, pb, strict=True)])
+        assert _inside(boxes.Box(a) / boxes.Box(b), [x / y for x, y in zip(pa, pb, strict=True)])
+        assert _inside(boxes.Box(a) ** 3, [x**3 for x in pa])
+        assert _inside(wide * boxes.Box(b), [x * y for x, y in zip(pa, pb, strict=True)])
+
+
+def test_a_product_that_underflows_is_not_taken_for_zero() -> None:
+    tiny = boxes.Box(np.array([1e-200])) * boxes.Box(np.array([1e-200]))
+    assert tiny.lo[0] <= 0 < tiny.hi[0]
+    assert bool(tiny.loose)  # its middle is no value to differentiate at
+    exact_zero = boxes.Box(np.array([0.0])) * boxes.Box(np.array([1e-200]))
+    assert exact_zero.lo[0] == exact_zero.hi[0] == 0 and not bool(exact_zero.loose)
+
+
+@pytest.mark.parametrize("fn", [np.exp, np.log, np.log1p, np.tanh])
+def test_numpys_float64_functions_stay_within_the_margin(fn: np.ufunc) -> None:
+    """LIBM_ULPS is a margin over what NumPy's functions are measured to make: at most half of it here."""
+    rng = np.random.default_rng(2)
+    x = np.abs(_points(rng, 4000, -8, 2.8)) if fn in (np.log, np.log1p) else _points(rng, 4000, -8, 2.8)
+    got = fn(x)
+    exact_fn = {np.exp: mpmath.exp, np.log: mpmath.log, np.log1p: mpmath.log1p, np.tanh: mpmath.tanh}[fn]
+    with mpmath.workdps(40):
+        errors = [abs(mpmath.mpf(float(g)) - exact_fn(mpmath.mpf(float(v)))) for g, v in zip(got, x, strict=True)]
+    ulps = np.array([float(e) for e in errors]) / np.spacing(np.abs(got))
+    assert ulps.max() <= boxes.LIBM_ULPS / 2
+
+
+def test_reverse_and_forward_mode_enclose_the_exact_derivative() -> None:
+    x = np.linspace(-30, 30, 61)
+    z = boxes.Box(x, tan=np.ones((61, 1)))
+    with box_graph.recording():
+        f = boxes.tanh(z) * boxes.exp(-z) + boxes.log(1 + z * z)
+    c = boxes.Box(np.full(61, 0.5))
+    (g,) = box_graph.vjp([f], [c], [z])
+    (ju,) = box_graph.jvp([f], [z], [boxes.Box(np.full(61, 2.0))])
+    with mpmath.workdps(50):
+        derivative = [
+            mpmath.diff(lambda t: mpmath.tanh(t) * mpmath.exp(-t) + mpmath.log(1 + t * t), mpmath.mpf(float(v)))
+            for v in x
+        ]
+        assert _inside(g, [d / 2 for d in derivative])
+        assert _inside(ju, [2 * d for d in derivative])
+    assert np.allclose(f.tan[:, 0], [float(d) for d in derivative], rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", CLOSED_FORMS)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float64"])
+def test_the_fast_reference_agrees_with_the_exact_engine(name: str, dtype: str) -> None:
+    """Same values to within a sliver of the tolerance, and the same tolerances, on the catalog's own draws."""
+    op = OPS[name]
+    for ex in examples_for(op, RunOptions(seed=0, profile="quick")):
+        try:
+            case = cases.build(op, ex, dtype, 3)
+        except cases.OutOfRange:
+            continue
+        ref = exact.evaluate(op, case.arrays, case.params, case.cotangent, digits=reference_digits(case.fmt))
+        quantities = [("out", ref.forward, ref.forward_sensitivity, case.reference.forward)]
+        quantities += [(k, ref.vjps[k], ref.vjp_sensitivities[k], case.reference.vjps[k]) for k in ref.vjps]
+        for key, value, sens, fast in quantities:
+            tol = compare.tolerance(value, sens + cases.floor(op, key, case.cotangent), case.fmt, case.rho)
+            judged = np.ones(np.shape(value), dtype=bool)
+            if key == op.wrt.name:  # at a kink the subgradient set is the reference, whatever the value
+                judged = ~np.isin(case.arrays[key], [k.at for k in op.closed_form.kinks])
+            assert np.all((np.abs(fast - value) <= 0.07 * tol)[judged]), (name, dtype, ex.region, key)
+            ratio = (case.tolerance(key, fast) / tol)[judged]
+            assert np.all((ratio >= 0.999) & (ratio <= 1.07)), (name, dtype, ex.region, key, ratio.min(), ratio.max())
+
+
+def _case(op_name: str, arrays: dict[str, np.ndarray], dtype: str) -> cases.Case:
+    op = OPS[op_name]
+    return cases.build(op, Example(arrays, op.param_defaults(), "typical", ()), dtype, 5)
+
+
+def test_what_float64_boxes_cannot_settle_goes_to_the_exact_engine() -> None:
+    """tanh at 576 in bfloat16: the VJP's boxes underflow and come out wide; overflowing logits: unbounded."""
+    case = _case("tanh", {"z": np.array([576.0, 0.5])}, "bfloat16")
+    ref = exact.evaluate(case.op, case.arrays, case.params, case.cotangent, digits=reference_digits(case.fmt))
+    assert np.array_equal(case.reference.vjp, ref.vjp)
+    assert case.reference.coverage.exact == 1
+    case = _case("softmax", {"z": np.array([[1000.0, -3.0, 2.0], [0.1, 0.2, 0.3]])}, "float32")
+    ref = exact.evaluate(case.op, case.arrays, case.params, case.cotangent, digits=reference_digits(case.fmt))
+    assert np.array_equal(case.reference.forward[0], ref.forward[0]) and np.all(np.isfinite(case.reference.vjp))
+    assert case.reference.coverage.exact == 1
+
+
+def test_float64_samples_the_exact_engine_and_still_catches_a_sparse_error() -> None:
+    rng = np.random.default_rng(4)
+    case = _case("sigmoid", {"z": rng.uniform(-6, 6, 3000)}, "float64")
+    z = torch.tensor(case.arrays["z"], requires_grad=True)
+    torch.sigmoid(z).backward(torch.tensor(case.cotangent))
+    got = z.grad.numpy()
+    exact_vjp = case.reference.vjp
+    tol = case.tolerance("z", exact_vjp)
+    assert compare.measure(got, exact_vjp, tol, case.fmt).usage <= 1  # torch's own: silent
+    coverage = case.reference.coverage
+    assert coverage.sampled and box_reference.SAMPLE_UNITS <= coverage.exact < 3000 and "unsampled" in coverage.text()
+    wrong = got.copy()
+    hit = rng.choice(3000, 60, replace=False)  # 2 % of the entries, off by 5 tolerances
+    wrong[hit] += 5 * tol[hit]
+    assert compare.measure(wrong, exact_vjp, tol, case.fmt).usage > 1
