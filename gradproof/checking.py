@@ -24,6 +24,7 @@ from gradproof.strategies import inputs as _inputs
 from gradproof.strategies import op as _op
 from gradproof.strategies import regions as _regions
 from harness import checks as check_kinds
+from harness import chosen_shapes
 from harness.backends.base import Target
 from harness.dtypes import FORMATS
 from harness.impl import conformance
@@ -167,6 +168,30 @@ class _Session:
             self.keep(self.pipeline.conformance(self.op, self.seen), self.seen[0])
 
 
+def _visit(
+    session: _Session,
+    d: Any,
+    regions: Sequence[str],
+    sizes: Sequence[tuple[int, ...]] | None,
+    *,
+    seed: int | None,
+    count: int,
+) -> None:
+    """Every region's examples: `count` drawn with NumPy at each chosen size, or hypothesis' small ones."""
+    for size in sizes or ():
+        for example in chosen_shapes.examples_at(d, size, seed=seed or 0, count=count, regions=regions):
+            session.one(example)
+    if sizes is not None:
+        return
+    run_settings = settings(
+        max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    )
+    for region in regions:
+        # A fresh function per region: hypothesis decorates each test function once.
+        test = run_settings(given(_inputs(d, region=region))(lambda example: session.one(example)))
+        (hypothesis_seed(seed)(test) if seed is not None else test)()
+
+
 def check(
     fn: Callable[..., Any],
     derivation: str | Any,
@@ -183,6 +208,7 @@ def check(
     max_examples: int | None = None,
     seed: int | None = None,
     name: str | None = None,
+    shapes: Sequence[Sequence[int]] | None = None,
 ) -> list[dict[str, Any]]:
     """Check `fn` against the catalog op `derivation` (any of them: `gradproof list`, or an op of
     your own from gradproof.op); raise
@@ -203,6 +229,13 @@ def check(
     `order=2` adds second derivatives against the exact H(w) v, for the closed-form ops: the double
     backward ("vjp-of-vjp": create_graph in torch, jax.vjp of jax.vjp) and, with both modes, the
     Hessian-vector product of forward over reverse ("hvp"). NumPy functions give no second order.
+
+    `shapes=[(4096, 64), ...]` checks every region at each of these sizes instead of hypothesis' small
+    shapes: `max_examples` inputs per region and shape (default 1), drawn with NumPy from `seed` (default
+    0). A shape is the op's first input's (z, yhat, x): the other inputs follow the op's layout, and a
+    program's other axes and parameters (conv2d's kernel, stride and padding) are drawn as usual, fitting
+    it (harness/chosen_shapes.py). Each example is tagged `shape=4096x64`. A shape the op cannot take
+    raises ValueError with one line.
     """
     d = _op(derivation)
     if not callable(fn) or (vjp is not None and not callable(vjp)):
@@ -216,6 +249,11 @@ def check(
         raise ValueError(f"order is 1 or 2, not {order!r}")
     kinds = tuple(k for k in _names(checks, KINDS, "check") if k in _mode_kinds(_names(modes, MODES, "mode"), order))
     chosen = _names(regions, _regions(d), "region") if regions is not None else _regions(d)
+    sizes = [chosen_shapes.as_shape(d, s) for s in shapes] if shapes is not None else None
+    if sizes == []:
+        raise ValueError("shapes needs one shape or more, like [(4096, 64)]")
+    if sizes is not None and regions is None:  # a closed form's shape region adds nothing at a chosen shape
+        chosen = tuple(r.name for r in chosen_shapes.chosen_regions(d))
     count = _examples_per_region(max_examples)
     if kind == "numpy" and device != "cpu":
         raise ValueError("NumPy functions run on the cpu device only")
@@ -230,14 +268,8 @@ def check(
         seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=kinds, fd_oracle=False, reproduce=rerun
     )
     session = _Session(Pipeline([backend], options), d)
-    run_settings = settings(
-        max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-    )
     try:
-        for region in chosen:
-            # A fresh function per region: hypothesis decorates each test function once.
-            test = run_settings(given(_inputs(d, region=region))(lambda example: session.one(example)))
-            (hypothesis_seed(seed)(test) if seed is not None else test)()
+        _visit(session, d, chosen, sizes, seed=seed, count=(max_examples or 1) if sizes is not None else count)
         session.conformance()
     finally:
         recording.record(d, session.seen, list(session.merged.values()))

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from harness.choices import BACKENDS, CONFORMANCE_CHECKS, DEFAULT_TIMEOUT, DEVICES, DTYPES, PROFILES, VALUE_CHECKS
 from harness.selftest import cli as selftest_cli
+from harness.shape_text import parse_spec
 from harness.usage import UsageError, names, report_dir
 
 
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         help="check at this input only; NAME=[JSON] too",
     )
     verify.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="parameter for --at")
+    _add_shape(verify)
     verify.add_argument("--quiet", action="store_true", help="no progress lines")
     verify.add_argument("--shard", metavar="K/N", help="run the K-th of N parts of the plan (merge with `report`)")
     verify.add_argument(
@@ -88,6 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_shape(verify: argparse.ArgumentParser) -> None:
+    verify.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="OP=SHAPE",
+        help="check OP at this size: SHAPE is its first input's (softmax=4096x64, conv2d=2,3,32,32), one "
+        "example per region; repeatable; without --only the run covers just the ops named here, with --only "
+        "the ops it names (those without a --shape keep their usual small draws)",
+    )
+
+
 def _seconds(flag: str, value: float | None) -> None:
     if value is not None and (not math.isfinite(value) or value <= 0):
         raise UsageError(f"{flag} must be a positive number of seconds, not {value:g}")
@@ -106,11 +120,18 @@ def _check_verify(args: argparse.Namespace) -> None:
         raise UsageError("--backend does not go with --impl: --impl names the implementations to check")
     if args.param and not args.at:
         raise UsageError("--param goes with --at")
-    whole = not (args.impl or args.at or args.shard)  # a run that can be split into shard processes
+    if args.shape and args.at:
+        raise UsageError("--shape does not go with --at: --at gives the input itself")
+    try:
+        args.shapes = [parse_spec(spec) for spec in args.shape]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    # A run that can be split into shard processes (a --shape's examples are drawn and checked up front, in one).
+    whole = not (args.impl or args.at or args.shard or args.shape)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"-j takes a number of processes, 1 or more, not {args.jobs}")
     if args.jobs is not None and args.jobs != 1 and not whole:
-        raise UsageError("-j does not go with --impl, --at or --shard: run those as one process")
+        raise UsageError("-j does not go with --impl, --at, --shard or --shape: run those as one process")
     for values, valid, what in (
         (args.backend, BACKENDS, "backend"),
         (args.dtype, DTYPES, "dtype"),

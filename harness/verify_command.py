@@ -18,6 +18,7 @@ from derivations import CATALOG, CLAIMS, TENSOR_OPS
 from derivations.model import Claim, Op, Source
 from harness import (
     checks,
+    chosen_shapes,
     claims,
     console,
     declared_ops,
@@ -69,16 +70,28 @@ class _Gathered:
 def _selection(
     args: argparse.Namespace, catalog: Mapping[str, object]
 ) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
-    """The ops and the claims to run, and whether the user narrowed them with --only."""
+    """The ops and the claims to run, and whether the user narrowed them with --only (or --shape, whose ops
+    are the whole run when --only is not given)."""
     ops = tuple(catalog)
     chosen = _names(args.only, (*ops, *CLAIMS), "derivation")  # claim names are valid too
-    only = tuple(n for n in chosen if n in ops) if chosen else ops
+    shaped = _shaped_ops(args, ops)
+    only = tuple(n for n in chosen if n in ops) if chosen else shaped or ops
     # Claims are about the notes, not about an implementation under --impl.
-    no_claims = args.no_claims or bool(args.impl)
+    no_claims = args.no_claims or bool(args.impl) or bool(shaped and not chosen)
     claim_names = () if no_claims else tuple(n for n in chosen if n in CLAIMS) if chosen else tuple(CLAIMS)
     if args.at and (len(only) != 1 or (chosen and claim_names)):
         raise UsageError("--at needs exactly one op in --only")
-    return only, claim_names, bool(chosen)
+    return only, claim_names, bool(chosen or shaped)
+
+
+def _shaped_ops(args: argparse.Namespace, ops: Sequence[str]) -> tuple[str, ...]:
+    """The ops named by --shape, in order, each in the catalog. With --only, a --shape of an op it leaves out
+    is not run: every record's reproduce line repeats all of the run's --shape with its own --only."""
+    named = tuple(dict.fromkeys(name for name, _ in args.shapes))
+    for name in named:
+        if name not in ops:
+            raise UsageError(f"--shape: unknown op {name!r}; valid: {', '.join(ops)}")
+    return named
 
 
 def default_kinds(order: int) -> tuple[str, ...]:
@@ -104,11 +117,25 @@ def _carried(args: argparse.Namespace) -> tuple[str, ...]:
     """The arguments every reproduce line repeats: the user's ops, the given input, how --impl runs."""
     found = [*(a for spec in args.ops for a in ("--ops", spec))]
     found += [*(a for at in args.at for a in ("--at", at)), *(a for p in args.param for a in ("--param", p))]
+    found += [a for spec in args.shape for a in ("--shape", spec)]
     if args.in_process:
         found.append("--in-process")
     if args.timeout != DEFAULT_TIMEOUT:
         found += ["--timeout", f"{args.timeout:g}"]
     return tuple(found)
+
+
+def _chosen_examples(
+    args: argparse.Namespace, catalog: Mapping[str, pipeline.Op], only: Sequence[str]
+) -> dict[str, list[Any]]:
+    """The examples of every --shape whose op this run (or shard) covers, drawn and checked before any check."""
+    specs = [(name, shape) for name, shape in args.shapes if name in only]
+    if not specs:
+        return {}
+    try:
+        return chosen_shapes.draw_chosen(specs, catalog, seed=args.seed, budget=args.budget)
+    except chosen_shapes.ShapeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _given(args: argparse.Namespace, op: pipeline.Op) -> list[object]:
@@ -194,7 +221,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     catalog = {**pipeline.OPS, **{name: op for name, (op, _) in declared.items()}}
     only, claim_names, narrowed = _selection(args, catalog)
     options, directory = _options(args, expectations), _report_dir(args.report_dir)
-    jobs = shards.jobs_for(args.jobs, len(only) + len(claim_names), splittable=not (args.impl or args.at or args.shard))
+    jobs = shards.jobs_for(
+        args.jobs, len(only) + len(claim_names), splittable=not (args.impl or args.at or args.shard or args.shape)
+    )
     if jobs > 1:
         return _verify_in_parallel(args, directory, jobs, only, claim_names)
     plan = {"ops": list(only), "claims": list(claim_names)}  # a shard keeps the whole plan's order for merging
@@ -202,6 +231,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         shard = _shard(args)
         only, claim_names = shards.split(only, claim_names, shard)
     given = _given(args, catalog[only[0]]) if args.at else []
+    chosen_examples = _chosen_examples(args, catalog, only)
     session = impl_session(args, expectations, declared) if args.impl else None
     if session is not None:
         options = replace(options, selects=session.selects())
@@ -212,7 +242,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     progress, start = console.progress(args.quiet), time.perf_counter()
     try:
         run = pipeline.Pipeline(backends, options, expectations=expectations, on_progress=progress[1])
-        got = _gather(run, pipeline.plan(only, given, catalog), claim_names, options.seed, progress)
+        jobs_planned = pipeline.plan(only, given, catalog)
+        # The examples drawn at a --shape's size go with their op's job, as an --at input does.
+        jobs_planned = [replace(j, given=tuple(chosen_examples.get(j.op.name, j.given))) for j in jobs_planned]
+        got = _gather(run, jobs_planned, claim_names, options.seed, progress)
     finally:
         if session is not None:
             session.close()

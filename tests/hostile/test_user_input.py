@@ -104,8 +104,20 @@ sys.exit(code)
         (["verify", "--dtype", "float8"], "unknown dtype 'float8'", "[]"),
         (["verify", "-j", "0"], "-j takes a number of processes", "[]"),
         (["verify", "--report-dir", "/nonexistent/reports"], "does not exist", "[]"),
+        (["verify", "--shape", "softmax=4x0"], "--shape softmax: the shape '4x0' has a 0-size axis", "[]"),
+        (["verify", "--shape", "softmx=4x4"], "--shape: unknown op 'softmx'", "['hypothesis', 'sympy']"),
     ],
-    ids=["unknown-op", "bad-flag", "nan-timeout", "timeout-alone", "bad-dtype", "no-jobs", "no-folder"],
+    ids=[
+        "unknown-op",
+        "bad-flag",
+        "nan-timeout",
+        "timeout-alone",
+        "bad-dtype",
+        "no-jobs",
+        "no-folder",
+        "zero-size-shape",
+        "unknown-shape-op",
+    ],
 )
 def test_a_usage_error_answers_before_the_heavy_imports(args: list[str], message: str, imported: str) -> None:
     """One line, exit 2, and only what the error needs imported (torch and JAX cost seconds, SymPy and
@@ -113,3 +125,33 @@ def test_a_usage_error_answers_before_the_heavy_imports(args: list[str], message
     done = subprocess.run([sys.executable, "-c", USAGE, *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert done.stdout.strip() == imported, f"imported {done.stdout.strip()} before answering"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--shape", "softmax=4xa"], "--shape softmax: cannot read the shape '4xa'"),
+        (["--shape", "softmax"], "--shape takes OP=SHAPE"),
+        (["--shape", "conv2d=2x3x4"], "conv2d: x is (N, C, H, W) (4 axes), not (2, 3, 4)"),
+        (["--shape", "perceptron_multi=3x2"], "perceptron_multi: x is (n,) (1 axes), not (3, 2)"),
+        (["--shape", "sigmoid=3", "--at", "z=1"], "--shape does not go with --at"),
+    ],
+    ids=["unreadable", "no-shape", "conv-rank", "vector-rank", "with-at"],
+)
+def test_a_shape_an_op_cannot_take_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert message in _one_line_exit_2(["verify", "--report-dir", str(tmp_path), *args], capsys)
+
+
+def test_a_shape_over_the_budget_says_so_before_loading_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The estimate is checked before the implementation is loaded: loading it would leave a file behind."""
+    marker = tmp_path / "loaded"
+    impl = tmp_path / "mine.py"
+    impl.write_text(f"open({str(marker)!r}, 'w').close()\n{SIGMOID}")
+    args = ["verify", "--report-dir", str(tmp_path), "--impl", str(impl), "--budget", "5"]
+    err = _one_line_exit_2([*args, "--shape", "softmax=4096x64"], capsys)
+    assert "--shape softmax=4096x64: an estimated" in err and "over --budget 5 s" in err, err
+    assert not marker.exists()
