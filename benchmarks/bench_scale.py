@@ -4,9 +4,9 @@
                                      [--budget 60] [--memory 4] [--checks KINDS|all] [--threads 1]
     python benchmarks/bench_scale.py --catalog [--from-report reports/report.json]
 
-Sizes count the entries of the op's first input: a vector (elementwise), rows of 8 (softmax), conv2d's
-1 x 1 x H x W image under two 3 x 3 kernels, stride 1, padding 1. Each contender runs in turn, round after
-round; a cell is the median over the rounds: torch forward+backward in float32; gradcheck(fast_mode=True)
+Sizes count the entries of the op's first input: a vector (elementwise), rows of --row (softmax; default
+8), conv2d's 1 x 1 x H x W image under two 3 x 3 kernels, stride 1, padding 1. Each contender runs in turn,
+round after round; a cell is the median over the rounds: torch forward+backward in float32; gradcheck(fast_mode=True)
 and (fast_mode=False) in float64; gradproof's value checks of torch at that one example in float32 and
 in float64 (what `verify --at` runs on that backend, exact references included, by default the first-order
 kinds, as gradcheck's; the verdict on the stated derivative is once per op and printed apart). A contender
@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_checks
 
 KERNELS = 2  # conv2d's output channels, each a 3 x 3 kernel over the one input channel
-ROW = 8  # softmax's row length
+ROW = [8]  # a row op's row length (--row)
 BASE = "bare f32"
 QUICK = 0.02  # seconds a quick call is repeated for, so that one reading is not timer noise
 # gradcheck checks first derivatives only; gradproof's second-order kinds are left to --checks all.
@@ -101,7 +101,8 @@ def example_at(op: Op, size: int, rng: np.random.Generator) -> Example:
         return Example(arrays, {"stride": (1, 1), "padding": (1, 1)}, "user", ())
     if isinstance(op.engine, Program) or len(op.inputs) != 1:
         raise ValueError(f"no example builder for {op.name}: conv2d and one-input closed forms only")
-    shape = (size,) if op.structure == "elementwise" else (max(1, size // ROW), ROW)
+    row = ROW[0]
+    shape = (size,) if op.structure == "elementwise" else (max(1, size // row), row)
     params = op.param_defaults()
     arrays = {op.wrt.name: _uniform(rng, shape)}
     problem = op.check_domain(arrays, params)
@@ -369,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--memory", type=float, default=4.0, help="GiB the slow gradcheck's Jacobians may take")
     parser.add_argument("--checks", default=",".join(FIRST_ORDER), help="gradproof's check kinds, or all")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: CPU time = work)")
+    parser.add_argument("--row", type=int, default=8, help="a row op's row length (softmax: default 8)")
     parser.add_argument("--catalog", action="store_true", help="a catalog run's seconds by op and check kind")
     parser.add_argument("--from-report", type=Path, default=None, help="with --catalog: read this report.json")
     args = parser.parse_args(argv)
@@ -381,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if unknown or args.repeats < 1 or not args.sizes or min(args.sizes) < 1:
         parser.error(f"unknown ops {unknown}" if unknown else "--repeats and --sizes must be positive")
     torch.set_num_threads(args.threads)
+    ROW[0] = args.row
     ops = [OPS[n] for n in args.ops.split(",")]
     kinds = tuple(k for k in checks.KINDS if args.checks == "all" or k in args.checks.split(","))
     settings = Settings(args.repeats, args.budget, args.memory, contenders(kinds))

@@ -1,4 +1,4 @@
-"""Second-order calls of the torch and JAX kinds: reverse over reverse (a double backward, as
+"""Second-order calls of the torch kind (the JAX kind's are in jax_kind.py): reverse over reverse (a double backward, as
 `create_graph=True` and `gradgradcheck` do) and forward over reverse (the tangent of a backward,
 as Hessian-vector products are formed)."""
 
@@ -118,19 +118,3 @@ def torch_hvp(kind: Any, conv: Convention, entry: Any, arrays: Arrays, params: d
 
 def kind_raw(kind: Any, values: list[Any]) -> Raw:
     return raw(values, [], kind._numpy)
-
-
-def jax_second(
-    kind: Any, conv: Convention, entry: Any, arrays: Arrays, params: dict[str, float], method: str, *request: Any
-) -> Raw:
-    import jax.numpy as jnp
-
-    weights, direction, _device, dtype = request
-    args = tuple(jnp.asarray(arrays[n], dtype=dtype) for n in conv.inputs)
-    names = [n for n, diff in zip(conv.inputs, conv.differentiable, strict=True) if diff]
-    dirs = tuple(jnp.asarray(direction[n], dtype=dtype) for n in names)
-    result = kind._compiled(conv, entry, params, method)(args, jnp.asarray(weights, dtype=dtype), dirs)
-    parts, w_part = (result[0], [result[1]]) if method == "vjp_vjp" else (result, [])
-    found = list(parts)
-    per_input = [found.pop(0) if diff else None for diff in conv.differentiable]
-    return kind_raw(kind, [*per_input, *w_part])
