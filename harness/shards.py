@@ -18,22 +18,56 @@ from typing import IO, Any
 
 from harness import report
 
-# What each item of the plan costs: CPU seconds in one default-profile process (time.process_time around each
-# op and claim, 2026-11-30; for the claim that trains in a child process, that child's time). Wall seconds
+# What each item of the plan costs, in seconds of one default-profile process: an op's, its check records in
+# a serial run's report (2026-12-01, after the closed forms' fast reference); a claim's, time.process_time
+# (2026-11-30; for the claim that trains in a child process, that child's time). Wall seconds
 # of a loaded machine vary 2-4x between runs; CPU time does not. Only the ratios matter: they deal the plan
 # out so that the shards end together. Every N-th item of the plan gave one of two shards 65 % of the work.
 COSTS: dict[str, float] = {
-    **{"sigmoid": 2.2, "tanh": 4.1, "relu": 0.9, "leaky_relu": 1.5, "softmax": 8.9, "mse": 2.9},
-    **{"softmax_cross_entropy": 11.2, "binary_cross_entropy": 2.8, "conv2d": 5.1, "inception_block": 3.7},
-    **{"dense_layer": 2.8, "backprop_chain_L1": 2.9, "backprop_chain_L2": 4.3, "backprop_chain_L3": 5.8},
-    **{"backprop_chain_L4": 6, "perceptron_single": 2.4, "perceptron_multi": 2.3, "max_pool2d": 3},
-    **{"avg_pool2d": 4.1, "residual_linear": 2.8, "residual_block": 12.8, "max_dim": 1.1, "min_dim": 2.9},
-    **{"kthvalue": 2.7, "topk": 2, "sum_dim": 1.2, "mean_dim": 1.5, "norm1_dim": 1, "norm2_dim": 2.9},
-    **{"momentum_step": 2.3, "adagrad_step": 5.1, "clip_by_value": 1.8, "clip_by_norm": 4.3},
-    **{"sigmoid_derivative_range": 0.3, "tanh_range_zero_centred": 0.4, "tanh_shifted_sigmoid": 0.6},
-    **{"softmax_sum_from_1": 0.3, "approximates_any_function": 0.7, "approximates_continuous_on_interval": 0.6},
-    **{"kl_decomposition": 0.4, "logistic_ce_convex": 0.5, "logistic_ce_single_extremum": 0.8},
-    **{"zero_init_symmetry": 0.3, "sgd_program_runs_as_printed": 4},
+    "sigmoid": 0.9,
+    "tanh": 3.3,
+    "relu": 0.4,
+    "leaky_relu": 0.9,
+    "softmax": 5.3,
+    "mse": 2.3,
+    "softmax_cross_entropy": 5.8,
+    "binary_cross_entropy": 2.5,
+    "conv2d": 5.7,
+    "inception_block": 3.6,
+    "dense_layer": 2.1,
+    "backprop_chain_L1": 1.5,
+    "backprop_chain_L2": 3.1,
+    "backprop_chain_L3": 4.3,
+    "backprop_chain_L4": 3.7,
+    "perceptron_single": 2,
+    "perceptron_multi": 1.4,
+    "max_pool2d": 2,
+    "avg_pool2d": 2.4,
+    "residual_linear": 1.8,
+    "residual_block": 9.2,
+    "max_dim": 1.6,
+    "min_dim": 2.2,
+    "kthvalue": 1.9,
+    "topk": 1.7,
+    "sum_dim": 0.9,
+    "mean_dim": 0.9,
+    "norm1_dim": 0.6,
+    "norm2_dim": 2.7,
+    "momentum_step": 2.2,
+    "adagrad_step": 4.9,
+    "clip_by_value": 2.2,
+    "clip_by_norm": 4.8,
+    "sigmoid_derivative_range": 0.3,
+    "tanh_range_zero_centred": 0.4,
+    "tanh_shifted_sigmoid": 0.6,
+    "softmax_sum_from_1": 0.3,
+    "approximates_any_function": 0.7,
+    "approximates_continuous_on_interval": 0.6,
+    "kl_decomposition": 0.4,
+    "logistic_ce_convex": 0.5,
+    "logistic_ce_single_extremum": 0.8,
+    "zero_init_symmetry": 0.3,
+    "sgd_program_runs_as_printed": 4,
 }
 OP_COST, CLAIM_COST = 2.9, 0.05  # about the medians, for ops (the user's own) and claims not listed
 # A shard's progress line, `[3/17] conv2d: ...` or `[claim 3/60] name: ...`, numbered within its shard.
