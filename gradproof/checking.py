@@ -32,6 +32,7 @@ from harness.impl.backend import ImplBackend
 from harness.impl.contract import Convention
 from harness.impl.isolation import InProcess
 from harness.impl.session import CONVENTIONS
+from harness.inputs import no_local_constants
 from harness.pipeline import Pipeline
 from harness.runner import RunOptions
 
@@ -189,7 +190,9 @@ def _visit(
     for region in regions:
         # A fresh function per region: hypothesis decorates each test function once.
         test = run_settings(given(_inputs(d, region=region))(lambda example: session.one(example)))
-        (hypothesis_seed(seed)(test) if seed is not None else test)()
+        # Drawn from the seed alone, not from whichever local modules this test process imported so far.
+        with no_local_constants():
+            (hypothesis_seed(seed)(test) if seed is not None else test)()
 
 
 def check(

@@ -127,7 +127,7 @@ def inputs_for(d: Op, *, region: str | None = None) -> st.SearchStrategy[Example
 
 
 @contextlib.contextmanager
-def _no_local_constants() -> Iterator[None]:
+def no_local_constants() -> Iterator[None]:
     """Hypothesis mixes constants it finds in the local modules imported so far into its draws, so one seed
     drew other inputs once another module had been imported: an implementation file under test, a claim
     run first, another test in the same pytest process. Without them a draw is a function of the strategy
@@ -163,7 +163,7 @@ def draw_examples(strategy: st.SearchStrategy[Example], count: int, seed: int) -
         collected.append(example)
 
     try:
-        with _no_local_constants():
+        with no_local_constants():
             collect()
     except Unsatisfiable:  # a filtered strategy none of whose draws passed
         return []
