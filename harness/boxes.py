@@ -37,18 +37,26 @@ def _down(a: np.ndarray, ulps: int = 1) -> np.ndarray:
     """At least `ulps` floats below `a`: a - |a| 2^-52 lies at or below the next float down of any
     normal a (|a| 2^-52 is at least its spacing, and exact), and 2^-1074 steps off a subnormal or 0;
     below an overflow (inf) lies the largest float."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        for _ in range(ulps):
-            a = np.where(a == np.inf, _MAX, (a - np.abs(a) * 2.0**-52) - 2.0**-1074)
-    return a
+    return _step(a, ulps, -1.0)
 
 
 def _up(a: np.ndarray, ulps: int = 1) -> np.ndarray:
     """At least `ulps` floats above `a` (see _down)."""
+    return _step(a, ulps, 1.0)
+
+
+def _step(a: np.ndarray, ulps: int, sign: float) -> np.ndarray:
+    """`ulps` steps of a + sign (|a| 2^-52 + 2^-1074), in place on one new array (the hot path of every
+    operation); an infinity stepped back toward the floats becomes the largest float."""
     with np.errstate(invalid="ignore", over="ignore"):
+        out = np.array(a, dtype=np.float64, copy=True)
         for _ in range(ulps):
-            a = np.where(a == -np.inf, -_MAX, (a + np.abs(a) * 2.0**-52) + 2.0**-1074)
-    return a
+            step = np.abs(out)
+            step *= sign * 2.0**-52
+            out += step
+            out += sign * 2.0**-1074
+        np.copyto(out, -sign * _MAX, where=np.asarray(a) == -sign * np.inf)
+    return out
 
 
 def _plus(a: Tangent, b: Tangent) -> Tangent:
