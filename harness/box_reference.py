@@ -86,6 +86,10 @@ class _Enclosed:
         mid[at], radius[at], mag[at], loose[at] = values, 0.0, magnitude, False
         return _Enclosed(mid, radius, mag, loose)
 
+    def at_kinks(self, kinks: np.ndarray) -> _Enclosed:
+        """Radius 0 at a kink's entries, judged by their subgradient set and not against this value."""
+        return _Enclosed(self.mid, np.where(kinks, 0.0, self.radius), self.magnitude, self.loose)
+
     def plus(self, magnitude: np.ndarray) -> _Enclosed:
         return _Enclosed(self.mid, self.radius, self.magnitude + magnitude, self.loose)
 
@@ -149,6 +153,8 @@ class FastReference:
             more_unbounded, more_wide = _unsettled(g, tol, kinks if name == self.wrt else None)
             unbounded, wide = unbounded | more_unbounded, wide | more_wide
         self._vjp_units = self._chosen(unbounded, wide)
+        # At a kink the subgradient set is the reference: the box's [0, 1] derivative must not widen its tolerance.
+        grads = {**grads, self.wrt: grads[self.wrt].at_kinks(kinks)}
         if not self._vjp_units.size:
             return grads
         ref = self._exact(self._vjp_units)
@@ -189,7 +195,12 @@ class FastReference:
         from the exact engine where the enclosure does not settle."""
         ju = _enclose_jvp(self.op, self._arrays, self._params, tangents, self._forward)
         tol = tolerance(ju.mid.reshape(self._out_shape), ju.magnitude.reshape(self._out_shape))
-        units = self._chosen(*_unsettled(ju, tol.reshape(ju.mid.shape)))
+        # An elementwise op's J u at a kink is judged by its set too (forward_mode.kink_sets), with one input only.
+        kinks = None
+        if self.op.structure == "elementwise" and len(self.op.differentiable) == 1:
+            kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(ju.mid.shape)
+            ju = ju.at_kinks(kinks)
+        units = self._chosen(*_unsettled(ju, tol.reshape(ju.mid.shape), kinks))
         if units.size:
             own = {name: self._rows(units, t) for name, t in tangents.items()}
             value, sens = forward_exact.closed_form_jvp(

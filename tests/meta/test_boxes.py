@@ -157,3 +157,22 @@ def test_float64_samples_the_exact_engine_and_still_catches_a_sparse_error() -> 
     hit = rng.choice(3000, 60, replace=False)  # 2 % of the entries, off by 5 tolerances
     wrong[hit] += 5 * tol[hit]
     assert compare.measure(wrong, exact_vjp, tol, case.fmt).usage > 1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_kink_keeps_its_tolerance_so_a_subgradient_just_outside_the_set_fails(dtype: str) -> None:
+    """At ReLU's kink the box of the derivative is [0, 1]: its radius must not widen the set's tolerance."""
+    case = _case("relu", {"z": np.array([0.0, 0.0, 1.5, -2.0])}, dtype)
+    allowed = case.subgradients("z")
+    exact_vjp = case.reference.vjp
+    tol = case.tolerance("z", exact_vjp)
+    inside = case.cotangent * np.array([0.7, 0.0, 1.0, 0.0])
+    assert compare.measure(inside, exact_vjp, tol, case.fmt, allowed=allowed).usage <= 1
+    outside = case.cotangent * np.array([1.3, 0.0, 1.0, 0.0])
+    assert compare.measure(outside, exact_vjp, tol, case.fmt, allowed=allowed).usage > 1
+    ju = case.jvp_reference
+    u = case.tangent["z"]
+    # The set u * [0, 1] at the kink, as forward_mode.kink_sets builds it.
+    allowed_ju = (np.where(case.x == 0, np.minimum(0, u), np.nan), np.where(case.x == 0, np.maximum(0, u), np.nan))
+    wrong_ju = np.where(case.x == 0, 1.3 * u, ju.value)
+    assert compare.measure(wrong_ju, ju.value, ju.tolerance(case.fmt, case.rho), case.fmt, allowed=allowed_ju).usage > 1
