@@ -113,6 +113,13 @@ VARIANTS: tuple[Variant, ...] = (
         vjp=lambda z, c: c * np.where(z > 0, 1.0, np.where(z == 0, 2.0, 0.0)).astype(z.dtype),
     ),
     M(
+        "relu-subgradient-just-outside",
+        "value outside the subgradient set at the kink",
+        "relu",
+        # A quarter of the cotangent past the set: within the [0, 1] box a float64 reference has there.
+        vjp=lambda z, c: c * np.where(z > 0, 1.0, np.where(z == 0, 1.25, 0.0)).astype(z.dtype),
+    ),
+    M(
         "relu-nan-at-kink",
         "NaN at a kink or tie",
         "relu",
