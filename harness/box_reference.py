@@ -265,26 +265,35 @@ def _kink_entries(op: Op, x: np.ndarray) -> np.ndarray:
     return at
 
 
+def _recorded(
+    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], extra: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, list[boxes.Box]], list[boxes.Box], list[boxes.Box]]:
+    """The closed form's forward recorded on boxes. Sources, each with its own tangent: every input entry of
+    a unit, then the `extra` columns (cotangent terms, or tangent entries), whose boxes come back unrecorded.
+    Returns the inputs by unit, every source's value, the input columns, the extra boxes and the outputs."""
+    per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
+    units, n = per_unit[op.wrt.name].shape
+    quantities = np.concatenate([*per_unit.values(), extra], axis=1)
+    eye = np.eye(quantities.shape[1])
+
+    def column(k: int) -> boxes.Box:
+        return boxes.Box(quantities[:, k], tan=np.broadcast_to(eye[k], (units, len(eye))))
+
+    cols = {name: [column(k * n + j) for j in range(n)] for k, name in enumerate(per_unit)}
+    with box_graph.recording():
+        out = [boxes.box(v) for v in as_list(op.closed_form.forward(*_args(op, cols), **params))]
+    start = len(per_unit) * n
+    return per_unit, quantities, cols, [column(start + k) for k in range(extra.shape[1])], out
+
+
 def _enclose(
     op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], cotangent: np.ndarray
 ) -> tuple[_Enclosed, dict[str, _Enclosed]]:
     """The forward and every differentiable input's VJP as enclosures on the (units, k) grid, with the
     magnitudes sum_q |d value / d q| * |q| over every input entry and cotangent term q of the unit."""
-    per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
-    units, n = per_unit[op.wrt.name].shape
+    units, n = exact.units(op, np.asarray(arrays[op.wrt.name])).shape
     cot_units = np.asarray(cotangent, dtype=np.float64).reshape(units, -1)
-    # Sources: every input entry of the unit, then every cotangent term, each carrying its own tangent.
-    quantities = np.concatenate([*per_unit.values(), cot_units], axis=1)
-    eye = np.eye(quantities.shape[1])
-    cols: dict[str, list[boxes.Box]] = {}
-    for k, (name, u) in enumerate(per_unit.items()):
-        cols[name] = [boxes.Box(u[:, j], tan=np.broadcast_to(eye[k * n + j], (units, len(eye)))) for j in range(n)]
-    with box_graph.recording():
-        out = [boxes.box(v) for v in as_list(op.closed_form.forward(*_args(op, cols), **params))]
-    cot = [
-        boxes.Box(cot_units[:, i], tan=np.broadcast_to(eye[len(per_unit) * n + i], (units, len(eye))))
-        for i in range(cot_units.shape[1])
-    ]
+    per_unit, quantities, cols, cot, out = _recorded(op, arrays, params, cot_units)
     grads = box_graph.vjp(out, cot, [col for i in op.differentiable for col in cols[i.name]])
     forward = _gathered(out, quantities)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_vjp(stated, cot_units, n))
@@ -300,22 +309,9 @@ def _enclose_jvp(
 ) -> _Enclosed:
     """J u as enclosures on the (units, m) grid, with magnitudes over every input and tangent entry, and
     the stated derivative's reuse of the outputs it is written in."""
-    per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
     own = {i.name: exact.units(op, np.asarray(tangents[i.name], dtype=np.float64)) for i in op.differentiable}
-    units, n = per_unit[op.wrt.name].shape
-    quantities = np.concatenate([*per_unit.values(), *own.values()], axis=1)
-    eye = np.eye(quantities.shape[1])
-
-    def column(k: int, values: np.ndarray) -> boxes.Box:
-        return boxes.Box(values, tan=np.broadcast_to(eye[k], (units, len(eye))))
-
-    cols = {name: [column(k * n + j, u[:, j]) for j in range(n)] for k, (name, u) in enumerate(per_unit.items())}
-    start = len(per_unit) * n
-    seeds = [column(start + k * n + j, u[:, j]) for k, u in enumerate(own.values()) for j in range(n)]
-    with box_graph.recording():
-        out = [boxes.box(v) for v in as_list(op.closed_form.forward(*_args(op, cols), **params))]
-    wrt = [col for i in op.differentiable for col in cols[i.name]]
-    ju = box_graph.jvp(out, wrt, seeds)
+    per_unit, quantities, cols, seeds, out = _recorded(op, arrays, params, np.concatenate([*own.values()], axis=1))
+    ju = box_graph.jvp(out, [col for i in op.differentiable for col in cols[i.name]], seeds)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_jvp(stated, own[op.wrt.name]))
     return _gathered(ju, quantities).plus(reuse)
 
