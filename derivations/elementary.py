@@ -45,7 +45,17 @@ def to_float(a: Any) -> np.ndarray:
     return np.asarray(np.vectorize(float, otypes=[np.float64])(np.asarray(a, dtype=object)), dtype=np.float64)
 
 
-class Dual:
+class Carrier:
+    """A number that carries derivatives beside its value (`Dual` here, the reverse-mode tape's `Var`):
+    the `Elementary` functions hand it f and f' and it applies the chain rule its own way."""
+
+    __slots__ = ()
+
+    def apply(self, fn: Any, dfn: Any) -> Any:
+        raise NotImplementedError
+
+
+class Dual(Carrier):
     """a + b*eps with eps^2 = 0 over mpmath numbers: forward-mode derivatives, exactly.
 
     The exact reference pushes one tangent through the op's own forward. Finite differences
@@ -127,14 +137,15 @@ class Dual:
     def __float__(self) -> float:
         return float(self.a)
 
+    def apply(self, fn: Any, dfn: Any) -> Dual:
+        return Dual(fn(self.a), dfn(self.a) * self.b)
+
 
 def _lift(fn: Any, dfn: Any) -> Any:
     """An mpmath function that also carries a tangent: f(a + b eps) = f(a) + f'(a) b eps."""
 
     def one(v: Any) -> Any:
-        if isinstance(v, Dual):
-            return Dual(fn(v.a), dfn(v.a) * v.b)
-        return fn(v)
+        return v.apply(fn, dfn) if isinstance(v, Carrier) else fn(v)
 
     return np.frompyfunc(one, 1, 1)
 
@@ -144,7 +155,7 @@ def _sigmoid(v: Any) -> Any:
 
 
 class MpMath(Namespace):
-    """mpmath functions over object arrays (of mpf or Dual), at the precision of mpmath.mp."""
+    """mpmath functions over object arrays (of mpf or a Carrier: Dual, Var), at the precision of mpmath.mp."""
 
     exp = staticmethod(_lift(mpmath.exp, mpmath.exp))
     log = staticmethod(_lift(mpmath.log, lambda v: 1 / v))

@@ -21,7 +21,7 @@ import sympy as sp
 
 from derivations.elementary import MP, Dual, to_float, to_mp
 from derivations.model import Op
-from harness import compare, exact, program_exact
+from harness import compare, exact, program_exact, reverse_mode
 from harness.dtypes import Format
 from harness.symbols import build
 
@@ -128,9 +128,25 @@ def program_magnitude(
     params: dict[str, Any],
     tangents: dict[str, np.ndarray],
     shape: tuple[int, ...],
+    *,
+    transpose: bool = True,
 ) -> np.ndarray:
     """sum over inputs j of B_ij |u_j|, B_ij the running-error magnitude of gradient entry j for a
-    cotangent that is 1 at output entry i: the bound is linear in |cotangent|."""
+    cotangent that is 1 at output entry i. The bound is linear in |cotangent|, so this is its transpose
+    applied to |u|, read from one reverse sweep of the bound itself; a bound that reads its cotangent
+    as floats (or `transpose=False`) is called once per output entry instead."""
+    if transpose:
+        try:
+            with reverse_mode.recording(floats_allowed=False) as tape:
+                c = reverse_mode.leaves(np.ones(shape))
+                bound = op.program.bound(arrays, params, c)
+                total = sum(
+                    np.sum(np.asarray(bound[n.name], dtype=object) * np.abs(tangents[n.name]))
+                    for n in op.differentiable
+                )
+                return reverse_mode.gradient(c, reverse_mode.adjoints(total, tape)).astype(np.float64)
+        except TypeError:
+            pass
     out = np.zeros(shape)
     for i in np.ndindex(shape):
         pick = np.zeros(shape)

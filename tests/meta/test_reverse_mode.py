@@ -1,0 +1,128 @@
+"""Reverse mode over object arrays: one sweep gives what a dual-number pass per input entry gives."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+from derivations import TENSOR_OPS
+from derivations.conv import CONV2D, conv_bound
+from derivations.elementary import FLOAT, MP, Dual, to_mp
+from derivations.model import Op
+from harness import forward_exact, program_exact, reverse_mode
+from harness.runner import RunOptions, examples_for
+
+OPTIONS = RunOptions(seed=0, profile="quick", dtypes=("float64",), devices=("cpu",))
+
+
+def _examples(op: Op) -> list[tuple[dict[str, np.ndarray], dict[str, object]]]:
+    """The quick profile's examples, as float64 arrays."""
+    return [
+        ({k: np.asarray(v, dtype=np.float64) for k, v in ex.arrays.items()}, dict(ex.params))
+        for ex in examples_for(op, OPTIONS)
+    ]
+
+
+def _dual_vjp(op: Op, arrays: dict[str, np.ndarray], params: dict[str, object], c: np.ndarray) -> dict[str, list]:
+    """The VJP entry by entry in forward mode: one 80-digit forward per input entry, tangent 1 there."""
+    found: dict[str, list] = {}
+    with mpmath.workdps(program_exact.DIGITS):
+        held = {k: to_mp(v) for k, v in arrays.items()}
+        cot = to_mp(c)
+        for inp in op.differentiable:
+            x, column = held[inp.name], []
+            for j in np.ndindex(x.shape):
+                x0, x[j] = x[j], Dual(x[j], 1)
+                total = np.sum(np.asarray(op.program.forward(MP, held, params), dtype=object) * cot)
+                column.append(total.b if isinstance(total, Dual) else 0)
+                x[j] = x0
+            found[inp.name] = column
+    return found
+
+
+@pytest.mark.parametrize("name", list(TENSOR_OPS))
+def test_one_reverse_sweep_gives_the_dual_numbers_vjp_to_70_digits(name: str) -> None:
+    op = TENSOR_OPS[name]
+    rng = np.random.default_rng(7)
+    compared, examples = 0, 0
+    for arrays, params in _examples(op):
+        if examples == 4:
+            break
+        c = rng.standard_normal(np.shape(op.program.forward(FLOAT, arrays, params)))
+        ref = program_exact.reference(op, arrays, params, c)
+        if ref.at_kink:
+            assert ref.vjp == {}  # a set there, judged by the op's subgradient rule
+            continue
+        want, examples = _dual_vjp(op, arrays, params, c), examples + 1
+        with mpmath.workdps(program_exact.DIGITS):
+            for inp in op.differentiable:
+                for got, exact in zip(ref.vjp_digits[inp.name].reshape(-1), want[inp.name], strict=True):
+                    scale = max(abs(mpmath.mpf(exact)), mpmath.mpf(10) ** -300)
+                    assert abs(mpmath.mpf(got) - exact) <= scale * mpmath.mpf(10) ** -70, (inp.name, got, exact)
+                    compared += 1
+    assert compared > 0
+
+
+@pytest.mark.parametrize("name", list(TENSOR_OPS))
+def test_the_jvp_magnitude_by_transpose_equals_one_bound_per_output_entry(name: str) -> None:
+    op = TENSOR_OPS[name]
+    rng = np.random.default_rng(8)
+    for arrays, params in _examples(op)[:6]:
+        shape = np.shape(op.program.forward(FLOAT, arrays, params))
+        u = {i.name: rng.standard_normal(arrays[i.name].shape) for i in op.differentiable}
+        got = forward_exact.program_magnitude(op, arrays, params, u, shape)
+        want = forward_exact.program_magnitude(op, arrays, params, u, shape, transpose=False)
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+
+
+def test_a_bound_that_reads_its_cotangent_as_floats_is_probed_instead() -> None:
+    def floats_first(arrays: dict, params: dict, c: np.ndarray) -> dict[str, np.ndarray]:
+        return conv_bound(arrays, params, np.asarray(c, dtype=np.float64))
+
+    op = CONV2D.with_engine(bound=floats_first)
+    arrays, params = _examples(CONV2D)[0]
+    shape = np.shape(op.program.forward(FLOAT, arrays, params))
+    u = {i.name: np.ones(arrays[i.name].shape) for i in op.differentiable}
+    got = forward_exact.program_magnitude(op, arrays, params, u, shape)
+    want = forward_exact.program_magnitude(CONV2D, arrays, params, u, shape, transpose=False)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    assert np.all(got > 0)
+
+
+def test_a_value_on_the_tape_cannot_slip_into_a_float_array_when_floats_are_forbidden() -> None:
+    with reverse_mode.recording(floats_allowed=False):
+        v = reverse_mode.leaves(np.ones(3))
+        with pytest.raises(TypeError):
+            float(v[0])
+        with pytest.raises(TypeError):
+            np.asarray(v * 2.0, dtype=np.float64)
+        into = np.zeros(3)
+        with pytest.raises(TypeError):
+            into += v
+    assert float(reverse_mode.Var(2.5)) == 2.5  # allowed again outside
+
+
+def test_elementary_functions_and_division_by_a_float_keep_80_digits() -> None:
+    with mpmath.workdps(80), reverse_mode.recording() as tape:
+        (x,) = reverse_mode.leaves(to_mp(np.array([0.7])))
+        y = MP.exp(np.array([x * x], dtype=object))[0] / (1 + x) - MP.tanh(np.array([x], dtype=object))[0] / 9.0
+        adj = reverse_mode.adjoints(y, tape)
+        got = adj[x.i]
+        want = mpmath.diff(lambda t: mpmath.exp(t * t) / (1 + t) - mpmath.tanh(t) / 9, mpmath.mpf(0.7))
+        assert abs(got - want) < mpmath.mpf(10) ** -70
+
+
+def test_branches_follow_the_values_and_abs_takes_the_right_derivative_at_zero() -> None:
+    with reverse_mode.recording() as tape:
+        a, b = reverse_mode.leaves(np.array([0.0, -2.0]))
+        total = abs(a) + np.maximum(np.array([a], dtype=object), np.array([b], dtype=object))[0] * 3
+        adj = reverse_mode.adjoints(total, tape)
+    assert (adj[a.i], adj[b.i]) == (4.0, None)  # |a|' = 1 at 0 (as Dual), max picks a; b unused
+
+
+def test_a_total_that_depends_on_no_input_has_zero_gradients() -> None:
+    with reverse_mode.recording() as tape:
+        leaves = reverse_mode.leaves(np.array([1.0, 2.0]))
+        grads = reverse_mode.gradient(leaves, reverse_mode.adjoints(3.0, tape))
+    assert grads.tolist() == [0, 0]
