@@ -71,7 +71,7 @@ class Case:
         """The exact J u and its tolerance magnitudes (none at a program's kink or tie)."""
         op, engine = self.op, self.op.engine
         if isinstance(engine, Program):
-            value = forward_exact.program_jvp(op, self.arrays, self.params, self.tangent)
+            value = self.reference.jvp(self.tangent)
             if value is None:
                 return forward_exact.JvpReference(None, None)
             mag = forward_exact.program_magnitude(op, self.arrays, self.params, self.tangent, value.shape)

@@ -3,10 +3,10 @@
 A closed form's J u is SymPy's derivative of every differentiable input contracted with the
 tangent, evaluated in interval arithmetic until the digits settle, with the same sensitivities as
 its VJP (inputs, tangent terms and, for derivatives written in the outputs, the outputs). A
-program's is one pass of its forward over 80-digit dual numbers carrying the whole tangent, and
-its tolerance magnitudes are its running-error bound read the other way: the bound for a
-cotangent that picks out one output entry, weighted by |u|, the same products of absolute values
-that forward mode forms.
+program's is one forward-mode sweep, at 80 digits, of the tape its exact reference recorded
+(program_exact.ProgramReference.jvp), and its tolerance magnitudes are its running-error bound
+read the other way: the bound for a cotangent that picks out one output entry, weighted by |u|,
+the same products of absolute values that forward mode forms.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-import mpmath
 import numpy as np
 import sympy as sp
 
-from derivations.elementary import MP, Dual, to_float, to_mp
 from derivations.model import Op
-from harness import compare, exact, program_exact, reverse_mode
+from harness import compare, exact, reverse_mode
 from harness.dtypes import Format
 from harness.symbols import build
 
@@ -104,22 +102,6 @@ def closed_form_jvp(
         sens.append([float(a + b) for a, b in zip(s, reuse or [0] * len(s), strict=True)])
     shape = d.output_shape(x.shape)
     return np.array(values, dtype=np.float64).reshape(shape), np.array(sens, dtype=np.float64).reshape(shape)
-
-
-def program_jvp(
-    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], tangents: dict[str, np.ndarray]
-) -> np.ndarray | None:
-    """J u from one 80-digit dual pass; None at a kink or tie, where J u depends on the direction."""
-    if op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= program_exact.KINK_GAP:
-        return None
-    with mpmath.workdps(program_exact.DIGITS):
-        exact_in = {k: to_mp(v) for k, v in arrays.items()}
-        for inp in op.differentiable:
-            x, u = exact_in[inp.name], to_mp(tangents[inp.name])
-            for j in np.ndindex(x.shape):
-                x[j] = Dual(x[j], u[j])
-        out = np.asarray(op.program.forward(MP, exact_in, params), dtype=object)
-        return to_float(np.vectorize(lambda o: o.b if isinstance(o, Dual) else 0, otypes=[object])(out))
 
 
 def program_magnitude(

@@ -25,17 +25,19 @@ KINK_GAP = 0.0  # only an exact kink or tie is one: anywhere else the branch is 
 
 
 class ProgramReference:
-    """The exact forward (computed at once) and VJP (on first use; empty at a kink, where the VJP is a set).
-    `vjp_digits` is the VJP at 80 digits (mpmath object arrays): a formula is judged on these, since two
-    values equal to 30 digits can still round to neighbouring doubles."""
+    """The exact forward (computed at once), VJP (on first use; empty at a kink, where the VJP is a set)
+    and J u (`jvp`, None at a kink). `vjp_digits` is the VJP at 80 digits (mpmath object arrays): a
+    formula is judged on these, since two values equal to 30 digits can still round to neighbouring
+    doubles."""
 
     def __init__(
         self,
         forward: np.ndarray,
         at_kink: bool,
         gradients: Callable[[], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]],
+        directional: Callable[[dict[str, np.ndarray]], np.ndarray | None] = lambda u: None,
     ) -> None:
-        self.forward, self.at_kink, self._gradients = forward, at_kink, gradients
+        self.forward, self.at_kink, self._gradients, self._directional = forward, at_kink, gradients, directional
 
     @functools.cached_property
     def _vjp(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -49,6 +51,11 @@ class ProgramReference:
     def vjp_digits(self) -> dict[str, np.ndarray]:
         return self._vjp[1]
 
+    def jvp(self, tangents: dict[str, np.ndarray]) -> np.ndarray | None:
+        """J u for the tangents u of the differentiable inputs, rounded to float64; None at a kink or
+        tie, where J u depends on the direction."""
+        return self._directional(tangents)
+
 
 def reference(
     op: Op,
@@ -59,7 +66,7 @@ def reference(
     at_kink = op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= KINK_GAP
     with mpmath.workdps(DIGITS), reverse_mode.recording() as tape:
         held = {k: to_mp(v) for k, v in arrays.items()}
-        if not at_kink:  # at a kink the VJP is a set: no tape to record
+        if not at_kink:  # at a kink the derivative is a set: no tape to record
             for inp in op.differentiable:
                 held[inp.name] = reverse_mode.leaves(held[inp.name])
         outputs = np.asarray(op.program.forward(MP, held, params), dtype=object)
@@ -78,4 +85,11 @@ def reference(
             grads[inp.name] = to_float(digits[inp.name])
         return grads, digits
 
-    return ProgramReference(out, at_kink, gradients)
+    def directional(tangents: dict[str, np.ndarray]) -> np.ndarray | None:
+        if at_kink:
+            return None
+        with mpmath.workdps(DIGITS):
+            seeds = [(held[i.name], to_mp(tangents[i.name])) for i in op.differentiable]
+            return to_float(reverse_mode.gradient(outputs, reverse_mode.tangents(tape, seeds)))
+
+    return ProgramReference(out, at_kink, gradients, directional)

@@ -170,11 +170,35 @@ def adjoints(total: Any, links: list[tuple[Any, ...]]) -> list[Any]:
     return adj
 
 
-def gradient(of: np.ndarray, adj: list[Any]) -> np.ndarray:
-    """The adjoints of an array of leaves, as an object array of the same shape."""
-    out = np.empty(of.shape, dtype=object)
+def tangents(links: list[tuple[Any, ...]], seeds: list[tuple[np.ndarray, np.ndarray]]) -> list[Any]:
+    """d node / dt for every node of the tape when each array of leaves moves as leaves + t * u, for the
+    (leaves, u) pairs of `seeds`: forward mode over the recorded tape, its values never recomputed
+    (None where no seeded leaf reaches the node)."""
+    tan: list[Any] = [None] * len(links)
+    for leaves_, u in seeds:
+        for v, t in zip(leaves_.reshape(-1), u.reshape(-1), strict=True):
+            tan[v.i] = t
+    for k, link in enumerate(links):
+        if not link:
+            continue  # a leaf (seeded above) or a constant
+        acc = None
+        for p in range(0, len(link), 2):
+            t = tan[link[p]]
+            if t is None:
+                continue
+            d = link[p + 1]
+            term = t if d is None else t * d
+            acc = term if acc is None else acc + term
+        tan[k] = acc
+    return tan
+
+
+def gradient(of: np.ndarray, found: list[Any]) -> np.ndarray:
+    """The entries of `found` (adjoints or tangents) at an array of nodes, as an object array of the same
+    shape: 0 where none reached the node, or where the entry is no node (a constant output)."""
+    out = np.empty(np.shape(of), dtype=object)
     flat = out.reshape(-1)
-    for k, v in enumerate(of.reshape(-1)):
-        g = adj[v.i]
+    for k, v in enumerate(np.asarray(of, dtype=object).reshape(-1)):
+        g = found[v.i] if isinstance(v, Var) else None
         flat[k] = 0 if g is None else g
     return out
