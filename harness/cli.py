@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds all calls into each --impl may take over the run; its later checks are errors",
     )
     verify.add_argument("--in-process", action="store_true", help="run --impl without a worker process")
+    # -j's shard processes: their parent merges the reports and writes (and validates) the views once.
+    verify.add_argument("--json-only", action="store_true", help=argparse.SUPPRESS)
     show = sub.add_parser("list", help="print the catalog")
     show.add_argument("--json", action="store_true", help="as JSON")
     show.add_argument("--params", nargs="?", const="", metavar="OP", help="every op's call and layout, or OP's")

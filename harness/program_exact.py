@@ -88,7 +88,7 @@ def reference(
     def directional(tangents: dict[str, np.ndarray]) -> np.ndarray | None:
         if at_kink:
             return None
-        with mpmath.workdps(DIGITS):
+        with mpmath.workdps(DIGITS), reverse_mode.recording(tape):
             seeds = [(held[i.name], to_mp(tangents[i.name])) for i in op.differentiable]
             return to_float(reverse_mode.gradient(outputs, reverse_mode.tangents(tape, seeds)))
 

@@ -56,14 +56,16 @@ def build(
     seconds: float,
     claims: list[dict[str, object]] | None = None,
     coverage: dict[str, list[str]] | None = None,
+    env: dict[str, object] | None = None,
 ) -> dict[str, object]:
+    """The report of a run; `env` is where its checks ran (this process's environment by default)."""
     data: dict[str, object] = {
         "schema": SCHEMA,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seed": seed,
         "profile": profile,
         "seconds": round(seconds, 2),
-        "environment": environment(),
+        "environment": environment() if env is None else env,
         "summary": summary(checks),
         "derivations": derivations,
         "checks": [dict(c) for c in checks],  # check records as the JSON objects they read like

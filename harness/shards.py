@@ -157,6 +157,9 @@ def merge(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         seconds=max(float(p["seconds"]) for p in parts),
         claims=sorted(found_claims, key=lambda c: claim_rank.get(str(c["name"]), len(claim_rank))) if ran else None,
         coverage=first.get("coverage"),
+        # Where the shards' checks ran, not where they are merged (a CI matrix's merge job need not
+        # even have torch; importing it to ask cost -j's merge 2.5 s).
+        env=first.get("environment"),
     )
     data["interrupted"] = any(p.get("interrupted") for p in parts)
     for key, value in first.items():  # what an --impl run adds (implementations, expectations), alike in each
@@ -236,7 +239,7 @@ def run_parallel(
 
 def _start(argv: Sequence[str], k: int, jobs: int, out: Path) -> tuple[Path, subprocess.Popen[str]]:
     out.mkdir()
-    shard = ["--shard", f"{k}/{jobs}", "--report-dir", str(out), "-j", "1"]
+    shard = ["--shard", f"{k}/{jobs}", "--report-dir", str(out), "-j", "1", "--json-only"]
     cmd = [sys.executable, "-m", "harness", *argv, *shard]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True

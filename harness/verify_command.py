@@ -254,7 +254,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.shard:
         data["shard"], data["plan"] = args.shard, plan
     console.say_what_is_replaced(directory, data)
-    console.print_summary(data, outputs.write_all(data, directory)[0])
+    written = report.write_json(data, directory) if args.json_only else outputs.write_all(data, directory)[0]
+    console.print_summary(data, written)
     return _status(got, data, len(only), session)
 
 
