@@ -50,6 +50,10 @@ def test_two_processes_write_the_report_one_process_writes(
     loud = [a for a in RUN if a != "--quiet"]
     assert cli.main([*loud, *ONLY, "-j", "2", "--report-dir", str(tmp_path)]) in (0, 1)
     assert _report(tmp_path) == serial
+    # The parent renders the views once; the environment is the shards', where the checks ran.
+    assert {p.name for p in tmp_path.iterdir()} >= {"report.json", "index.html", "junit.xml"}
+    environment = json.loads((tmp_path / "report.json").read_text())["environment"]
+    assert environment["torch"] and environment["sympy"] and environment["python"]
     # The shards' progress lines, numbered across the plan in the order they end, as one process numbers them.
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "7 ops and 2 claims in 2 processes; each line as its op or claim ends"
@@ -73,6 +77,12 @@ def test_shards_merged_by_report_equal_the_unsharded_run(serial: Any, tmp_path: 
     assert cli.main(["report", *map(str, parts), "--out", str(merged)]) == 0
     assert _report(merged) == serial
     assert (merged / "index.html").is_file() and (merged / "junit.xml").is_file()
+
+
+def test_a_shard_process_of_jobs_writes_its_report_only(tmp_path: Path) -> None:
+    assert cli.main([*RUN, "--only", "sigmoid", "--shard", "1/1", "--json-only", "--report-dir", str(tmp_path)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+    assert shards.merge([json.loads((tmp_path / "report.json").read_text())])["summary"]["pass"] > 0
 
 
 def test_a_missing_or_repeated_shard_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
