@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from derivations.depth_experiment import depth_experiment
 from derivations.kinks import judge_kinks
@@ -103,9 +103,17 @@ def linear_subgradient_ok(
 def conv3x3(x: Any, w: Any, b: Any) -> Any:
     """Cross-correlation, stride 1, zero padding 1 (torch's Conv2d): (N, C, H, W) -> (N, O, H, W).
 
-    One kernel tap at a time over the pixels it reaches, so the padding's zeros are never
-    multiplied (the exact reference runs this in mpmath once per input entry)."""
-    n, _, h, wd = x.shape
+    Over mpmath numbers, one kernel tap at a time over the pixels it reaches, so the padding's zeros
+    never join the tape of the exact reference. Over floats (the branch, the kink gap and the bound,
+    at every stencil point of the finite differences), one einsum over every window: the tap loop's
+    small calls were half the time of the catalog's costliest op."""
+    n, chans, h, wd = x.shape
+    if np.asarray(x).dtype != object and np.asarray(w).dtype != object:
+        padded = np.zeros((n, chans, h + 2, wd + 2), dtype=np.result_type(x, w))
+        padded[:, :, 1:-1, 1:-1] = x
+        s = padded.strides
+        win = as_strided(padded, (n, chans, h, wd, 3, 3), (*s, s[2], s[3]), writeable=False)
+        return np.einsum("nchwij,ocij->nohw", win, w, optimize=False) + b[None, :, None, None]  # type: ignore[no-any-return]
     out = np.zeros((n, w.shape[0], h, wd), dtype=np.result_type(x, w))
     for i in range(3):
         for j in range(3):
