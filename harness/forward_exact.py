@@ -115,8 +115,8 @@ def program_magnitude(
 ) -> np.ndarray:
     """sum over inputs j of B_ij |u_j|, B_ij the running-error magnitude of gradient entry j for a
     cotangent that is 1 at output entry i. The bound is linear in |cotangent|, so this is its transpose
-    applied to |u|, read from one reverse sweep of the bound itself; a bound that reads its cotangent
-    as floats (or `transpose=False`) is called once per output entry instead."""
+    applied to |u|, read from one reverse sweep of the bound itself; a bound the tape cannot pass through
+    (one that reads its cotangent as floats), or `transpose=False`, is called once per output entry."""
     if transpose:
         try:
             with reverse_mode.recording(floats_allowed=False) as tape:
@@ -127,7 +127,7 @@ def program_magnitude(
                     for n in op.differentiable
                 )
                 return reverse_mode.gradient(c, reverse_mode.adjoints(total, tape)).astype(np.float64)
-        except TypeError:
+        except (TypeError, ValueError):  # a bound that is itself wrong raises again below
             pass
     out = np.zeros(shape)
     for i in np.ndindex(shape):
