@@ -1,7 +1,7 @@
 """The one case type: an example of any op at one dtype, with its cotangent and exact reference.
 
 A check reads the inputs rounded to the dtype, the cotangent, the exact values from the op's
-engine (interval arithmetic for a closed form, 80-digit dual numbers for a program), the
+engine (interval arithmetic for a closed form, an 80-digit reverse-mode tape for a program), the
 magnitudes its tolerance scales with and the seed of its random directions. What differs between
 the engines is answered here, once, so that every check reads one interface.
 """

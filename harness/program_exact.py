@@ -35,7 +35,7 @@ class ProgramReference:
         forward: np.ndarray,
         at_kink: bool,
         gradients: Callable[[], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]],
-        directional: Callable[[dict[str, np.ndarray]], np.ndarray | None] = lambda u: None,
+        directional: Callable[[dict[str, np.ndarray]], np.ndarray | None],
     ) -> None:
         self.forward, self.at_kink, self._gradients, self._directional = forward, at_kink, gradients, directional
 
@@ -64,19 +64,29 @@ def reference(
     cotangent: np.ndarray,
 ) -> ProgramReference:
     at_kink = op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= KINK_GAP
-    with mpmath.workdps(DIGITS), reverse_mode.recording() as tape:
-        held = {k: to_mp(v) for k, v in arrays.items()}
-        if not at_kink:  # at a kink the derivative is a set: no tape to record
-            for inp in op.differentiable:
-                held[inp.name] = reverse_mode.leaves(held[inp.name])
-        outputs = np.asarray(op.program.forward(MP, held, params), dtype=object)
-        out = to_float(outputs)
+    undefined: ZeroDivisionError | None = None
+    try:
+        with mpmath.workdps(DIGITS), reverse_mode.recording() as tape:
+            held = {k: to_mp(v) for k, v in arrays.items()}
+            if not at_kink:  # at a kink the derivative is a set: no tape to record
+                for inp in op.differentiable:
+                    held[inp.name] = reverse_mode.leaves(held[inp.name])
+            outputs = np.asarray(op.program.forward(MP, held, params), dtype=object)
+            out = to_float(outputs)
+    except ZeroDivisionError as exc:
+        # A derivative undefined where the forward is not (sqrt at 0): the forward stands, and the VJP and
+        # J u raise when asked, as the dual numbers did.
+        undefined = exc
+        with mpmath.workdps(DIGITS):
+            out = to_float(np.asarray(op.program.forward(MP, {k: to_mp(v) for k, v in arrays.items()}, params)))
 
     def gradients() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         grads: dict[str, np.ndarray] = {}
         digits: dict[str, np.ndarray] = {}
         if at_kink:
             return grads, digits
+        if undefined is not None:
+            raise undefined
         with mpmath.workdps(DIGITS), reverse_mode.recording(tape):
             total = np.sum(outputs * to_mp(cotangent))
             adj = reverse_mode.adjoints(total, tape)
@@ -88,6 +98,8 @@ def reference(
     def directional(tangents: dict[str, np.ndarray]) -> np.ndarray | None:
         if at_kink:
             return None
+        if undefined is not None:
+            raise undefined
         with mpmath.workdps(DIGITS), reverse_mode.recording(tape):
             seeds = [(held[i.name], to_mp(tangents[i.name])) for i in op.differentiable]
             return to_float(reverse_mode.gradient(outputs, reverse_mode.tangents(tape, seeds)))

@@ -26,13 +26,16 @@ class Var(Carrier):
     partial None for 1 (half the operations of a sum of products; the sweep skips its multiply)."""
 
     __slots__ = ("a", "i")
-    links: ClassVar[list[tuple[Any, ...]]] = []  # the tape being recorded (see recording)
-    floats_allowed: ClassVar[bool] = True
+    links: ClassVar[list[tuple[Any, ...]] | None] = None  # the tape being recorded (see recording)
+    floats_allowed: ClassVar[bool] = True  # False on a bound's tape: no float, no comparison (see _value)
 
     def __init__(self, a: Any, links: tuple[Any, ...] = ()) -> None:
         self.a = a
-        Var.links.append(links)
-        self.i = len(Var.links) - 1
+        try:
+            Var.links.append(links)  # type: ignore[union-attr]
+        except AttributeError:
+            raise RuntimeError("a Var outside reverse_mode.recording(): its node would be kept forever") from None
+        self.i = len(Var.links) - 1  # type: ignore[arg-type]
 
     def __add__(self, o: Any) -> Any:
         if isinstance(o, np.ndarray):
@@ -125,6 +128,10 @@ class Var(Carrier):
 
 
 def _value(o: Any) -> Any:
+    """The value a comparison reads. On a bound's tape (floats forbidden) a comparison means the bound is
+    not linear in |cotangent|, so its transpose would be wrong: refused, and the bound is probed instead."""
+    if not Var.floats_allowed:
+        raise TypeError("a comparison on the tape of a bound: not linear in its cotangent")
     return o.a if isinstance(o, Var) else o
 
 
@@ -135,13 +142,13 @@ def recording(
     """Record on `tape` (a fresh one by default), handed out for the sweep; the tape in use before
     comes back afterwards."""
     saved = Var.links, Var.floats_allowed
-    Var.links, Var.floats_allowed = [] if tape is None else tape, floats_allowed
+    Var.links, Var.floats_allowed = ([] if tape is None else tape), floats_allowed
     # A tape makes millions of objects without cycles: the cyclic collector's passes over them cost
     # 10-20 % of a large program's reference (conv2d on 200 x 200) and find nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        yield Var.links
+        yield Var.links  # type: ignore[misc]
     finally:
         Var.links, Var.floats_allowed = saved
         if collecting:

@@ -162,6 +162,9 @@ def merge(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         env=first.get("environment"),
     )
     data["interrupted"] = any(p.get("interrupted") for p in parts)
+    environments = [p.get("environment") for p in parts]
+    if any(e != environments[0] for e in environments):  # a CI matrix over machines: each shard's, in order
+        data["shard_environments"] = environments
     for key, value in first.items():  # what an --impl run adds (implementations, expectations), alike in each
         if key not in data and key not in ("shard", "plan"):
             data[key] = value

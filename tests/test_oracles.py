@@ -77,7 +77,7 @@ def test_the_tensor_oracle_catches_an_exact_vjp_off_by_a_thousandth(monkeypatch:
     def off(*args: object, **kwargs: object) -> object:
         ref = real(*args, **kwargs)  # type: ignore[arg-type]
         return program_exact.ProgramReference(
-            ref.forward, ref.at_kink, lambda: ({k: v * (1 + 1e-3) for k, v in ref.vjp.items()}, ref.vjp_digits)
+            ref.forward, ref.at_kink, lambda: ({k: v * (1 + 1e-3) for k, v in ref.vjp.items()}, ref.vjp_digits), ref.jvp
         )
 
     monkeypatch.setattr(program_exact, "reference", off)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from derivations import CLAIMS
-from harness import cli, shards
+from harness import cli, report, shards
 from harness.pipeline import OPS
 
 RUN = ["verify", "--quiet", "--profile", "quick", "--backend", "numpy", "--dtype", "float64"]
@@ -45,15 +45,18 @@ def test_the_named_claims_and_ops_ran(serial: Any) -> None:
 
 
 def test_two_processes_write_the_report_one_process_writes(
-    serial: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    serial: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The parent (this process) must not describe itself as where the checks ran: the shards ran them.
+    monkeypatch.setattr(report, "environment", lambda: {"gradproof": "the merging process"})
     loud = [a for a in RUN if a != "--quiet"]
     assert cli.main([*loud, *ONLY, "-j", "2", "--report-dir", str(tmp_path)]) in (0, 1)
     assert _report(tmp_path) == serial
     # The parent renders the views once; the environment is the shards', where the checks ran.
     assert {p.name for p in tmp_path.iterdir()} >= {"report.json", "index.html", "junit.xml"}
-    environment = json.loads((tmp_path / "report.json").read_text())["environment"]
-    assert environment["torch"] and environment["sympy"] and environment["python"]
+    merged = json.loads((tmp_path / "report.json").read_text())
+    assert merged["environment"]["gradproof"] != "the merging process" and merged["environment"]["torch"]
+    assert "shard_environments" not in merged  # both shards ran here, alike
     # The shards' progress lines, numbered across the plan in the order they end, as one process numbers them.
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "7 ops and 2 claims in 2 processes; each line as its op or claim ends"

@@ -64,14 +64,28 @@ def test_one_reverse_sweep_gives_the_dual_numbers_vjp_to_70_digits(name: str) ->
     assert compared > 0
 
 
+# Bounds that write their cotangent into float arrays, or compare it: probed per output entry instead.
+PROBED = {"max_dim", "min_dim", "kthvalue", "topk", "clip_by_norm"}
+
+
 @pytest.mark.parametrize("name", list(TENSOR_OPS))
 def test_the_jvp_magnitude_by_transpose_equals_one_bound_per_output_entry(name: str) -> None:
     op = TENSOR_OPS[name]
     rng = np.random.default_rng(8)
+    calls = []
+
+    def counted(arrays: dict, params: dict, c: np.ndarray) -> dict[str, np.ndarray]:
+        calls.append(np.asarray(c).dtype == object)
+        return op.program.bound(arrays, params, c)
+
+    spied = op.with_engine(bound=counted)
     for arrays, params in _examples(op)[:6]:
         shape = np.shape(op.program.forward(FLOAT, arrays, params))
         u = {i.name: rng.standard_normal(arrays[i.name].shape) for i in op.differentiable}
-        got = forward_exact.program_magnitude(op, arrays, params, u, shape)
+        calls.clear()
+        got = forward_exact.program_magnitude(spied, arrays, params, u, shape)
+        if name not in PROBED:  # one call, on the tape: the transpose, not the probes
+            assert calls == [True]
         want = forward_exact.program_magnitude(op, arrays, params, u, shape, transpose=False)
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
 
@@ -100,7 +114,35 @@ def test_a_value_on_the_tape_cannot_slip_into_a_float_array_when_floats_are_forb
         into = np.zeros(3)
         with pytest.raises(TypeError):
             into += v
-    assert float(reverse_mode.Var(2.5)) == 2.5  # allowed again outside
+    with reverse_mode.recording():
+        assert float(reverse_mode.Var(2.5)) == 2.5  # allowed again on a tape of values
+
+
+def test_a_var_outside_a_recording_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="outside"):
+        reverse_mode.Var(1.0)
+
+
+def test_a_bound_that_compares_its_cotangent_is_probed_not_transposed() -> None:
+    def clipped(arrays: dict, params: dict, c: np.ndarray) -> dict[str, np.ndarray]:
+        return conv_bound(arrays, params, np.where(np.abs(c) > 0.5, c, 0.0))  # not linear in |c|
+
+    op = CONV2D.with_engine(bound=clipped)
+    arrays, params = _examples(CONV2D)[0]
+    shape = np.shape(op.program.forward(FLOAT, arrays, params))
+    u = {i.name: np.ones(arrays[i.name].shape) for i in op.differentiable}
+    got = forward_exact.program_magnitude(op, arrays, params, u, shape)
+    np.testing.assert_array_equal(got, forward_exact.program_magnitude(op, arrays, params, u, shape, transpose=False))
+
+
+def test_a_derivative_undefined_where_the_forward_is_defined_fails_the_vjp_not_the_forward() -> None:
+    op = TENSOR_OPS["sum_dim"].with_engine(forward=lambda m, arrays, params: m.sqrt(arrays["x"] * arrays["x"]))
+    ref = program_exact.reference(op, {"x": np.array([[0.0, 2.0]])}, {"dim": 1}, np.ones((1, 2)))
+    assert ref.forward.tolist() == [[0.0, 2.0]]
+    with pytest.raises(ZeroDivisionError):
+        _ = ref.vjp
+    with pytest.raises(ZeroDivisionError):
+        ref.jvp({"x": np.ones((1, 2))})
 
 
 def test_elementary_functions_and_division_by_a_float_keep_80_digits() -> None:
