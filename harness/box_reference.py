@@ -128,6 +128,7 @@ class FastReference:
         self._forward = forward
         self._tolerance = tolerance
         self._vjp_units = np.zeros(0, dtype=np.int64)
+        self._jvp_units = np.zeros(0, dtype=np.int64)
 
     @property
     def forward(self) -> np.ndarray:
@@ -201,6 +202,7 @@ class FastReference:
             kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(ju.mid.shape)
             ju = ju.at_kinks(kinks)
         units = self._chosen(*_unsettled(ju, tol.reshape(ju.mid.shape), kinks))
+        self._jvp_units = np.union1d(self._jvp_units, units)
         if units.size:
             own = {name: self._rows(units, t) for name, t in tangents.items()}
             value, sens = forward_exact.closed_form_jvp(
@@ -212,8 +214,8 @@ class FastReference:
 
     @property
     def coverage(self) -> Coverage:
-        """Which units the exact engine computed; the VJP's count once it has been asked for."""
-        exact_units = np.union1d(self._forward_units, self._vjp_units)
+        """Which units the exact engine computed; the VJP's and J u's count once they have been asked for."""
+        exact_units = np.union1d(np.union1d(self._forward_units, self._vjp_units), self._jvp_units)
         return Coverage(len(self._unsettled), len(exact_units), int(np.sum(self._unsettled)), self._sampled)
 
     def _chosen(self, unbounded: np.ndarray, wide: np.ndarray) -> np.ndarray:

@@ -159,6 +159,15 @@ def test_float64_samples_the_exact_engine_and_still_catches_a_sparse_error() -> 
     assert compare.measure(wrong, exact_vjp, tol, case.fmt).usage > 1
 
 
+def test_the_coverage_counts_the_units_whose_j_u_came_from_the_exact_engine() -> None:
+    case = _case("sigmoid", {"z": np.linspace(-3.0, 3.0, 40)}, "float32")
+    assert case.reference.coverage.exact == 0  # every forward and VJP enclosure settles in float32
+    # A tolerance of 0 settles no enclosure of J u: every unit goes to the exact engine, and is counted.
+    value, _, _ = case.reference.jvp(case.tangent, lambda v, m: np.zeros_like(v))
+    assert case.reference.coverage.exact == 40
+    np.testing.assert_allclose(value, case.jvp_reference.value, rtol=1e-15)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_a_kink_keeps_its_tolerance_so_a_subgradient_just_outside_the_set_fails(dtype: str) -> None:
     """At ReLU's kink the box of the derivative is [0, 1]: its radius must not widen the set's tolerance."""
