@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from derivations.depth_experiment import depth_experiment
 from derivations.kinks import judge_kinks
@@ -107,13 +107,9 @@ def conv3x3(x: Any, w: Any, b: Any) -> Any:
     never join the tape of the exact reference. Over floats (the branch, the kink gap and the bound,
     at every stencil point of the finite differences), one einsum over every window: the tap loop's
     small calls were half the time of the catalog's costliest op."""
-    n, chans, h, wd = x.shape
     if np.asarray(x).dtype != object and np.asarray(w).dtype != object:
-        padded = np.zeros((n, chans, h + 2, wd + 2), dtype=np.result_type(x, w))
-        padded[:, :, 1:-1, 1:-1] = x
-        s = padded.strides
-        win = as_strided(padded, (n, chans, h, wd, 3, 3), (*s, s[2], s[3]), writeable=False)
-        return np.einsum("nchwij,ocij->nohw", win, w, optimize=False) + b[None, :, None, None]  # type: ignore[no-any-return]
+        return np.einsum("nchwij,ocij->nohw", _windows(x), w, optimize=False) + b[None, :, None, None]  # type: ignore[no-any-return]
+    n, _, h, wd = x.shape
     out = np.zeros((n, w.shape[0], h, wd), dtype=np.result_type(x, w))
     for i in range(3):
         for j in range(3):
@@ -126,6 +122,16 @@ def conv3x3(x: Any, w: Any, b: Any) -> Any:
     return out + b[None, :, None, None]
 
 
+def _windows(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W, 3, 3): every 3x3 window of float x under zero padding 1, a view of one padded copy
+    (as_strided: sliding_window_view's checks cost more than the sums on these small arrays)."""
+    n, c, h, wd = x.shape
+    padded = np.zeros((n, c, h + 2, wd + 2), dtype=np.result_type(x, np.float64))
+    padded[:, :, 1:-1, 1:-1] = x
+    s = padded.strides
+    return as_strided(padded, (n, c, h, wd, 3, 3), (*s, s[2], s[3]), writeable=False)  # type: ignore[no-any-return]
+
+
 def conv3x3_input_grad(dout: Any, w: Any) -> Any:
     """The transposed convolution: the same 3x3 correlation with the kernel flipped and its
     channel axes swapped."""
@@ -134,11 +140,7 @@ def conv3x3_input_grad(dout: Any, w: Any) -> Any:
 
 
 def conv3x3_weight_grad(x: np.ndarray, dout: np.ndarray) -> np.ndarray:
-    n, c, h, wd = x.shape
-    xp = np.zeros((n, c, h + 2, wd + 2))
-    xp[:, :, 1:-1, 1:-1] = x
-    windows = sliding_window_view(xp, (3, 3), axis=(2, 3))
-    return np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))  # (O, C, 3, 3)
+    return np.tensordot(dout, _windows(x), axes=([0, 2, 3], [0, 2, 3]))  # (O, C, 3, 3)
 
 
 def block_parts(arrays: Arrays) -> tuple[Any, Any, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -57,6 +58,19 @@ class ProgramReference:
         return self._directional(tangents)
 
 
+def _recorded(
+    op: Op, arrays: dict[str, np.ndarray], params: dict[str, object], *, taped: bool
+) -> tuple[list[tuple[Any, ...]], dict[str, np.ndarray], np.ndarray]:
+    """The forward at 80 digits: its tape (empty unless `taped`), the inputs it read (the differentiable
+    ones as leaves of the tape) and its outputs."""
+    with mpmath.workdps(DIGITS), reverse_mode.recording() as tape:
+        held = {k: to_mp(v) for k, v in arrays.items()}
+        if taped:
+            for inp in op.differentiable:
+                held[inp.name] = reverse_mode.leaves(held[inp.name])
+        return tape, held, np.asarray(op.program.forward(MP, held, params), dtype=object)
+
+
 def reference(
     op: Op,
     arrays: dict[str, np.ndarray],
@@ -65,20 +79,14 @@ def reference(
 ) -> ProgramReference:
     at_kink = op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= KINK_GAP
     undefined: ZeroDivisionError | None = None
-    try:
-        with mpmath.workdps(DIGITS), reverse_mode.recording() as tape:
-            held = {k: to_mp(v) for k, v in arrays.items()}
-            if not at_kink:  # at a kink the derivative is a set: no tape to record
-                for inp in op.differentiable:
-                    held[inp.name] = reverse_mode.leaves(held[inp.name])
-            outputs = np.asarray(op.program.forward(MP, held, params), dtype=object)
-            out = to_float(outputs)
+    try:  # at a kink the derivative is a set: no tape to record
+        tape, held, outputs = _recorded(op, arrays, params, taped=not at_kink)
     except ZeroDivisionError as exc:
         # A derivative undefined where the forward is not (sqrt at 0): the forward stands, and the VJP and
         # J u raise when asked, as the dual numbers did.
         undefined = exc
-        with mpmath.workdps(DIGITS):
-            out = to_float(np.asarray(op.program.forward(MP, {k: to_mp(v) for k, v in arrays.items()}, params)))
+        tape, held, outputs = _recorded(op, arrays, params, taped=False)
+    out = to_float(outputs)
 
     def gradients() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         grads: dict[str, np.ndarray] = {}
