@@ -29,7 +29,7 @@ def out_size(n: int, k: int, s: int, p: int) -> int:
 def pad(x: Any, padding: Pair, value: Any = 0) -> np.ndarray:
     ph, pw = padding
     widths = [(0, 0)] * (np.ndim(x) - 2) + [(ph, ph), (pw, pw)]
-    return np.pad(np.asarray(x), widths, mode="constant", constant_values=value)
+    return np.pad(x, widths, mode="constant", constant_values=value)  # type: ignore[no-any-return]
 
 
 def windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, value: Any = 0) -> np.ndarray:

@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 
 import sympy as sp
 
-from harness import boxes
-from harness.boxes import Box
+from harness import box_arrays, boxes
+from harness.boxes import Box, Link
 
 # The SymPy names a closed form may call (SymPy has no log1p; Elementary programs use their own namespaces).
 FUNCTIONS = {"exp": boxes.exp, "log": boxes.log, "tanh": boxes.tanh, "sqrt": boxes.sqrt, "Max": boxes.Max}
@@ -59,9 +59,25 @@ def _accumulate(found: dict[int, Box], key: Box, term: Box) -> None:
     found[id(key)] = found[id(key)] + term if id(key) in found else term
 
 
+def fit(term: Box, shape: tuple[int, ...]) -> Box:
+    """A term of a broadcast operation brought to the shape of the box it belongs to."""
+    if term.shape == shape:
+        return term
+    if len(term.shape) > len(shape) or any(t > n for t, n in zip(term.shape[::-1], shape[::-1], strict=False)):
+        return box_arrays.unbroadcast(term, shape)
+    return box_arrays.broadcast(term, shape)
+
+
+def _through(link: Box | Link, value: Box, reverse: bool) -> Box:
+    if isinstance(link, Link):
+        return link.back(value) if reverse else link.ahead(value)
+    return link * value
+
+
 def vjp(outputs: Sequence[Box], cotangents: Sequence[Box], inputs: Sequence[Box]) -> list[Box]:
     """Reverse mode over the recorded graph: sum_i c_i d out_i / d input, an enclosure per input."""
     adjoint: dict[int, Box] = {}
+    wanted = {id(x) for x in inputs}
     for out, c in zip(outputs, cotangents, strict=True):
         _accumulate(adjoint, out, c)
     for node in reversed(_graph(outputs)):
@@ -70,7 +86,8 @@ def vjp(outputs: Sequence[Box], cotangents: Sequence[Box], inputs: Sequence[Box]
             continue
         del adjoint[id(node)]
         for parent, partial in node.parents:
-            _accumulate(adjoint, parent, partial * a)
+            if parent.parents or id(parent) in wanted:  # a constant's adjoint is never read
+                _accumulate(adjoint, parent, fit(_through(partial, a, True), parent.shape))
     zero = Box(0.0)
     return [adjoint.get(id(x), zero) for x in inputs]
 
@@ -82,6 +99,6 @@ def jvp(outputs: Sequence[Box], inputs: Sequence[Box], tangents: Sequence[Box]) 
         for parent, partial in node.parents:
             u = tangent.get(id(parent))
             if u is not None:
-                _accumulate(tangent, node, partial * u)
+                _accumulate(tangent, node, fit(_through(partial, u, False), node.shape))
     zero = Box(0.0)
     return [tangent.get(id(o), zero) for o in outputs]

@@ -29,6 +29,9 @@ LIBM_ULPS = 4
 LOOSE = 2.0**-20  # the widest a box may be, relative to its value, for its tangent to be trusted
 _ids = itertools.count()
 _recording = [False]
+# What a comparison of boxes gives: a Cond (a closed form's Piecewise), a bool array where every entry is
+# decided and Undecided otherwise (a program's branch), or an error (a bound, which must not branch).
+_comparing = ["cond"]
 _MAX = np.finfo(np.float64).max
 Tangent = np.ndarray | None  # (..., sources), None for a constant
 
@@ -86,6 +89,21 @@ def _pick(where: np.ndarray, a: Tangent, b: Tangent) -> Tangent:
     return np.where(np.asarray(where)[..., None], a0, b0)
 
 
+class Undecided(ValueError):
+    """A program branched on a comparison its boxes cannot decide: its exact engine decides instead."""
+
+
+class Link:
+    """A recorded operation's derivative as a linear map (an index map, a sum, a contraction): its
+    transpose for reverse mode and itself for forward mode. An elementwise operation records a partial."""
+
+    def back(self, adjoint: Box) -> Box:
+        raise NotImplementedError
+
+    def ahead(self, tangent: Box) -> Box:
+        raise NotImplementedError
+
+
 class Box:
     """Enclosures and tangents of an array of exact values; see the module's docstring."""
 
@@ -96,7 +114,7 @@ class Box:
         lo: Any,
         hi: Any = None,
         tan: Tangent = None,
-        parents: tuple[tuple[Box, Box], ...] = (),
+        parents: tuple[tuple[Box, Box | Link], ...] = (),
         of: Sequence[Box] = (),
     ) -> None:
         self.lo = np.asarray(lo, dtype=np.float64)
@@ -171,19 +189,118 @@ class Box:
         return Max(self, -self)
 
     # Comparisons give where they surely hold and where they surely fail; the rest is undecided.
-    def __gt__(self, o: Any) -> Cond:
+    def __gt__(self, o: Any) -> Any:
         b = box(o)
-        return Cond(self.lo > b.hi, self.hi <= b.lo)
+        return _compared(self.lo > b.hi, self.hi <= b.lo)
 
-    def __ge__(self, o: Any) -> Cond:
+    def __ge__(self, o: Any) -> Any:
         b = box(o)
-        return Cond(self.lo >= b.hi, self.hi < b.lo)
+        return _compared(self.lo >= b.hi, self.hi < b.lo)
 
-    def __lt__(self, o: Any) -> Cond:
+    def __lt__(self, o: Any) -> Any:
         return box(o) > self
 
-    def __le__(self, o: Any) -> Cond:
+    def __le__(self, o: Any) -> Any:
         return box(o) >= self
+
+    def __bool__(self) -> bool:
+        raise TypeError("a box has no truth value: compare it")
+
+    # Arrays of boxes: NumPy's functions and ufuncs on a Box run harness/box_arrays.py's versions.
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise TypeError("a box is not a float array")
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from harness import box_arrays
+
+        handled = box_arrays.HANDLED.get(func)
+        return NotImplemented if handled is None else handled(*args, **kwargs)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+        from harness import box_arrays
+
+        handled = box_arrays.UFUNCS.get(ufunc)
+        if method != "__call__" or handled is None or kwargs:
+            return NotImplemented
+        return handled(*args)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.broadcast_shapes(self.lo.shape, self.hi.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> Box:
+        from harness import box_arrays
+
+        return box_arrays.getitem(self, key)
+
+    def reshape(self, *shape: Any) -> Box:
+        from harness import box_arrays
+
+        return box_arrays.reshape(self, *shape)
+
+    def transpose(self, *axes: Any) -> Box:
+        from harness import box_arrays
+
+        return box_arrays.transpose(self, *axes)
+
+    @property
+    def T(self) -> Box:
+        return self.transpose()
+
+    def ravel(self) -> Box:
+        return self.reshape(-1)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Box:
+        from harness import box_arrays
+
+        return box_arrays.box_sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Box:
+        from harness import box_arrays
+
+        return box_arrays.mean(self, axis=axis, keepdims=keepdims)
+
+    def __matmul__(self, o: Any) -> Box:
+        from harness import box_arrays
+
+        return box_arrays.matmul(self, o)
+
+    def __rmatmul__(self, o: Any) -> Box:
+        from harness import box_arrays
+
+        return box_arrays.matmul(o, self)
+
+
+def _compared(true: np.ndarray, false: np.ndarray) -> Any:
+    mode = _comparing[0]
+    if mode == "cond":
+        return Cond(true, false)
+    if mode == "refuse":
+        raise TypeError("a running-error bound is linear in its cotangent: it must not compare it")
+    if not np.all(true | false):
+        raise Undecided("a comparison of boxes is undecided")
+    return np.asarray(true)
+
+
+@contextlib.contextmanager
+def comparing(mode: str) -> Iterator[None]:
+    """Comparisons of boxes inside give "cond", "decided" bool arrays, or "refuse" to compare."""
+    was, _comparing[0] = _comparing[0], mode
+    try:
+        yield
+    finally:
+        _comparing[0] = was
 
 
 class Cond:
@@ -224,6 +341,10 @@ def box(v: Any) -> Box:
         value = float(v)
         exact = v.is_Integer and abs(value) < 2**53
         return Box(value) if exact else Box(_down(np.float64(value)), _up(np.float64(value)))
+    if isinstance(v, np.ndarray) and v.ndim:
+        if v.dtype.kind not in "biuf":
+            raise TypeError(f"boxes take float arrays as constants, not {v.dtype}")
+        return Box(v.astype(np.float64))
     return Box(float(v))
 
 
@@ -231,7 +352,7 @@ ONE, MINUS_ONE = Box(1.0), Box(-1.0)
 
 
 @contextlib.contextmanager
-def _unrecorded() -> Iterator[None]:
+def unrecorded() -> Iterator[None]:
     """Partials are computed off the record: reverse mode never differentiates them again."""
     was, _recording[0] = _recording[0], False
     try:
@@ -254,7 +375,7 @@ def reciprocal(b: Box) -> Box:
         r = np.where(signed, 1 / b.mid, np.nan)
         out = Box(lo, hi, _times(_times(b.tan, -r), r), of=(b,))
     if _recording[0]:
-        with _unrecorded():
+        with unrecorded():
             out.parents = ((b, -_square(out)),)
     return out
 
@@ -274,7 +395,7 @@ def power(b: Box, k: Any) -> Box:
     if k == sp.Rational(1, 2):
         out = _monotone(b, np.sqrt, 1, lambda m: 0.5 / np.sqrt(m), lower=0.0)
         if _recording[0]:
-            with _unrecorded():
+            with unrecorded():
                 out.parents = ((b, 0.5 * reciprocal(out)),)
         return out
     return exp(box(k) * log(b))
@@ -289,7 +410,7 @@ def _square(b: Box) -> Box:
         hi = _up(np.maximum(lo2, hi2))
     out = Box(np.maximum(lo, 0.0), hi, _times(b.tan, 2 * b.mid), of=(b,))
     if _recording[0]:
-        with _unrecorded():
+        with unrecorded():
             out.parents = ((b, 2 * b),)
     return out
 
@@ -319,7 +440,7 @@ def log(b: Any) -> Box:
     b = box(b)
     out = _monotone(b, np.log, LIBM_ULPS, lambda m: 1 / m, lower=np.nextafter(0.0, 1.0))
     if _recording[0]:
-        with _unrecorded():
+        with unrecorded():
             out.parents = ((b, reciprocal(b)),)
     return out
 
@@ -328,7 +449,7 @@ def log1p(b: Any) -> Box:
     b = box(b)
     out = _monotone(b, np.log1p, LIBM_ULPS, lambda m: 1 / (1 + m), lower=np.nextafter(-1.0, 0.0))
     if _recording[0]:
-        with _unrecorded():
+        with unrecorded():
             out.parents = ((b, reciprocal(1 + b)),)
     return out
 
@@ -337,7 +458,7 @@ def tanh(b: Any) -> Box:
     b = box(b)
     out = _monotone(b, np.tanh, LIBM_ULPS, lambda m: 1 - np.tanh(m) ** 2, within=(-1.0, 1.0))
     if _recording[0]:
-        with _unrecorded():
+        with unrecorded():
             out.parents = ((b, 1 - _square(out)),)
     return out
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from derivations.elementary import FLOAT
 from derivations.model import ClosedForm, Example, Op, Program
-from harness import box_reference, compare, forward_exact, program_exact, second_exact
+from harness import box_reference, compare, forward_exact, program_boxes, program_exact, second_exact
 from harness.dtypes import Format, get_format, reference_digits
 
 
@@ -35,7 +35,9 @@ class Case:
     arrays: dict[str, np.ndarray]  # rounded to the dtype, held in float64
     params: dict[str, Any]
     cotangent: np.ndarray
-    reference: Any  # box_reference.FastReference for a closed form, program_exact.ProgramReference for a program
+    # box_reference.FastReference for a closed form; for a program program_boxes.BoxProgramReference, or
+    # program_exact.ProgramReference where the boxes do not settle it
+    reference: Any
     fmt: Format
     rng_seed: int
 
@@ -71,11 +73,16 @@ class Case:
         """The exact J u and its tolerance magnitudes (none at a program's kink or tie)."""
         op, engine = self.op, self.op.engine
         if isinstance(engine, Program):
-            value = self.reference.jvp(self.tangent)
-            if value is None:
+            if self.at_kink:
                 return forward_exact.JvpReference(None, None)
-            mag = forward_exact.program_magnitude(op, self.arrays, self.params, self.tangent, value.shape)
-            return forward_exact.JvpReference(value, mag)
+            shape = self.reference.forward.shape
+            mag = forward_exact.program_magnitude(op, self.arrays, self.params, self.tangent, shape)
+            found = self.reference.jvp_enclosure(
+                self.tangent, lambda value: compare.tolerance(value, mag, self.fmt, self.rho)
+            )
+            if found is None:
+                return forward_exact.JvpReference(None, None)
+            return forward_exact.JvpReference(found[0], mag, 0.0 if found[1] is None else found[1])
         # The floor's rounding enters every term J_ij u_j of an output entry.
         mass = sum(np.abs(self.tangent[i.name]) for i in op.differentiable)
         if op.structure != "elementwise":
@@ -183,6 +190,23 @@ class OutOfRange(ValueError):
     such input in that dtype to check."""
 
 
+def _program_reference(
+    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], cot: np.ndarray, fmt: Format
+) -> Any:
+    """On float64 boxes where they settle every entry (program_boxes.py); otherwise, and at a kink or tie,
+    the exact engine."""
+    engine = op.program
+    if engine.kink_gap is None or engine.kink_gap(arrays, params) > program_exact.KINK_GAP:
+        rho, bound = roundings(op, arrays, params), engine.bound(arrays, params, cot)
+        try:
+            return program_boxes.reference(
+                op, arrays, params, cot, lambda key, value: compare.tolerance(value, bound[key], fmt, rho)
+            )
+        except program_boxes.NotEnclosed:
+            pass
+    return program_exact.reference(op, arrays, params, cot)
+
+
 def build(op: Op, ex: Example, dtype: str, seed: int) -> Case:
     """One example rounded to `dtype`, a random cotangent from `seed`, and the exact reference."""
     fmt = get_format(dtype)
@@ -194,7 +218,7 @@ def build(op: Op, ex: Example, dtype: str, seed: int) -> Case:
     cot = fmt.round(np.random.default_rng(seed).standard_normal(output_shape(op, arrays, params)))
     if isinstance(op.engine, Program):
         try:
-            ref: Any = program_exact.reference(op, arrays, params, cot)
+            ref: Any = _program_reference(op, arrays, params, cot, fmt)
         except ZeroDivisionError:
             # Adagrad's tiny g and s both round to 0 in float16, where its step is 0/0: that input has no
             # counterpart in the dtype. Only where the draw itself is defined; otherwise the error stands.

@@ -31,6 +31,8 @@ class ProgramReference:
     formula is judged on these, since two values equal to 30 digits can still round to neighbouring
     doubles."""
 
+    enclosed = False
+
     def __init__(
         self,
         forward: np.ndarray,
@@ -56,6 +58,11 @@ class ProgramReference:
         """J u for the tangents u of the differentiable inputs, rounded to float64; None at a kink or
         tie, where J u depends on the direction."""
         return self._directional(tangents)
+
+    def jvp_enclosure(self, tangents: dict[str, np.ndarray], tolerance: Any = None) -> tuple[np.ndarray, None] | None:
+        """program_boxes' interface: J u and no radius (the value is exact)."""
+        value = self.jvp(tangents)
+        return None if value is None else (value, None)
 
 
 def _recorded(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from derivations.model import Example, Op, Program
-from harness import box_reference, cases, checks, compare, forward_mode, projection, second_order
+from harness import box_reference, cases, checks, compare, forward_mode, program_boxes, projection, second_order
 from harness.backends.base import Backend, Target
 from harness.backends.finite_differences import FiniteDifferenceBackend
 from harness.backends.numpy_ref import NumpyBackend
@@ -51,7 +51,7 @@ def _model(
     prefix = "4 x the finite-difference error estimate + " if group.finite_differences else ""
     if isinstance(op.engine, Program):
         text = f"{prefix}rho*u*(|exact|+bound)+rho*tiny, bound from {op.name}'s running-error magnitudes"
-        return lambda acc: text
+        return lambda acc: f"{text}; reference: {coverage()}"
 
     def model(acc: Accumulator) -> str:
         shown = examples[max(acc.worst_example, 0)].arrays[op.wrt.name].shape if examples else (1,)
@@ -168,8 +168,12 @@ class Runner:
             return forward_mode.AT_KINKS if group.kind in FORWARD_MODE else KINKED
 
         def coverage() -> str:
-            found = [c.reference.coverage for (_, dtype), (_, c) in self._cases.items() if dtype == target.dtype]
-            return box_reference.Coverage.total(found).text() if found else "none computed"
+            found = [c.reference for (_, dtype), (_, c) in self._cases.items() if dtype == target.dtype]
+            if not found:
+                return "none computed"
+            if isinstance(op.engine, Program):
+                return program_boxes.coverage([r.enclosed for r in found])
+            return box_reference.Coverage.total([r.coverage for r in found]).text()
 
         model = _model(op, examples, group, coverage)
         return GroupRun(op, group, examples, self.options, model).judge(measure, none_measured)

@@ -1,0 +1,184 @@
+"""A program's forward on float64 boxes over whole arrays: enclosures of its exact forward, VJP and J u."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from derivations import TENSOR_OPS
+from derivations.conv import CONV2D
+from derivations.elementary import FLOAT
+from derivations.model import Example, Op
+from harness import box_arrays, box_graph, boxes, cases, compare, program_boxes, program_exact
+from harness.boxes import Box
+from harness.dtypes import get_format
+from harness.runner import RunOptions, examples_for
+
+OPTIONS = RunOptions(seed=0, profile="quick", dtypes=("float64",), devices=("cpu",))
+# Programs whose forward runs on boxes (every NumPy function they call is in box_arrays): in float32 every
+# quick example off a kink must be enclosed, so that the containment test below cannot pass on none.
+ON_BOXES = {"conv2d", "dense_layer", "backprop_chain_L1", "backprop_chain_L3", "avg_pool2d", "sum_dim", "momentum_step"}
+
+
+def _inside(exact: np.ndarray, mid: np.ndarray, radius: np.ndarray) -> bool:
+    return bool(np.all(np.abs(np.asarray(exact) - mid) <= radius))
+
+
+def _reference(op: Op, arrays: dict[str, np.ndarray], params: dict, c: np.ndarray, dtype: str) -> object:
+    fmt = get_format(dtype)
+    rho, bound = cases.roundings(op, arrays, params), op.program.bound(arrays, params, c)
+    return program_boxes.reference(op, arrays, params, c, lambda k, v: compare.tolerance(v, bound[k], fmt, rho))
+
+
+@pytest.mark.parametrize("name", list(TENSOR_OPS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_enclosures_hold_the_80_digit_forward_vjp_and_jvp(name: str, dtype: str) -> None:
+    op, fmt = TENSOR_OPS[name], get_format(dtype)
+    rng = np.random.default_rng(3)
+    enclosed = off_kink = 0
+    for ex in examples_for(op, OPTIONS)[:5]:
+        arrays = {k: fmt.round(np.asarray(v, dtype=np.float64)) for k, v in ex.arrays.items()}
+        params = dict(ex.params)
+        if op.program.kink_gap is not None and op.program.kink_gap(arrays, params) <= program_exact.KINK_GAP:
+            continue
+        try:
+            c = fmt.round(rng.standard_normal(np.shape(op.program.forward(FLOAT, arrays, params))))
+            exact = program_exact.reference(op, arrays, params, c)
+        except ZeroDivisionError:
+            continue
+        off_kink += 1
+        try:
+            ref = _reference(op, arrays, params, c, dtype)
+        except program_boxes.NotEnclosed:
+            continue
+        enclosed += 1
+        assert _inside(exact.forward, ref.forward, ref.radius("out"))
+        for key, grad in exact.vjp.items():
+            assert _inside(grad, ref.vjp[key], ref.radius(key)), key
+        u = {i.name: fmt.round(rng.standard_normal(np.shape(arrays[i.name]))) for i in op.differentiable}
+        found = ref.jvp_enclosure(u, lambda v: np.full(np.shape(v), np.inf))  # settled whatever its width
+        assert found is not None and found[1] is not None
+        assert _inside(exact.jvp(u), found[0], found[1])
+    if dtype == "float32" and name in ON_BOXES:
+        assert enclosed == off_kink > 0
+
+
+def test_a_wrong_contraction_vjp_leaves_the_exact_gradient_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The containment above can fail: a VJP link with the wrong sign is caught."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x": rng.uniform(-3, 3, (1, 1, 6, 6)),
+        "w": rng.uniform(-3, 3, (2, 1, 3, 3)),
+        "b": rng.uniform(-3, 3, (2,)),
+    }
+    arrays = {k: np.float32(v).astype(np.float64) for k, v in arrays.items()}
+    params = {"stride": (1, 1), "padding": (1, 1)}
+    c = rng.standard_normal((1, 2, 6, 6)).astype(np.float32).astype(np.float64)
+    exact = program_exact.reference(CONV2D, arrays, params, c)
+    ref = _reference(CONV2D, arrays, params, c, "float32")
+    assert _inside(exact.vjp["w"], ref.vjp["w"], ref.radius("w"))
+    back = box_arrays._Contracted.back
+    monkeypatch.setattr(box_arrays._Contracted, "back", lambda self, a: -back(self, a))
+    ref = _reference(CONV2D, arrays, params, c, "float32")
+    assert not _inside(exact.vjp["w"], ref.vjp["w"], ref.radius("w"))
+
+
+def test_sums_and_contractions_enclose_the_exact_value_under_cancellation() -> None:
+    rng = np.random.default_rng(1)
+    big = rng.standard_normal((5, 400)) * 10.0 ** rng.integers(-8, 9, (5, 400))
+    big[:, 1] = -big[:, 0]  # exact cancellation among terms of very different sizes
+    s = box_arrays.box_sum(Box(big), axis=1)
+    exact = [sum(Fraction(float(t)) for t in row) for row in big]
+    assert all(Fraction(lo) <= e <= Fraction(hi) for lo, hi, e in zip(s.lo, s.hi, exact, strict=True))
+    a, b = rng.standard_normal((3, 300)) * 1e5, rng.standard_normal((300, 2))
+    p = box_arrays.matmul(Box(a), Box(b))
+    for i in range(3):
+        for j in range(2):
+            e = sum(Fraction(float(x)) * Fraction(float(y)) for x, y in zip(a[i], b[:, j], strict=True))
+            assert Fraction(p.lo[i, j]) <= e <= Fraction(p.hi[i, j])
+    # An interval operand: the product at any of its points lies inside (its two ends, exactly).
+    lo, hi = a - 1e-3, a + 1e-3
+    q = box_arrays.tensordot(Box(lo, hi), Box(b), axes=([1], [0]))
+    for corner in (lo, hi):
+        for i, j in ((0, 0), (2, 1)):
+            e = sum(Fraction(float(x)) * Fraction(float(y)) for x, y in zip(corner[i], b[:, j], strict=True))
+            assert Fraction(q.lo[i, j]) <= e <= Fraction(q.hi[i, j])
+
+
+def test_index_maps_move_entries_exactly_and_their_vjp_adds_them_back() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 5, 4))
+    with box_graph.recording():
+        leaf = Box(x)
+        padded = np.pad(leaf, [(0, 0), (0, 0), (1, 1), (2, 2)])
+        win = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(-2, -1))[..., ::2, ::1, :, :]
+        moved = np.moveaxis(win, 1, -1)
+        joined = np.concatenate([moved.reshape(-1), leaf[:, 1].ravel()])
+    want = np.concatenate(
+        [
+            np.moveaxis(
+                np.lib.stride_tricks.sliding_window_view(
+                    np.pad(x, [(0, 0), (0, 0), (1, 1), (2, 2)]), (3, 3), axis=(-2, -1)
+                )[..., ::2, ::1, :, :],
+                1,
+                -1,
+            ).reshape(-1),
+            x[:, 1].ravel(),
+        ]
+    )
+    assert joined.lo.shape == want.shape and np.array_equal(joined.lo, want) and joined.lo is joined.hi
+    c = rng.standard_normal(want.shape)
+    (g,) = box_graph.vjp([joined], [Box(c)], [leaf])
+    # The same VJP from numpy: each adjoint added onto the entry it was read from.
+    numbers = np.arange(x.size).reshape(x.shape)
+    taken = np.concatenate(
+        [
+            np.moveaxis(
+                np.lib.stride_tricks.sliding_window_view(
+                    np.pad(numbers, [(0, 0), (0, 0), (1, 1), (2, 2)], constant_values=-1), (3, 3), axis=(-2, -1)
+                )[..., ::2, ::1, :, :],
+                1,
+                -1,
+            ).reshape(-1),
+            numbers[:, 1].ravel(),
+        ]
+    )
+    want_g = np.zeros(x.size)
+    np.add.at(want_g, taken[taken >= 0], c[taken >= 0])
+    assert np.all((g.lo <= want_g.reshape(x.shape) + 1e-12) & (want_g.reshape(x.shape) - 1e-12 <= g.hi))
+    assert np.max(g.hi - g.lo) < 1e-13
+
+
+def test_undecided_branches_unhandled_functions_and_float_conversion_are_refused() -> None:
+    with boxes.comparing("decided"):
+        assert np.array_equal(Box(np.array([1.0, -2.0])) > 0, [True, False])
+        with pytest.raises(boxes.Undecided):
+            _ = Box(np.array([-1e-3]), np.array([1e-3])) > 0
+    with boxes.comparing("refuse"), pytest.raises(TypeError):
+        _ = Box(np.array([1.0])) > 0
+    with pytest.raises(TypeError):
+        np.asarray(Box(np.ones(3)))
+    with pytest.raises(TypeError):
+        np.sort(Box(np.ones(3)))
+    with pytest.raises(TypeError):
+        bool(Box(1.0))
+
+
+def test_a_case_takes_the_boxes_where_they_settle_and_the_exact_engine_where_not() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-3, 3, (1, 1, 40, 40))
+    ex = Example(
+        {"x": x, "w": rng.uniform(-3, 3, (2, 1, 3, 3)), "b": rng.uniform(-3, 3, (2,))},
+        {"stride": (1, 1), "padding": (1, 1)},
+        "typical",
+        (),
+    )
+    boxed = cases.build(CONV2D, ex, "float32", 0)
+    assert isinstance(boxed.reference, program_boxes.BoxProgramReference)
+    assert np.all(boxed.tolerance("w", boxed.reference.vjp["w"]) > 0)
+    assert boxed.jvp_reference.value is not None
+    # In float64 the weight gradient's 1,600-term sums leave enclosures wider than 1/16 of float64's tolerance.
+    exact = cases.build(CONV2D, ex, "float64", 0)
+    assert isinstance(exact.reference, program_exact.ProgramReference)
