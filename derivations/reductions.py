@@ -53,7 +53,7 @@ def sum_dim(x: Any, params: Params) -> Any:
 
 def expand(c: np.ndarray, params: Params) -> np.ndarray:
     """A cotangent of the reduced shape, broadcastable against x."""
-    return np.asarray(c if params.get("keepdim") else np.expand_dims(c, params["dim"]))
+    return c if params.get("keepdim") else np.expand_dims(c, params["dim"])  # type: ignore[no-any-return]
 
 
 def _shape(draw: st.DrawFn) -> tuple[int, ...]:

@@ -48,14 +48,26 @@ def window_index(shape: Pair, kernel: Pair, stride: Pair, padding: Pair) -> np.n
     return np.ascontiguousarray(windows(grid, kernel, stride, (0, 0)))
 
 
-def scatter(per_window: np.ndarray, shape: Pair, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
-    """Adds (..., Ho, Wo, kh, kw) window values back onto the (..., H, W) input they read."""
-    idx = window_index(shape, kernel, stride, padding)
+def readers(shape: Pair, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
+    """(H * W, R) flat window-entry numbers that read each input entry, in ascending order, padded with
+    the number one past the last window entry (a zero slot)."""
+    idx = window_index(shape, kernel, stride, padding).reshape(-1)
+    keep = np.flatnonzero(idx >= 0)
+    order = np.argsort(idx[keep], kind="stable")
+    entries, positions = keep[order], idx[keep][order]
+    counts = np.bincount(positions, minlength=shape[0] * shape[1])
+    width = int(counts.max()) if counts.size else 0
+    out = np.full((shape[0] * shape[1], max(width, 1)), idx.size, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(entries.size) - np.repeat(starts, counts)
+    out[positions, slot] = entries
+    return out
+
+
+def scatter(per_window: Any, shape: Pair, kernel: Pair, stride: Pair, padding: Pair) -> Any:
+    """Adds (..., Ho, Wo, kh, kw) window values back onto the (..., H, W) input they read: each input
+    entry gathers its readers and sums them, so float, object and box arrays all take the same path."""
     lead = per_window.shape[:-4]
     flat = per_window.reshape(*lead, -1)
-    where = idx.reshape(-1)
-    keep = where >= 0
-    moved = np.moveaxis(flat, -1, 0)[keep]
-    out = np.zeros((shape[0] * shape[1], *lead), dtype=np.result_type(flat, np.float64))
-    np.add.at(out, where[keep], moved)
-    return np.moveaxis(out, 0, -1).reshape(*lead, *shape)
+    with_zero = np.concatenate([flat, np.zeros((*lead, 1))], axis=-1)
+    return with_zero[..., readers(shape, kernel, stride, padding)].sum(axis=-1).reshape(*lead, *shape)

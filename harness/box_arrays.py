@@ -91,8 +91,10 @@ def _gather(b: Box, index: np.ndarray, fill: float) -> Box:
     return Box(lo) if lo is hi else Box(lo, hi)
 
 
-def _index_map(fn: Callable[..., Any], sources: list[Box], call: Callable[[list[np.ndarray]], Any]) -> Box:
-    """Runs `call` on arrays of entry numbers in place of `sources`; -1 marks a constant fill of 0."""
+def _index_map(
+    fn: Callable[..., Any], sources: list[Box], call: Callable[[list[np.ndarray]], Any], fill: float = 0.0
+) -> Box:
+    """Runs `call` on arrays of entry numbers in place of `sources`; -1 marks the constant `fill`."""
     numbers, start = [], 0
     for s in sources:
         numbers.append(np.arange(start, start + s.size).reshape(s.shape))
@@ -100,12 +102,12 @@ def _index_map(fn: Callable[..., Any], sources: list[Box], call: Callable[[list[
     index = np.asarray(call(numbers))
     if index.dtype.kind not in "iu":
         raise TypeError(f"{getattr(fn, '__name__', fn)} did not keep the entries of its boxes")
-    index = np.ascontiguousarray(index)
+    index = np.array(index, order="C")  # ascontiguousarray would make a 0-d index 1-d
     lo_parts = [np.broadcast_to(s.lo, s.shape).reshape(-1) for s in sources]
     hi_parts = [np.broadcast_to(s.hi, s.shape).reshape(-1) for s in sources]
     point = all(_point(s) for s in sources)
     joined = Box(np.concatenate(lo_parts)) if point else Box(np.concatenate(lo_parts), np.concatenate(hi_parts))
-    out = _gather(joined, index, 0.0)
+    out = _gather(joined, index, fill)
     links: list[tuple[Box, Link]] = []
     start = 0
     for s in sources:
@@ -184,9 +186,10 @@ HANDLED[np.stack] = _join(np.stack)
 
 @handles(np.pad)
 def pad(array: Box, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Box:
-    if mode != "constant" or np.any(np.asarray(constant_values) != 0):
-        raise TypeError("boxes are padded with zeros only")
-    return _index_map(np.pad, [array], lambda n: np.pad(n[0], pad_width, constant_values=-1))
+    if mode != "constant" or np.ndim(constant_values) != 0:
+        raise TypeError("boxes are padded with one constant only")
+    fill = float(constant_values)
+    return _index_map(np.pad, [array], lambda n: np.pad(n[0], pad_width, constant_values=-1), fill)
 
 
 def getitem(b: Box, key: Any) -> Box:
@@ -229,9 +232,10 @@ def unbroadcast(b: Box, shape: tuple[int, ...]) -> Box:
 def _sum_box(
     s_lo: np.ndarray, s_hi: np.ndarray, abs_lo: np.ndarray, abs_hi: np.ndarray, terms: int, shape: tuple[int, ...]
 ) -> Box:
-    """Float sums of `terms` terms widened by their rounding error, 2 k u sum |term| (rounded up)."""
+    """Float sums whose terms went through at most `terms` additions, widened by their rounding error:
+    twice that many u times sum |term| (the classical bound, and a factor 2 for the |terms|' own sums)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        k = 2.0 * terms * U
+        k = 2.0 * (terms + 1) * U
         lo = boxes._down(s_lo - boxes._up(abs_lo * k))
         hi = boxes._up(s_hi + boxes._up(abs_hi * k))
     return Box(lo.reshape(shape), hi.reshape(shape))
@@ -242,20 +246,58 @@ def box_sum(a: Box, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> 
     if kwargs.get("dtype") is not None or kwargs.get("out") is not None or kwargs.get("where") is not None:
         raise TypeError("np.sum over boxes takes axis and keepdims only")
     a = as_box(a)
-    axes = tuple(range(a.ndim)) if axis is None else tuple(np.atleast_1d(axis) % max(a.ndim, 1))
+    axes = tuple(range(a.ndim)) if axis is None else tuple(int(i) % max(a.ndim, 1) for i in np.atleast_1d(axis))
     terms = int(np.prod([a.shape[i] for i in axes])) if axes else 1
     with np.errstate(invalid="ignore", over="ignore"):
-        lo = np.sum(np.broadcast_to(a.lo, a.shape), axis=axes, keepdims=keepdims)
-        alo = np.sum(np.abs(np.broadcast_to(a.lo, a.shape)), axis=axes, keepdims=keepdims)
+        lo, depth = tree_sum(np.broadcast_to(a.lo, a.shape), axes, keepdims)
+        alo, _ = tree_sum(np.abs(np.broadcast_to(a.lo, a.shape)), axes, keepdims)
         if _point(a):
             hi, ahi = lo, alo
         else:
-            hi = np.sum(np.broadcast_to(a.hi, a.shape), axis=axes, keepdims=keepdims)
-            ahi = np.sum(np.abs(np.broadcast_to(a.hi, a.shape)), axis=axes, keepdims=keepdims)
-    out = _sum_box(lo, hi, alo, ahi, terms, np.shape(lo)) if terms > 1 else Box(lo, hi)
+            hi, _ = tree_sum(np.broadcast_to(a.hi, a.shape), axes, keepdims)
+            ahi, _ = tree_sum(np.abs(np.broadcast_to(a.hi, a.shape)), axes, keepdims)
+    out = _sum_box(lo, hi, alo, ahi, depth, np.shape(lo)) if terms > 1 else Box(lo, hi)
     if boxes._recording[0]:
         out.parents = ((a, _Summed(a.shape, axes, keepdims)),)
     return out
+
+
+CHUNK = 64
+
+
+def tree_sum(x: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> tuple[np.ndarray, int]:
+    """The sum over `axes` in chunks of CHUNK, then the chunks' sums added pairwise, and the most additions
+    any term went through (chunk - 1 + the tree's depth): the float sum's error is at most that many u
+    times the sum of |terms|, whatever order NumPy adds a chunk in. A sum over k terms in one call would
+    carry k u; a long sum (a weight gradient over 10^5 positions) then fills float64's own tolerance."""
+    kept = [i for i in range(x.ndim) if i not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    lead = moved.shape[: len(kept)]
+    flat = moved.reshape(*lead, -1)
+    total, depth = _tree(flat)
+    if keepdims:
+        total = np.expand_dims(total, axes) if axes else total
+    return total, depth
+
+
+def _tree(flat: np.ndarray) -> tuple[np.ndarray, int]:
+    """Sums over the last axis of `flat`; see tree_sum."""
+    k = flat.shape[-1]
+    if k <= CHUNK:
+        return flat.sum(axis=-1), max(k - 1, 0)
+    n = -(-k // CHUNK)
+    padded = np.concatenate([flat, np.zeros((*flat.shape[:-1], n * CHUNK - k))], axis=-1)
+    partial = np.moveaxis(padded.reshape(*flat.shape[:-1], n, CHUNK).sum(axis=-1), -1, 0)
+    return _pairwise(partial), CHUNK - 1 + int(np.ceil(np.log2(n)))
+
+
+def _pairwise(partial: np.ndarray) -> np.ndarray:
+    """Adds the entries along axis 0 in a balanced tree: ceil(log2 n) additions per term."""
+    while partial.shape[0] > 1:
+        if partial.shape[0] % 2:
+            partial = np.concatenate([partial, np.zeros((1, *partial.shape[1:]))])
+        partial = partial[0::2] + partial[1::2]
+    return partial[0]
 
 
 @handles(np.mean)
@@ -313,9 +355,10 @@ def _contract(subscripts: str, a: Box, b: Box, terms: int) -> tuple[np.ndarray, 
     """Middle +- radius: the middles' float contraction, its rounding error and both radii's share."""
     with np.errstate(invalid="ignore", over="ignore"):
         ma, mb = np.broadcast_to(a.mid, a.shape), np.broadcast_to(b.mid, b.shape)
-        mid = _einsum(subscripts, ma, mb)
+        mid, additions = _chunked(subscripts, ma, mb)
         aa, ab = np.abs(ma), np.abs(mb)
-        spread = _einsum(subscripts, aa, ab) * (2.0 * (terms + 1) * U)
+        # Each term is one rounded product that then goes through `additions` roundings.
+        spread = _einsum(subscripts, aa, ab) * (2.0 * (additions + 2) * U)
         if not _point(a):
             ra = np.broadcast_to(a.radius, a.shape)
             spread = spread + _einsum(subscripts, ra, ab + (0 if _point(b) else np.broadcast_to(b.radius, b.shape)))
@@ -326,6 +369,32 @@ def _contract(subscripts: str, a: Box, b: Box, terms: int) -> tuple[np.ndarray, 
         lo, hi = boxes._down(mid - spread), boxes._up(mid + spread)
         bad = ~np.isfinite(lo) | ~np.isfinite(hi)
     return np.where(bad, -np.inf, lo), np.where(bad, np.inf, hi)
+
+
+def _chunked(subscripts: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
+    """The contraction in float64 and the most additions any of its products went through: one einsum
+    up to CHUNK terms; beyond, matrix products over chunks of CHUNK terms added pairwise (tree_sum)."""
+    ins, out = subscripts.split("->")
+    sa, sb = ins.split(",")
+    summed = [c for c in sa if c in sb and c not in out]
+    sizes = dict(zip(sa, x.shape, strict=True)) | dict(zip(sb, y.shape, strict=True))
+    k = int(np.prod([sizes[c] for c in summed]))
+    if k <= CHUNK:
+        return _einsum(subscripts, x, y), max(k - 1, 0)
+    batch = [c for c in sa if c in sb and c in out]
+    fa, fb = [c for c in sa if c not in sb], [c for c in sb if c not in sa]
+    size = lambda letters: int(np.prod([sizes[c] for c in letters]))  # noqa: E731
+    left = np.einsum(f"{sa}->{''.join(batch + fa + summed)}", x).reshape(size(batch), size(fa), k)
+    right = np.einsum(f"{sb}->{''.join(batch + summed + fb)}", y).reshape(size(batch), k, size(fb))
+    n = -(-k // CHUNK)
+    left = np.concatenate([left, np.zeros((*left.shape[:2], n * CHUNK - k))], axis=2)
+    right = np.concatenate([right, np.zeros((right.shape[0], n * CHUNK - k, right.shape[2]))], axis=1)
+    partial = np.matmul(
+        left.reshape(left.shape[0], left.shape[1], n, CHUNK).transpose(2, 0, 1, 3),
+        right.reshape(right.shape[0], n, CHUNK, right.shape[2]).transpose(1, 0, 2, 3),
+    )  # (n, batch, fa, fb): one chunk's sum each
+    total = _pairwise(partial).reshape([sizes[c] for c in batch + fa + fb])
+    return np.einsum(f"{''.join(batch + fa + fb)}->{out}", total), CHUNK - 1 + int(np.ceil(np.log2(n)))
 
 
 class _Contracted(Link):
@@ -380,6 +449,11 @@ def matmul(a: Any, b: Any) -> Box:
     return contract(f"{sa},{sb}->{out}", a, b)
 
 
+@handles(np.outer)
+def outer(a: Any, b: Any) -> Box:
+    return contract("i,j->ij", np.ravel(as_box(a)), np.ravel(as_box(b)))
+
+
 @handles(np.einsum)
 def einsum(subscripts: str, *operands: Any, **kwargs: Any) -> Box:
     if len(operands) != 2 or "..." in subscripts or "->" not in subscripts:
@@ -406,6 +480,38 @@ class _Selected(Link):
 def _masked(b: Box, mask: np.ndarray) -> Box:
     lo = np.where(mask, b.lo, 0.0)
     return Box(lo) if _point(b) else Box(lo, np.where(mask, b.hi, 0.0))
+
+
+@handles(np.max, np.amax)
+def box_max(a: Any, axis: Any = None, keepdims: bool = False) -> Box:
+    """The largest entry along `axis`, where one entry surely exceeds every other (a tie, or boxes too
+    close to tell, is undecided: the exact engine judges it)."""
+    return _extreme(as_box(a), axis, keepdims, 1.0)
+
+
+@handles(np.min, np.amin)
+def box_min(a: Any, axis: Any = None, keepdims: bool = False) -> Box:
+    return _extreme(as_box(a), axis, keepdims, -1.0)
+
+
+def _extreme(a: Box, axis: Any, keepdims: bool, sign: float) -> Box:
+    if boxes._comparing[0] == "refuse":
+        raise TypeError("a running-error bound is linear in its cotangent: it must not take its max")
+    if axis is None:
+        a, axis = a.ravel(), 0
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError("boxes take a max or min along one axis")
+    axis = int(axis) % a.ndim
+    lo, hi = (sign * np.broadcast_to(a.lo, a.shape), sign * np.broadcast_to(a.hi, a.shape))
+    if sign < 0:
+        lo, hi = hi, lo
+    best = np.expand_dims(np.argmax(hi, axis=axis), axis)
+    rest = hi.copy()
+    np.put_along_axis(rest, best, -np.inf, axis=axis)
+    if a.shape[axis] > 1 and not np.all(np.take_along_axis(lo, best, axis) > np.max(rest, axis=axis, keepdims=True)):
+        raise boxes.Undecided("the largest entry of a box array is undecided")
+    taken = _index_map(np.max, [a], lambda n: np.take_along_axis(n[0], best, axis))
+    return taken if keepdims else _index_map(np.squeeze, [taken], lambda n: np.squeeze(n[0], axis))
 
 
 @handles(np.where)

@@ -19,7 +19,8 @@ import numpy as np
 import sympy as sp
 
 from derivations.model import Op
-from harness import compare, exact, reverse_mode
+from harness import box_graph, boxes, compare, exact
+from harness.boxes import Box
 from harness.dtypes import Format
 from harness.symbols import build
 
@@ -115,18 +116,18 @@ def program_magnitude(
 ) -> np.ndarray:
     """sum over inputs j of B_ij |u_j|, B_ij the running-error magnitude of gradient entry j for a
     cotangent that is 1 at output entry i. The bound is linear in |cotangent|, so this is its transpose
-    applied to |u|, read from one reverse sweep of the bound itself; a bound the tape cannot pass through
-    (one that reads its cotangent as floats), or `transpose=False`, is called once per output entry."""
+    applied to |u|, read from one reverse sweep of the bound itself run on float64 boxes (box_arrays.py);
+    a bound the boxes cannot pass through (one that reads its cotangent as floats, or compares it), or
+    `transpose=False`, is called once per output entry."""
     if transpose:
         try:
-            with reverse_mode.recording(floats_allowed=False) as tape:
-                c = reverse_mode.leaves(np.ones(shape))
-                bound = op.program.bound(arrays, params, c)
-                total = sum(
-                    np.sum(np.asarray(bound[n.name], dtype=object) * np.abs(tangents[n.name]))
-                    for n in op.differentiable
-                )
-                return reverse_mode.gradient(c, reverse_mode.adjoints(total, tape)).astype(np.float64)
+            with box_graph.recording(), boxes.comparing("refuse"), np.errstate(all="ignore"):
+                c = Box(np.ones(shape))
+                bound = op.program.bound(arrays, params, c)  # type: ignore[arg-type]  # boxes stand in for arrays
+                total = sum(np.sum(bound[n.name] * np.abs(tangents[n.name])) for n in op.differentiable)
+            (found,) = box_graph.vjp([boxes.box(total)], [Box(1.0)], [c])
+            # The upper ends: a magnitude rounded up, never down.
+            return np.array(np.broadcast_to(box_graph.fit(found, shape).hi, shape), dtype=np.float64)
         except (TypeError, ValueError):  # a bound that is itself wrong raises again below
             pass
     out = np.zeros(shape)

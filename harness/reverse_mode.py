@@ -3,8 +3,7 @@
 A dual-number pass runs the whole forward once per input entry, so a program's VJP grew with the
 square of its size (conv2d on a 16 x 16 image: 5 s; on 10^5 entries: days). Here every scalar
 operation of one forward is written on a tape and the tape is swept backwards once. The values are
-whatever the forward computes in (80-digit mpmath for the exact reference, floats for a bound's
-transpose); only the order in which the chain rule's products are summed changes. Comparisons read
+80-digit mpmath numbers; only the order in which the chain rule's products are summed changes. Comparisons read
 values, so a branch taken in the forward is the branch differentiated, as with `Dual`.
 """
 
@@ -27,7 +26,6 @@ class Var(Carrier):
 
     __slots__ = ("a", "i")
     links: ClassVar[list[tuple[Any, ...]] | None] = None  # the tape being recorded (see recording)
-    floats_allowed: ClassVar[bool] = True  # False on a bound's tape: no float, no comparison (see _value)
 
     def __init__(self, a: Any, links: tuple[Any, ...] = ()) -> None:
         self.a = a
@@ -118,9 +116,6 @@ class Var(Carrier):
     __hash__ = None  # type: ignore[assignment]
 
     def __float__(self) -> float:
-        if not Var.floats_allowed:
-            # A float array that takes a Var in silently drops its tape: the transpose would be wrong.
-            raise TypeError("a value on the tape was converted to float")
         return float(self.a)
 
     def apply(self, fn: Any, dfn: Any) -> Var:
@@ -128,21 +123,16 @@ class Var(Carrier):
 
 
 def _value(o: Any) -> Any:
-    """The value a comparison reads. On a bound's tape (floats forbidden) a comparison means the bound is
-    not linear in |cotangent|, so its transpose would be wrong: refused, and the bound is probed instead."""
-    if not Var.floats_allowed:
-        raise TypeError("a comparison on the tape of a bound: not linear in its cotangent")
+    """The value a comparison reads."""
     return o.a if isinstance(o, Var) else o
 
 
 @contextlib.contextmanager
-def recording(
-    tape: list[tuple[Any, ...]] | None = None, *, floats_allowed: bool = True
-) -> Iterator[list[tuple[Any, ...]]]:
+def recording(tape: list[tuple[Any, ...]] | None = None) -> Iterator[list[tuple[Any, ...]]]:
     """Record on `tape` (a fresh one by default), handed out for the sweep; the tape in use before
     comes back afterwards."""
-    saved = Var.links, Var.floats_allowed
-    Var.links, Var.floats_allowed = ([] if tape is None else tape), floats_allowed
+    saved = Var.links
+    Var.links = [] if tape is None else tape
     # A tape makes millions of objects without cycles: the cyclic collector's passes over them cost
     # 10-20 % of a large program's reference (conv2d on 200 x 200) and find nothing.
     collecting = gc.isenabled()
@@ -150,7 +140,7 @@ def recording(
     try:
         yield Var.links  # type: ignore[misc]
     finally:
-        Var.links, Var.floats_allowed = saved
+        Var.links = saved
         if collecting:
             gc.enable()
 

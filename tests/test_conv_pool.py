@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from derivations import TENSOR_OPS
+from derivations.windows import scatter, window_index
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends.numpy_conv import _crop, _offsets, _padded, _window_stack, conv2d_vjp
 from harness.op_entry import stated_verdict
@@ -135,3 +136,25 @@ def test_a_failing_conv2d_record_fits_the_report_schema() -> None:
     assert {r["verdict"] for r in records} == {"fail"}
     data = report.build([], records, seed=0, profile="quick", seconds=0.0)
     report_schema.validate(json.loads(json.dumps(data, default=lambda v: v.tolist())))
+
+
+@pytest.mark.parametrize(
+    ("shape", "kernel", "stride", "padding"),
+    [
+        ((5, 6), (3, 3), (1, 1), (1, 1)),
+        ((7, 5), (2, 3), (2, 3), (1, 2)),
+        ((4, 4), (1, 1), (1, 1), (0, 0)),
+        ((6, 6), (2, 2), (3, 3), (0, 0)),
+    ],
+)
+def test_scatter_adds_every_window_entry_onto_the_input_entry_it_read(shape, kernel, stride, padding) -> None:
+    """The windows' transpose, against np.add.at over window_index (stride > kernel leaves entries unread)."""
+    idx = window_index(shape, kernel, stride, padding)
+    per_window = np.random.default_rng(0).standard_normal((2, 3, *idx.shape))
+    where, flat = idx.reshape(-1), per_window.reshape(2, 3, -1)
+    want = np.zeros((shape[0] * shape[1], 2, 3))
+    np.add.at(want, where[where >= 0], np.moveaxis(flat, -1, 0)[where >= 0])
+    got = scatter(per_window, shape, kernel, stride, padding)
+    np.testing.assert_allclose(got, np.moveaxis(want, 0, -1).reshape(2, 3, *shape), rtol=1e-15, atol=1e-15)
+    if stride[0] > kernel[0]:
+        assert np.any(got == 0.0)  # an entry no window reads gets nothing

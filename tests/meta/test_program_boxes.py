@@ -19,10 +19,22 @@ from harness.runner import RunOptions, examples_for
 OPTIONS = RunOptions(seed=0, profile="quick", dtypes=("float64",), devices=("cpu",))
 # Programs whose forward runs on boxes (every NumPy function they call is in box_arrays): in float32 every
 # quick example off a kink must be enclosed, so that the containment test below cannot pass on none.
-ON_BOXES = {"conv2d", "dense_layer", "backprop_chain_L1", "backprop_chain_L3", "avg_pool2d", "sum_dim", "momentum_step"}
+ON_BOXES = {
+    "conv2d",
+    "dense_layer",
+    "backprop_chain_L1",
+    "backprop_chain_L3",
+    "avg_pool2d",
+    "max_pool2d",
+    "sum_dim",
+    "momentum_step",
+    "max_dim",
+    "residual_block",
+}
 
 
 def _inside(exact: np.ndarray, mid: np.ndarray, radius: np.ndarray) -> bool:
+    assert np.shape(mid) == np.shape(exact) == np.shape(radius)
     return bool(np.all(np.abs(np.asarray(exact) - mid) <= radius))
 
 
@@ -92,6 +104,11 @@ def test_sums_and_contractions_enclose_the_exact_value_under_cancellation() -> N
     s = box_arrays.box_sum(Box(big), axis=1)
     exact = [sum(Fraction(float(t)) for t in row) for row in big]
     assert all(Fraction(lo) <= e <= Fraction(hi) for lo, hi, e in zip(s.lo, s.hi, exact, strict=True))
+    # A long sum, in chunks added pairwise: its width is some hundred u of sum |terms|, not 10^5 u.
+    long = rng.standard_normal(100_000)
+    t = box_arrays.box_sum(Box(long))
+    assert Fraction(float(t.lo)) <= sum(Fraction(float(v)) for v in long) <= Fraction(float(t.hi))
+    assert float(t.hi - t.lo) <= 4 * (box_arrays.CHUNK + 20) * 2.0**-53 * np.sum(np.abs(long))
     a, b = rng.standard_normal((3, 300)) * 1e5, rng.standard_normal((300, 2))
     p = box_arrays.matmul(Box(a), Box(b))
     for i in range(3):
@@ -156,8 +173,17 @@ def test_undecided_branches_unhandled_functions_and_float_conversion_are_refused
         assert np.array_equal(Box(np.array([1.0, -2.0])) > 0, [True, False])
         with pytest.raises(boxes.Undecided):
             _ = Box(np.array([-1e-3]), np.array([1e-3])) > 0
-    with boxes.comparing("refuse"), pytest.raises(TypeError):
-        _ = Box(np.array([1.0])) > 0
+        assert np.array_equal(np.max(Box(np.array([[1.0, 3.0, 2.0]])), axis=1).lo, [3.0])
+        with pytest.raises(boxes.Undecided):
+            np.max(Box(np.array([[1.0, 3.0, 3.0]])), axis=1)  # a tie: the exact engine's subgradient rule
+        with pytest.raises(boxes.Undecided):
+            np.min(Box(np.array([[1.0, 1.0 + 1e-9]]), np.array([[1.0 + 1e-8, 1.0 + 2e-9]])), axis=1)
+    with boxes.comparing("refuse"):
+        with pytest.raises(TypeError):
+            _ = Box(np.array([1.0])) > 0
+        with pytest.raises(TypeError):
+            np.max(Box(np.array([1.0, 2.0])))
+        assert np.array_equal(np.abs(Box(np.array([-1.0, 2.0]))).lo, [1.0, 2.0])  # |c|: linear where signed
     with pytest.raises(TypeError):
         np.asarray(Box(np.ones(3)))
     with pytest.raises(TypeError):
@@ -179,6 +205,9 @@ def test_a_case_takes_the_boxes_where_they_settle_and_the_exact_engine_where_not
     assert isinstance(boxed.reference, program_boxes.BoxProgramReference)
     assert np.all(boxed.tolerance("w", boxed.reference.vjp["w"]) > 0)
     assert boxed.jvp_reference.value is not None
-    # In float64 the weight gradient's 1,600-term sums leave enclosures wider than 1/16 of float64's tolerance.
-    exact = cases.build(CONV2D, ex, "float64", 0)
+    # Its float64 sums over 1,600 positions run in chunks of 64 added pairwise: narrow enough there too.
+    assert isinstance(cases.build(CONV2D, ex, "float64", 0).reference, program_boxes.BoxProgramReference)
+    # A small dense layer in float64: a few roundings' tolerance, which the boxes' widening fills.
+    dense = TENSOR_OPS["dense_layer"]
+    exact = cases.build(dense, examples_for(dense, OPTIONS)[0], "float64", 0)
     assert isinstance(exact.reference, program_exact.ProgramReference)

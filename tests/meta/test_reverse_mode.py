@@ -11,6 +11,7 @@ from derivations.conv import CONV2D, conv_bound
 from derivations.elementary import FLOAT, MP, Dual, to_mp
 from derivations.model import Op
 from harness import forward_exact, program_exact, reverse_mode
+from harness.boxes import Box
 from harness.runner import RunOptions, examples_for
 
 OPTIONS = RunOptions(seed=0, profile="quick", dtypes=("float64",), devices=("cpu",))
@@ -75,7 +76,7 @@ def test_the_jvp_magnitude_by_transpose_equals_one_bound_per_output_entry(name: 
     calls = []
 
     def counted(arrays: dict, params: dict, c: np.ndarray) -> dict[str, np.ndarray]:
-        calls.append(np.asarray(c).dtype == object)
+        calls.append(isinstance(c, Box))
         return op.program.bound(arrays, params, c)
 
     spied = op.with_engine(bound=counted)
@@ -102,20 +103,6 @@ def test_a_bound_that_reads_its_cotangent_as_floats_is_probed_instead() -> None:
     want = forward_exact.program_magnitude(CONV2D, arrays, params, u, shape, transpose=False)
     np.testing.assert_allclose(got, want, rtol=1e-13)
     assert np.all(got > 0)
-
-
-def test_a_value_on_the_tape_cannot_slip_into_a_float_array_when_floats_are_forbidden() -> None:
-    with reverse_mode.recording(floats_allowed=False):
-        v = reverse_mode.leaves(np.ones(3))
-        with pytest.raises(TypeError):
-            float(v[0])
-        with pytest.raises(TypeError):
-            np.asarray(v * 2.0, dtype=np.float64)
-        into = np.zeros(3)
-        with pytest.raises(TypeError):
-            into += v
-    with reverse_mode.recording():
-        assert float(reverse_mode.Var(2.5)) == 2.5  # allowed again on a tape of values
 
 
 def test_a_var_outside_a_recording_is_refused() -> None:
