@@ -31,7 +31,7 @@ def _weights(arrays: Arrays) -> Any:
 
 def perceptron_forward(m: Elementary, arrays: Arrays, params: Params) -> np.ndarray:
     o = m.sigmoid(_weights(arrays) @ arrays["x"])  # O_k = sigmoid(sum_j w_kj x_j)
-    return np.array([np.sum((o - arrays["t"]) ** 2) / 2])  # E = 1/2 sum_k (O_k - t_k)^2
+    return np.reshape(np.sum((o - arrays["t"]) ** 2) / 2, (1,))  # type: ignore[no-any-return]  # E = 1/2 sum_k (O_k - t_k)^2
 
 
 def perceptron_stated(m: Elementary, arrays: Arrays, params: Params, c: np.ndarray) -> dict[str, np.ndarray]:

@@ -162,6 +162,8 @@ for _fn in (
     np.ascontiguousarray,
     np.lib.stride_tricks.sliding_window_view,
     np.flip,
+    np.take,
+    np.take_along_axis,
 ):
     HANDLED[_fn] = index_function(_fn)
 
@@ -512,6 +514,25 @@ def _extreme(a: Box, axis: Any, keepdims: bool, sign: float) -> Box:
         raise boxes.Undecided("the largest entry of a box array is undecided")
     taken = _index_map(np.max, [a], lambda n: np.take_along_axis(n[0], best, axis))
     return taken if keepdims else _index_map(np.squeeze, [taken], lambda n: np.squeeze(n[0], axis))
+
+
+@handles(np.sort)
+def box_sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None) -> Box:
+    """The entries in increasing order along `axis`, where every neighbour surely exceeds the one before
+    (a tie, or boxes too close to tell, is undecided: the exact engine judges it)."""
+    a = as_box(a)
+    if boxes._comparing[0] == "refuse":
+        raise TypeError("a running-error bound is linear in its cotangent: it must not sort it")
+    if axis is None:
+        a, axis = a.ravel(), 0
+    axis = int(axis) % a.ndim
+    ranks = np.argsort(np.broadcast_to(a.mid, a.shape), axis=axis, kind="stable")
+    lo = np.take_along_axis(np.broadcast_to(a.lo, a.shape), ranks, axis)
+    hi = np.take_along_axis(np.broadcast_to(a.hi, a.shape), ranks, axis)
+    n = a.shape[axis]
+    if n > 1 and not np.all(np.take(lo, range(1, n), axis) > np.take(hi, range(n - 1), axis)):
+        raise boxes.Undecided("the order of a box array's entries is undecided")
+    return _index_map(np.sort, [a], lambda numbers: np.take_along_axis(numbers[0], ranks, axis))
 
 
 @handles(np.where)
