@@ -244,8 +244,8 @@ def _sum_box(
 
 
 @handles(np.sum)
-def box_sum(a: Box, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Box:
-    if kwargs.get("dtype") is not None or kwargs.get("out") is not None or kwargs.get("where") is not None:
+def box_sum(a: Box, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Box:
+    if dtype is not None or out is not None or kwargs:
         raise TypeError("np.sum over boxes takes axis and keepdims only")
     a = as_box(a)
     axes = tuple(range(a.ndim)) if axis is None else tuple(int(i) % max(a.ndim, 1) for i in np.atleast_1d(axis))
@@ -303,8 +303,8 @@ def _pairwise(partial: np.ndarray) -> np.ndarray:
 
 
 @handles(np.mean)
-def mean(a: Box, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Box:
-    total = box_sum(a, axis=axis, keepdims=keepdims, **kwargs)
+def mean(a: Box, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Box:
+    total = box_sum(a, axis, dtype, out, keepdims, **kwargs)
     return total / (a.size / max(total.size, 1))
 
 
@@ -367,7 +367,9 @@ def _contract(subscripts: str, a: Box, b: Box, terms: int) -> tuple[np.ndarray, 
         if not _point(b):
             spread = spread + _einsum(subscripts, aa, np.broadcast_to(b.radius, b.shape))
         # Every term above is a sum of non-negative floats: rounded, it is short by at most 2 k u of itself.
-        spread = boxes._up(spread * (1.0 + 2.0 * (terms + 4) * U) + (terms + 1) * ETA, 2)
+        # Below the normal range a product is rounded by up to ETA / 2 apart from any relative error: in
+        # the middles' products and in the spread's own (the radius terms).
+        spread = boxes._up(spread * (1.0 + 2.0 * (terms + 4) * U) + (2 * terms + 2) * ETA, 2)
         lo, hi = boxes._down(mid - spread), boxes._up(mid + spread)
         bad = ~np.isfinite(lo) | ~np.isfinite(hi)
     return np.where(bad, -np.inf, lo), np.where(bad, np.inf, hi)
@@ -500,7 +502,8 @@ def _extreme(a: Box, axis: Any, keepdims: bool, sign: float) -> Box:
     if boxes._comparing[0] == "refuse":
         raise TypeError("a running-error bound is linear in its cotangent: it must not take its max")
     if axis is None:
-        a, axis = a.ravel(), 0
+        whole = _extreme(a.ravel(), 0, False, sign)
+        return whole.reshape((1,) * a.ndim) if keepdims else whole
     if not isinstance(axis, (int, np.integer)):
         raise TypeError("boxes take a max or min along one axis")
     axis = int(axis) % a.ndim
@@ -541,7 +544,7 @@ def where(cond: Any, a: Any, b: Any) -> Box:
         raise TypeError("np.where over boxes needs a decided condition")
     a, b = as_box(a), as_box(b)
     shape = np.broadcast_shapes(np.shape(cond), a.shape, b.shape)
-    mask = np.broadcast_to(cond, shape)
+    mask = np.broadcast_to(np.asarray(cond, dtype=bool), shape)  # ~ of an int mask would be a bitwise not
     lo = np.where(mask, a.lo, b.lo)
     point = _point(a) and _point(b)
     hi = lo if point else np.where(mask, a.hi, b.hi)

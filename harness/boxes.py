@@ -203,6 +203,18 @@ class Box:
     def __le__(self, o: Any) -> Any:
         return box(o) >= self
 
+    def __eq__(self, o: object) -> Any:  # type: ignore[override]
+        b = box(o)
+        both_points = (self.lo == self.hi) & (b.lo == b.hi)
+        return _compared(both_points & (self.lo == b.lo), (self.hi < b.lo) | (b.hi < self.lo))
+
+    def __ne__(self, o: object) -> Any:  # type: ignore[override]
+        b = box(o)
+        both_points = (self.lo == self.hi) & (b.lo == b.hi)
+        return _compared((self.hi < b.lo) | (b.hi < self.lo), both_points & (self.lo == b.lo))
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __bool__(self) -> bool:
         raise TypeError("a box has no truth value: compare it")
 
@@ -312,8 +324,11 @@ class Cond:
 
 def _product(a: Box, b: Box) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", over="ignore"):
-        # A factor that is exactly 0 makes the product exactly 0; a product rounded to 0 otherwise underflowed.
-        zero = ((a.lo == 0) & (a.hi == 0)) | ((b.lo == 0) & (b.hi == 0))
+        # A factor that is exactly 0 makes the product exactly 0 where the other is bounded (0 times an
+        # unbounded box, 0/0 among them, is no number: the NaN rule below); a product rounded to 0
+        # otherwise underflowed.
+        bounded_a, bounded_b = np.isfinite(a.lo) & np.isfinite(a.hi), np.isfinite(b.lo) & np.isfinite(b.hi)
+        zero = ((a.lo == 0) & (a.hi == 0) & bounded_b) | ((b.lo == 0) & (b.hi == 0) & bounded_a)
         if a.lo is a.hi and b.lo is b.hi:  # two points: one product, rounded both ways
             p = a.lo * b.lo
             return np.where(zero, 0.0, _down(p)), np.where(zero, 0.0, _up(p))
