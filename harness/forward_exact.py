@@ -105,6 +105,9 @@ def closed_form_jvp(
     return np.array(values, dtype=np.float64).reshape(shape), np.array(sens, dtype=np.float64).reshape(shape)
 
 
+PROBE_BELOW = 64  # output entries
+
+
 def program_magnitude(
     op: Op,
     arrays: dict[str, np.ndarray],
@@ -112,13 +115,16 @@ def program_magnitude(
     tangents: dict[str, np.ndarray],
     shape: tuple[int, ...],
     *,
-    transpose: bool = True,
+    transpose: bool | None = None,
 ) -> np.ndarray:
     """sum over inputs j of B_ij |u_j|, B_ij the running-error magnitude of gradient entry j for a
     cotangent that is 1 at output entry i. The bound is linear in |cotangent|, so this is its transpose
     applied to |u|, read from one reverse sweep of the bound itself run on float64 boxes (box_arrays.py);
     a bound the boxes cannot pass through (one that reads its cotangent as floats, or compares it), or
-    `transpose=False`, is called once per output entry."""
+    `transpose=False`, is called once per output entry. By default (None) an output of fewer than
+    PROBE_BELOW entries is probed too: a bound on boxes costs about as much as that many float calls."""
+    if transpose is None:
+        transpose = int(np.prod(shape)) >= PROBE_BELOW
     if transpose:
         try:
             with box_graph.recording(), boxes.comparing("refuse"), np.errstate(all="ignore"):

@@ -256,7 +256,7 @@ def test_a_bound_the_boxes_cannot_run_is_probed_whatever_it_raises() -> None:
     }
     params = {"stride": (1, 1), "padding": (1, 1)}
     u = {k: np.ones(v.shape) for k, v in arrays.items()}
-    got = forward_exact.program_magnitude(op, arrays, params, u, (1, 2, 4, 4))
+    got = forward_exact.program_magnitude(op, arrays, params, u, (1, 2, 4, 4), transpose=True)
     want = forward_exact.program_magnitude(CONV2D, arrays, params, u, (1, 2, 4, 4), transpose=False)
     np.testing.assert_allclose(got, want, rtol=1e-13)
 
@@ -271,3 +271,23 @@ def test_a_contraction_below_the_normal_range_still_encloses_its_exact_value() -
     out = np.einsum("i,i->", a, b)
     assert Fraction(float(out.hi)) >= k * Fraction(alpha + rho) * Fraction(51 * eta)
     assert Fraction(float(out.lo)) <= k * Fraction(alpha - rho) * Fraction(eta)
+
+
+@pytest.mark.parametrize(("side", "calls"), [(4, 32), (10, 1)])
+def test_small_outputs_are_probed_and_larger_ones_transposed_on_boxes(side: int, calls: int) -> None:
+    from derivations.conv import conv_bound
+    from harness import forward_exact
+
+    seen: list[bool] = []
+
+    def spied(arrays: dict, params: dict, c: np.ndarray) -> dict[str, np.ndarray]:
+        seen.append(isinstance(c, Box))
+        return conv_bound(arrays, params, c)
+
+    rng = np.random.default_rng(6)
+    arrays = {"x": rng.uniform(-3, 3, (1, 1, side, side)), "w": rng.uniform(-3, 3, (2, 1, 3, 3)), "b": np.ones(2)}
+    u = {k: np.ones(v.shape) for k, v in arrays.items()}
+    forward_exact.program_magnitude(
+        CONV2D.with_engine(bound=spied), arrays, {"stride": (1, 1), "padding": (1, 1)}, u, (1, 2, side, side)
+    )
+    assert len(seen) == calls and all(seen) == (calls == 1)  # 2 x side^2 outputs against PROBE_BELOW = 64

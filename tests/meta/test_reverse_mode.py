@@ -84,8 +84,8 @@ def test_the_jvp_magnitude_by_transpose_equals_one_bound_per_output_entry(name: 
         shape = np.shape(op.program.forward(FLOAT, arrays, params))
         u = {i.name: rng.standard_normal(arrays[i.name].shape) for i in op.differentiable}
         calls.clear()
-        got = forward_exact.program_magnitude(spied, arrays, params, u, shape)
-        if name not in PROBED:  # one call, on the tape: the transpose, not the probes
+        got = forward_exact.program_magnitude(spied, arrays, params, u, shape, transpose=True)
+        if name not in PROBED:  # one call, on boxes: the transpose, not the probes
             assert calls == [True]
         want = forward_exact.program_magnitude(op, arrays, params, u, shape, transpose=False)
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
@@ -99,7 +99,7 @@ def test_a_bound_that_reads_its_cotangent_as_floats_is_probed_instead() -> None:
     arrays, params = _examples(CONV2D)[0]
     shape = np.shape(op.program.forward(FLOAT, arrays, params))
     u = {i.name: np.ones(arrays[i.name].shape) for i in op.differentiable}
-    got = forward_exact.program_magnitude(op, arrays, params, u, shape)
+    got = forward_exact.program_magnitude(op, arrays, params, u, shape, transpose=True)
     want = forward_exact.program_magnitude(CONV2D, arrays, params, u, shape, transpose=False)
     np.testing.assert_allclose(got, want, rtol=1e-13)
     assert np.all(got > 0)
@@ -118,7 +118,7 @@ def test_a_bound_that_compares_its_cotangent_is_probed_not_transposed() -> None:
     arrays, params = _examples(CONV2D)[0]
     shape = np.shape(op.program.forward(FLOAT, arrays, params))
     u = {i.name: np.ones(arrays[i.name].shape) for i in op.differentiable}
-    got = forward_exact.program_magnitude(op, arrays, params, u, shape)
+    got = forward_exact.program_magnitude(op, arrays, params, u, shape, transpose=True)
     np.testing.assert_array_equal(got, forward_exact.program_magnitude(op, arrays, params, u, shape, transpose=False))
 
 
