@@ -87,7 +87,7 @@ def _gather(b: Box, index: np.ndarray, fill: float) -> Box:
     flat_lo, flat_hi = b.lo.reshape(-1), b.hi.reshape(-1)
     safe = np.maximum(index, 0)
     lo = np.where(index >= 0, flat_lo[safe], fill)
-    hi = lo if b.lo is b.hi else np.where(index >= 0, flat_hi[safe], fill)
+    hi = lo if _point(b) else np.where(index >= 0, flat_hi[safe], fill)
     return Box(lo) if lo is hi else Box(lo, hi)
 
 
@@ -169,17 +169,9 @@ for _fn in (
 
 
 def _join(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def joined(arrays: Any, *args: Any, **kwargs: Any) -> Box:
-        parts = [as_box(a) for a in arrays]
-        found = {id(b): b for b in parts}
-
-        def call(numbers: list[np.ndarray]) -> Any:
-            by_id = dict(zip(found, numbers, strict=True))
-            return fn([by_id[id(p)] for p in parts], *args, **kwargs)
-
-        return _index_map(fn, list(found.values()), call)
-
-    return joined
+    """concatenate and stack: the arrays they join may be constants, which join as point boxes."""
+    lifted = index_function(fn)
+    return lambda arrays, *args, **kwargs: lifted([as_box(a) for a in arrays], *args, **kwargs)
 
 
 HANDLED[np.concatenate] = _join(np.concatenate)
@@ -198,14 +190,6 @@ def getitem(b: Box, key: Any) -> Box:
     if _boxes_in(key if isinstance(key, tuple) else (key,)):
         raise TypeError("boxes cannot index by boxes")
     return _index_map(getitem, [b], lambda n: n[0][key])
-
-
-def reshape(b: Box, *shape: Any) -> Box:
-    return _index_map(np.reshape, [b], lambda n: n[0].reshape(*shape))
-
-
-def transpose(b: Box, *axes: Any) -> Box:
-    return _index_map(np.transpose, [b], lambda n: n[0].transpose(*axes))
 
 
 def broadcast(b: Box, shape: tuple[int, ...]) -> Box:

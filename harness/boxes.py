@@ -256,15 +256,12 @@ class Box:
 
         return box_arrays.getitem(self, key)
 
+    # NumPy's methods take their arguments spread out or as one tuple; np.reshape and np.transpose one.
     def reshape(self, *shape: Any) -> Box:
-        from harness import box_arrays
-
-        return box_arrays.reshape(self, *shape)
+        return np.reshape(self, shape[0] if len(shape) == 1 else shape)  # type: ignore[call-overload,return-value]
 
     def transpose(self, *axes: Any) -> Box:
-        from harness import box_arrays
-
-        return box_arrays.transpose(self, *axes)
+        return np.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)  # type: ignore[call-overload,return-value]
 
     @property
     def T(self) -> Box:
