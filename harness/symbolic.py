@@ -54,7 +54,9 @@ def time_budget(seconds: float) -> Iterator[None]:
         raise TimeoutError(f"SymPy did not finish within {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Every 10 ms after the first: an alarm that lands where exceptions are swallowed (a gc callback's
+    # "exception ignored") would otherwise let the block run on to its end, however long that takes.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.01)
     try:
         yield
     finally:
