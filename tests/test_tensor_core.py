@@ -8,6 +8,7 @@ import pytest
 
 from derivations import TENSOR_OPS
 from derivations.elementary import MP, Dual, to_float, to_mp
+from derivations.layers import ALPHA
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends.numpy_layers import LAYER_OPS, activation
 from harness.backends.numpy_ref import Pair
@@ -122,6 +123,31 @@ def test_kinks_accept_any_subgradient_and_record_it() -> None:
     dy = c * np.where(y >= 0, np.where(y == 0, 2.0, 1.0), 0.0)  # relu'(0) = 2 is no subgradient
     grads = {"x": dy @ arrays["w"], "w": dy.T @ arrays["x"], "b": dy.sum(axis=0)}
     assert rule(arrays, {"g": "relu"}, c, grads, 1e-15) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kinks_that_the_gradients_cannot_tell_apart_accept_every_subgradient(seed: int) -> None:
+    # verify --seed 8's saturated example: a weight row of 0 and a bias of 0 put the whole second column at
+    # the kink, and x's first entry is 0, so three slopes meet two gradient entries. The minimum-norm
+    # solution, clipped, rejected torch's and NumPy's gradients there.
+    x = np.array([[0.0], [2.9020156860351562], [2.5776703357696533]])
+    arrays = {"x": x, "w": np.array([[1.5], [0.0]]), "b": np.array([-1.4971942901611328, 0.0])}
+    y = x @ arrays["w"].T + arrays["b"]
+    assert (y == 0).sum() == 3
+    c = np.random.default_rng(seed).standard_normal(y.shape)
+    rule = LAYER.program.subgradient_ok
+    assert rule is not None
+
+    def grads(c: np.ndarray, s: float) -> dict[str, np.ndarray]:
+        dy = c * np.where(y > 0, 1.0, np.where(y == 0, s, ALPHA))
+        return {"x": dy @ arrays["w"], "w": dy.T @ x, "b": dy.sum(axis=0)}
+
+    for s in (ALPHA, 1.0):
+        assert rule(arrays, {"g": "leaky_relu"}, c, grads(c, s), 1e-6) == f"leaky_relu'(0) = {s:g}"
+    assert rule(arrays, {"g": "leaky_relu"}, c, grads(c, 0.5), 1e-6) is not None
+    # With c > 0 and x >= 0 no slope in [alpha, 1] gives these: each sum needs slopes outside the set.
+    for s in (0.0, 1.3):
+        assert rule(arrays, {"g": "leaky_relu"}, np.abs(c), grads(np.abs(c), s), 1e-6) is None
 
 
 def test_a_proof_past_its_time_budget_falls_back_to_the_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
