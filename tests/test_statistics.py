@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from derivations import TENSOR_OPS, selections, statistics
 from derivations.ties import routing_ok
+from harness import cli
 from harness.backends import NumpyBackend, TorchBackend
 from harness.backends.numpy_stats import select, with_indices
 from tests.tensor_helpers import bad, caught, run_op
@@ -47,6 +51,37 @@ def test_torch_norm_underflows_where_the_scaled_reference_does_not(dtype: str) -
 
     tiny = torch.tensor([3e-200, 4e-200], dtype=torch.float64)
     assert float(tiny.norm(2)) == 0.0  # the exact value is 5e-200
+
+
+def test_torch_norm_forward_mode_keeps_no_digits_of_a_subnormal_entry(tmp_path: Path) -> None:
+    # Found by `verify --seed 12`: a typical example drew float32's smallest subnormal, and norm2_dim's
+    # transpose check failed. torch's forward mode forms x*u before dividing by the norm; reverse mode is right.
+    import torch
+    import torch.autograd.forward_ad as fwad
+
+    x = torch.tensor([1.401298464324817e-45], dtype=torch.float32)
+    for u, wrong in ((0.3, 0.0), (1.7, 2.0)):
+        with fwad.dual_level():
+            ju = fwad.unpack_dual(fwad.make_dual(x, torch.tensor([u])).norm(2, dim=0))[1].item()
+        xr = x.clone().requires_grad_()
+        (g,) = torch.autograd.grad(xr.norm(2, dim=0), xr, torch.tensor(u))
+        assert ju == wrong and g.item() == pytest.approx(u, rel=1e-7)  # the exact J u and J^T u are both u
+    at = ["--at", "x=[[1.401298464324817e-45, 2.0]]", "--param", "dim=0", "--param", "keepdim=True"]
+    run = ["verify", "--only", "norm2_dim", "--backend", "torch,numpy", "--dtype", "float32", "--quiet"]
+    folder = str(tmp_path)
+    assert (
+        cli.main([*run, "--check", "jvp,transpose,vjp", *at, "--expectations", "/dev/null", "--report-dir", folder])
+        == 1
+    )
+    verdict = {
+        (r["backend"], r["check"]): r["verdict"] for r in json.loads((tmp_path / "report.json").read_text())["checks"]
+    }
+    assert verdict == {
+        ("torch", "jvp"): "fail",
+        ("torch", "transpose"): "fail",
+        ("torch", "vjp"): "pass",
+        ("numpy", "vjp"): "pass",  # NumPy's backend has no forward mode
+    }
 
 
 def test_zero_slices_and_entries_record_torchs_choice() -> None:
