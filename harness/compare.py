@@ -98,7 +98,9 @@ def measure(
     bad = ~np.isfinite(actual) & finite_exact
     nonfinite = bool(np.any(bad))
     err = np.where(np.isfinite(actual), err, np.inf)
-    usage = np.divide(err, tol, out=np.where(err > 0, np.inf, 0.0), where=tol > 0)
+    # err and tol both inf give NaN, no warning: where the exact value is finite `bad` fails that entry
+    with np.errstate(invalid="ignore"):
+        usage = np.divide(err, tol, out=np.where(err > 0, np.inf, 0.0), where=tol > 0)
     if actual.size == 0:
         return Measurement(0.0, 0.0, 0.0, 0.0, (), 0.0, 0.0, 0.0, False)
     # A non-finite value where the exact one is finite is the entry to show, whatever else is off.

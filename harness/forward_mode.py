@@ -56,13 +56,15 @@ def transpose(backend: Backend, case: Case, target: Target) -> Outcome | None:
     ju = np.asarray(backend.jvp(case.op, case.arrays, case.params, u, target), dtype=np.float64)
     g = gradients(backend, case, v, target)
     names = [i.name for i in case.op.differentiable]
-    lhs = float(np.sum(v * ju))
-    rhs = float(sum(np.sum(np.asarray(g[n], dtype=np.float64) * u[n]) for n in names))
     fmt, rho = case.fmt, case.rho
-    # Each side is off by its own entries' errors, weighted by the other vector, and by its sum's rounding.
-    tol_ju = compare.tolerance(ju, ref.magnitude, fmt, rho) + ref.radius
-    tol_g = {n: case.tolerance(n, np.asarray(g[n], dtype=np.float64)) for n in names}
-    tol = float(np.sum(np.abs(v) * tol_ju) + sum(np.sum(np.abs(u[n]) * tol_g[n]) for n in names))
-    tol += rho * fmt.unit_roundoff * float(np.sum(np.abs(v * ju)) + sum(np.sum(np.abs(g[n] * u[n])) for n in names))
-    diff = np.array([lhs - rhs])
+    # An implementation's inf or NaN makes the difference NaN, which compare.measure fails: not a warning.
+    with np.errstate(invalid="ignore", over="ignore"):
+        lhs = float(np.sum(v * ju))
+        rhs = float(sum(np.sum(np.asarray(g[n], dtype=np.float64) * u[n]) for n in names))
+        # Each side is off by its own entries' errors, weighted by the other vector, and by its sum's rounding.
+        tol_ju = compare.tolerance(ju, ref.magnitude, fmt, rho) + ref.radius
+        tol_g = {n: case.tolerance(n, np.asarray(g[n], dtype=np.float64)) for n in names}
+        tol = float(np.sum(np.abs(v) * tol_ju) + sum(np.sum(np.abs(u[n]) * tol_g[n]) for n in names))
+        tol += rho * fmt.unit_roundoff * float(np.sum(np.abs(v * ju)) + sum(np.sum(np.abs(g[n] * u[n])) for n in names))
+        diff = np.array([lhs - rhs])
     return Outcome(compare.measure(diff, np.zeros(1), np.array([tol + rho * fmt.tiny]), fmt), {})
