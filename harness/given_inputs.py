@@ -2,7 +2,8 @@
 
 VALUES is `v1,v2;v3,v4` (rows separated by `;`) or a JSON array of any depth, for the 4-D images
 of a convolution; a tensor op's parameters are Python literals (`stride=(1, 2)`, `keepdim=False`,
-`g='relu'`, or a bare word for a string). Every problem raises ValueError with one line.
+`g='relu'`, or a bare word for a string; JSON's true, false and null as well). Every problem raises
+ValueError with one line.
 """
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ def _arrays(op: Op, at: Sequence[str]) -> dict[str, np.ndarray]:
     return arrays
 
 
+JSON_WORDS = {"true": True, "false": False, "null": None}  # `keepdim=true` was the string "true"
+
+
 def _literal(text: str) -> Any:
+    if text in JSON_WORDS:
+        return JSON_WORDS[text]
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):

@@ -150,6 +150,15 @@ def test_verify_at_a_given_input(tmp_path: Path) -> None:
     assert vjp["examples"] == 1 and vjp["conventions"] == {"leaky_relu'(0)": [0.2]}
 
 
+@pytest.mark.parametrize("keepdim", ["True", "true"])
+def test_a_parameter_is_a_python_literal_or_a_json_word(tmp_path: Path, keepdim: str) -> None:
+    args = ["--only", "sum_dim", "--backend", "torch", "--dtype", "float64", "--check", "forward"]
+    status, report = _verify(tmp_path, *args, "--at", "x=1,2;3,4", "--param", "dim=1", "--param", f"keepdim={keepdim}")
+    assert status == 0  # the string "true" reached torch, which refused it: an error, status 1
+    checks = [c for c in report["checks"] if c["device"] == "cpu"]  # type: ignore[union-attr]
+    assert [c["verdict"] for c in checks] == ["pass"]
+
+
 def test_verify_at_a_given_input_of_a_tensor_op(tmp_path: Path) -> None:
     x = "[[[[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [3.0, -2.0, 1.0]]]]"
     args = ["--only", "conv2d", "--backend", "torch", "--dtype", "float64", "--at", f"x={x}"]
