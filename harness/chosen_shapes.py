@@ -16,24 +16,19 @@ program's exact kinks (a ReLU pre-activation exactly 0) are not rebuilt at the n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from derivations.elementary import FLOAT
 from derivations.model import ClosedForm, Example, Interval, Op, Param, Region, Simplex
+from harness import check_cost
 from harness.impl.conventions import PAIRS, layout
 from harness.inputs import BATCHED, draw_examples, regions_of, shape_tags, strategy_for
 from harness.options import seed_of
 from harness.shape_text import Shape, parse_shape, shape_text
 
 CANDIDATES = 40  # examples a program's strategy draws per region to find parameters that fit SHAPE
-
-# Seconds of calls into an implementation per input entry and example, by engine: the lower end of what
-# NumPy implementations took over every default check at the largest sizes measured on a loaded 2-core
-# machine (sigmoid 64x64 and 128x128: 4.6e-6 and 1.1e-5; softmax 16x16 and 128x16: 3.1e-5 and 1.8e-5;
-# dense_layer 32x8 and 64x16: 1.7e-4 and 2.9e-4). --budget is compared with it: an estimate, said as one.
-SECONDS_PER_ENTRY = {"elementwise": 5e-6, "row": 1.8e-5, "tensor": 1.7e-4}
 
 
 class ShapeError(ValueError):
@@ -271,41 +266,36 @@ def _like(values: np.ndarray, shape: Shape, rng: np.random.Generator) -> np.ndar
     return np.where(rng.random(shape) < float(np.mean(flat == 0)), 0.0, out)  # type: ignore[no-any-return]
 
 
-def entries(shape: Sequence[int]) -> int:
-    return int(np.prod(shape))
-
-
-def estimate_seconds(op: Op, shape: Sequence[int], examples: int) -> float:
-    """Seconds of calls into an implementation for `examples` examples at `shape`: entries x examples x a
-    constant per engine, measured with NumPy implementations (SECONDS_PER_ENTRY). An estimate only."""
-    return entries(shape) * examples * SECONDS_PER_ENTRY[op.structure]
-
-
-def planned_examples(op: Op) -> int:
-    """Examples one shape adds before any is drawn: one per region (a parameter region one per sample value);
-    a program's conditions may add some, so for a program this is a lower bound."""
-    return sum(max([1, *(len(_others(p)) for p in op.params if r.param_samples)]) for r in chosen_regions(op))
-
-
 def draw_chosen(
-    specs: Sequence[tuple[str, Shape]], ops: Mapping[str, Op], *, seed: int, budget: float | None = None
+    specs: Sequence[tuple[str, Shape]],
+    ops: Mapping[str, Op],
+    *,
+    seed: int,
+    budget: float | None = None,
+    dtypes: Sequence[str] = ("float64", "float32"),
+    implementations: int = 1,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, list[Example]]:
     """The examples of each `--shape OP=SHAPE`, by op, every problem found before any check runs: an unknown
-    op, a shape the op cannot take, an estimated time over `budget` (seconds of calls into an implementation).
-    Raises ShapeError with one line."""
+    op, a shape the op cannot take, an estimated time of checking (harness/check_cost.py) over `budget`
+    seconds. `say` hears each shape's estimate. Raises ShapeError with one line."""
     shapes: dict[str, list[Shape]] = {}
     for name, given in specs:
         if name not in ops:
             raise ShapeError(f"--shape: unknown op {name!r}; valid: {', '.join(ops)}")
         shapes.setdefault(name, []).append(as_shape(ops[name], given))
-    if budget is not None:
-        planned = [(n, s, planned_examples(ops[n])) for n, chosen in shapes.items() for s in chosen]
-        total = sum(estimate_seconds(ops[n], s, k) for n, s, k in planned)
-        if total > budget:
-            n, s, k = max(planned, key=lambda p: estimate_seconds(ops[p[0]], p[1], p[2]))
-            raise ShapeError(
-                f"--shape {n}={shape_text(s)}: an estimated {total:.3g} s of calls into each implementation "
-                f"({entries(s)} entries x {k} examples x {SECONDS_PER_ENTRY[ops[n].structure]:g} s per entry for "
-                f"{n}; an estimate from NumPy implementations on a 2-core machine) is over --budget {budget:g} s"
-            )
-    return {n: [ex for s in chosen for ex in examples_at(ops[n], s, seed=seed)] for n, chosen in shapes.items()}
+    drawn: dict[str, list[Example]] = {}
+    estimates: list[tuple[str, str, check_cost.Estimate]] = []
+    for name, chosen in shapes.items():
+        for shape in chosen:
+            found = examples_at(ops[name], shape, seed=seed)
+            drawn.setdefault(name, []).extend(found)
+            cost = check_cost.estimate(ops[name], found, dtypes, implementations)
+            estimates.append((name, f"{shape_text(shape)}: {len(found)} examples", cost))
+    problem = check_cost.over_budget(estimates, budget) if budget is not None else None
+    if problem:
+        raise ShapeError(problem)
+    for name, what, cost in estimates:
+        if say is not None:
+            say(f"{name} at {what}, {cost.text()}")
+    return drawn

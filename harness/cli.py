@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
         "--budget",
         type=float,
         metavar="SECONDS",
-        help="seconds all calls into each --impl may take over the run; its later checks are errors",
+        help="with --shape: a run whose estimated checking time is over it is refused before it starts; "
+        "with --impl: seconds all calls into each implementation may take, its later checks errors",
     )
     verify.add_argument("--in-process", action="store_true", help="run --impl without a worker process")
     # -j's shard processes: their parent merges the reports and writes (and validates) the views once.
@@ -113,9 +114,11 @@ def _check_verify(args: argparse.Namespace) -> None:
     """Every check of verify's arguments that needs no catalog, before anything heavy is imported."""
     _seconds("--timeout", args.timeout)
     _seconds("--budget", args.budget)
-    for flag, given in (("--timeout", args.timeout), ("--budget", args.budget), ("--in-process", args.in_process)):
+    for flag, given in (("--timeout", args.timeout), ("--in-process", args.in_process)):
         if given not in (None, False) and not args.impl:
             raise UsageError(f"{flag} goes with --impl: it is about the implementations under check")
+    if args.budget is not None and not (args.impl or args.shape):
+        raise UsageError("--budget goes with --impl or --shape: it bounds their time")
     if args.ops and not args.impl:
         raise UsageError("--ops needs --impl: the implementations to check against your ops")
     if args.backend and args.impl:

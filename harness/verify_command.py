@@ -132,8 +132,15 @@ def _chosen_examples(
     specs = [(name, shape) for name, shape in args.shapes if name in only]
     if not specs:
         return {}
+    # Without --dtype a CPU run checks float64 and float32 (float16 and bfloat16 run on CUDA only).
+    dtypes = _names(args.dtype, tuple(FORMATS), "dtype") or ("float64", "float32")
+    backends = _names(args.backend, NAMES, "backend") or NAMES
+    implementations = len(args.impl) if args.impl else len([n for n in backends if n in BACKENDS])
+    say = console.progress(args.quiet)[0]
     try:
-        return chosen_shapes.draw_chosen(specs, catalog, seed=args.seed, budget=args.budget)
+        return chosen_shapes.draw_chosen(
+            specs, catalog, seed=args.seed, budget=args.budget, dtypes=dtypes, implementations=implementations, say=say
+        )
     except chosen_shapes.ShapeError as exc:
         raise UsageError(str(exc)) from None
 

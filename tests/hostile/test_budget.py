@@ -37,4 +37,4 @@ def test_a_budget_without_an_implementation_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["verify", "--only", "sigmoid", "--budget", "5", "--report-dir", str(tmp_path)]) == 2
-    assert "--budget goes with --impl" in capsys.readouterr().err
+    assert "--budget goes with --impl or --shape" in capsys.readouterr().err

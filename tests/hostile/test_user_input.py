@@ -153,5 +153,5 @@ def test_a_shape_over_the_budget_says_so_before_loading_anything(
     impl.write_text(f"open({str(marker)!r}, 'w').close()\n{SIGMOID}")
     args = ["verify", "--report-dir", str(tmp_path), "--impl", str(impl), "--budget", "5"]
     err = _one_line_exit_2([*args, "--shape", "softmax=4096x64"], capsys)
-    assert "--shape softmax=4096x64: an estimated" in err and "over --budget 5 s" in err, err
+    assert "--shape softmax=4096x64: 2 examples, an estimated" in err and "over --budget 5 s" in err, err
     assert not marker.exists()

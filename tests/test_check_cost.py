@@ -1,0 +1,80 @@
+"""The estimate of a check at a chosen shape (harness/check_cost.py), and --budget refusing a run before it starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derivations import OPS
+from derivations.model import Example
+from harness import check_cost, chosen_shapes, cli
+
+
+def _softmax(z: np.ndarray) -> Example:
+    return Example({"z": z}, {}, "typical")
+
+
+def test_the_units_whose_exp_overflows_float64_are_the_exact_engines() -> None:
+    z = np.zeros((4, 3))
+    z[1, 2] = 800.0  # exp(800) overflows float64: the boxes cannot bound that row's softmax
+    z[3, 0] = -800.0  # exp(-800) underflows to a bounded box: the boxes settle that row
+    assert check_cost.unbounded_units(OPS["softmax"], {"z": z}, {}).tolist() == [False, True, False, False]
+    # sigmoid at -800 is 1 / (1 + exp(800)), a bounded box [0, tiny]; its VJP, exp(800) / (1 + exp(800))^2, is not.
+    found = check_cost.unbounded_units(OPS["sigmoid"], {"z": np.array([-800.0, 800.0, 0.0])}, {})
+    assert found.tolist() == [True, False, False]
+
+
+def test_a_row_costs_its_length_squared() -> None:
+    """The same entries in rows of 16 and of 64: the reference of the longer rows costs more, not the same."""
+    rng = np.random.default_rng(0)
+    short = check_cost.estimate(OPS["softmax"], [_softmax(rng.uniform(-4, 4, (256, 16)))], ["float32"], 1)
+    long = check_cost.estimate(OPS["softmax"], [_softmax(rng.uniform(-4, 4, (64, 64)))], ["float32"], 1)
+    assert long.calls == pytest.approx(short.calls)
+    assert long.reference > 3 * short.reference
+
+
+def test_units_the_boxes_cannot_bound_and_floats_sample_add_exact_rows() -> None:
+    rng = np.random.default_rng(1)
+    typical = rng.uniform(-4, 4, (8, 32))
+    large = typical.copy()
+    large[:, 0] = 900.0  # every row overflows
+    op = OPS["softmax"]
+    one_row = check_cost.exact_row_seconds(32)
+    f32 = [check_cost.estimate(op, [_softmax(z)], ["float32"], 1) for z in (typical, large)]
+    assert f32[1].seconds - f32[0].seconds == pytest.approx(8 * one_row, rel=0.01)
+    assert "exact engine" in f32[1].largest
+    # float64 samples every row of so small an example, bounded or not.
+    f64 = [check_cost.estimate(op, [_softmax(z)], ["float64"], 1) for z in (typical, large)]
+    assert f64[0].seconds == pytest.approx(f64[1].seconds) and f64[0].seconds > f32[0].seconds + 7 * one_row
+
+
+def test_the_estimate_counts_every_example_dtype_and_implementation() -> None:
+    op = OPS["sigmoid"]
+    examples = chosen_shapes.examples_at(op, (100, 100), seed=0)
+    one = check_cost.estimate(op, examples[:1], ["float32"], 1)
+    assert check_cost.estimate(op, examples[:1], ["float32"], 3).calls == pytest.approx(3 * one.calls)
+    assert check_cost.estimate(op, examples[:1] * 2, ["float32", "float32"], 1).seconds == pytest.approx(
+        4 * one.seconds
+    )
+
+
+def test_a_shape_over_the_budget_is_refused_before_any_check_without_an_implementation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["verify", "--report-dir", str(tmp_path), "--shape", "softmax=1024x1024", "--budget", "600"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "--shape softmax=1024x1024: 2 examples, an estimated" in err and "over --budget 600 s" in err, err
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_each_shapes_estimate_is_said_before_its_checks_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["verify", "--report-dir", str(tmp_path), "--shape", "sigmoid=3x5", "--budget", "600", "--dtype", "float64"]
+    assert cli.main(args) == 0
+    lines = capsys.readouterr().err.splitlines()
+    first = next(k for k, line in enumerate(lines) if line.startswith("sigmoid at 3x5: 2 examples, an estimated"))
+    assert first < next(k for k, line in enumerate(lines) if line.startswith("[1/1] sigmoid:"))
