@@ -22,7 +22,7 @@ from derivations import OPS
 from harness import check_cost, chosen_shapes
 from harness.shape_text import parse_spec
 
-DEFAULT = ("sigmoid=100x100", "softmax=64x16", "softmax=128x32", "conv2d=1,1,64,64")
+DEFAULT = ("sigmoid=100x100", "relu=300x300", "softmax=64x16", "conv2d=1,1,64,64", "dense_layer=64x32")
 
 
 def measured(spec: str, dtypes: Sequence[str]) -> tuple[float, float, int]:

@@ -1,17 +1,18 @@
-"""What a check at a chosen shape will cost, estimated before it starts (`--shape` with `--budget`).
+"""What a check at a chosen shape will cost, estimated before it starts (`--shape`, and `--budget`).
 
 The cost is gradproof's own reference, per example and dtype, plus the calls into each implementation.
 A closed form's reference is the float64 boxes (harness/box_reference.py): linear in the entries for an
-elementwise op; for a row op every box carries a tangent per row entry and the notes' Jacobian has n^2
-entries, so a row of n costs n^2. The exact engine then takes the units the boxes cannot bound (an
-exp that overflows float64, as in softmax's large-logits region and sigmoid's saturated VJP: counted
-here by running the closed form's forward and VJP on boxes without tangents, which is cheap) and, in float64, a sample of up to SAMPLE_UNITS units; an exact
-row costs n^2 and more (n^3 for its magnitudes). A program's reference on boxes is linear in its entries.
+elementwise op; for a row op every box carries a tangent per row entry and the notes' Jacobian has m x n
+entries, so a row of n costs n^2. The exact engine then takes the units the boxes bound loosely or not
+at all (an exp that overflows float64: softmax's large-logits rows, sigmoid's saturated VJP), found
+here by running the closed form's forward and VJP on boxes without tangents, which is cheap, and in
+float64 a sample of up to SAMPLE_UNITS units; an exact row costs n^2 and more. A program's reference
+on boxes is linear in its entries.
 
 The constants are CPU seconds measured on the 2-core development machine, one backend, the first-order
-checks, medians of few runs (`python benchmarks/bench_estimate.py` prints them against measured runs).
-The estimate is an estimate and says so: a unit the boxes bound too loosely, found only while checking,
-goes to the exact engine too and can make a run longer.
+checks (`python benchmarks/bench_estimate.py` sets the estimate beside measured runs). It is an
+estimate and says so: a unit whose box is bounded but too wide for its tolerance, known only while
+checking, goes to the exact engine too and makes a run longer.
 """
 
 from __future__ import annotations
@@ -29,18 +30,20 @@ SECONDS_PER_EXAMPLE = 0.5  # drawing directions, building the case, the small ch
 # The boxes' reference, per input entry and dtype.
 ELEMENTWISE_ENTRY = 2e-6
 ROW_ENTRY_PER_LENGTH = 5e-6  # x the row length n: the tangent each box carries
-ROW_JACOBIAN_ENTRY = 9e-4  # per entry of the n x n stated Jacobian: one box operation over all rows
+ROW_JACOBIAN_ENTRY = 9e-4  # per entry of the m x n stated Jacobian (m outputs a row): one box operation over all rows
 TENSOR_ENTRY = 2e-5
-# The exact engine, per unit it computes: an element, or a row of n, whose values cost n^2 operations
-# and whose magnitudes (forward differences over the row's 2n inputs and cotangent terms) n^3; fitted to
-# rows of 16 and 64 in softmax's regions (0.5 s and 9.5 s a row), 2.6 s measured at 32.
-EXACT_ELEMENT = 2.5e-3
+# The exact engine, per unit it computes: an element, or a row of n inputs and m outputs, whose values
+# cost n*m operations and whose magnitudes (forward differences over the row's inputs and cotangent
+# terms) n^2*m; fitted to softmax's rows of 16 and 64 (m = n: 0.5 s and 9.5 s a row), 2.6 s measured at 32.
+EXACT_ELEMENT = 2e-3
 EXACT_ROW_PER_LENGTH2 = 1.8e-3
 EXACT_ROW_PER_LENGTH3 = 7.6e-6
 # Calls into an implementation per input entry, example and dtype: the lower end of what NumPy
 # implementations took over every default check (sigmoid 64x64 and 128x128: 4.6e-6 and 1.1e-5; softmax
-# 16x16 and 128x16: 3.1e-5 and 1.8e-5; dense_layer 32x8 and 64x16: 1.7e-4 and 2.9e-4).
-CALL_ENTRY = {"elementwise": 5e-6, "row": 1.8e-5, "tensor": 1.7e-4}
+# 16x16 and 128x16: 3.1e-5 and 1.8e-5). A program's: its small-shape figure (dense_layer 32x8: 1.7e-4)
+# is Python overhead and made the estimate of conv2d 1x1x64x64 and dense_layer 64x32 three times their
+# measured runs; 3e-5 brings them within 1.5x, still above.
+CALL_ENTRY = {"elementwise": 5e-6, "row": 1.8e-5, "tensor": 3e-5}
 EXACT_DTYPES = ("float64",)  # dtypes whose reference samples the exact engine where the boxes bound
 
 
@@ -85,14 +88,15 @@ def estimate(op: Op, examples: Sequence[Example], dtypes: Sequence[str], impleme
                 continue
             n = op.row_length(x.shape)
             units = entries // n
+            m = 1 if n == 1 or op.closed_form.reduces else n  # outputs a unit
             if op.structure == "elementwise":
                 add("the reference on boxes", entries * ELEMENTWISE_ENTRY)
             else:
                 add(f"the reference on boxes, rows of {n}", entries * n * ROW_ENTRY_PER_LENGTH)
-                add(f"the stated {n} x {n} Jacobian on boxes", n * n * ROW_JACOBIAN_ENTRY)
+                add(f"the stated {m} x {n} Jacobian on boxes", m * n * ROW_JACOBIAN_ENTRY)
             unbounded = int(np.sum(unbounded_units(op, ex.arrays, ex.params)))
             sampled = min(units - unbounded, SAMPLE_UNITS) if dtype in EXACT_DTYPES else 0
-            per_unit = EXACT_ELEMENT if n == 1 else exact_row_seconds(n)
+            per_unit = EXACT_ELEMENT if n == 1 else exact_row_seconds(n, m)
             add(_exact_words(op, n), (unbounded + sampled) * per_unit)
     calls = terms.get("calls into the implementations", 0.0)
     total = sum(terms.values())
@@ -101,8 +105,9 @@ def estimate(op: Op, examples: Sequence[Example], dtypes: Sequence[str], impleme
     return Estimate(total, total - calls, calls, largest)
 
 
-def exact_row_seconds(n: int) -> float:
-    return EXACT_ROW_PER_LENGTH2 * n**2 + EXACT_ROW_PER_LENGTH3 * n**3
+def exact_row_seconds(n: int, m: int) -> float:
+    """A row of n inputs and m outputs (n for softmax, 1 for a loss) on the exact engine."""
+    return EXACT_ROW_PER_LENGTH2 * n * m + EXACT_ROW_PER_LENGTH3 * n * n * m
 
 
 def _exact_words(op: Op, n: int) -> str:
@@ -111,8 +116,8 @@ def _exact_words(op: Op, n: int) -> str:
 
 
 def unbounded_units(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, object]) -> np.ndarray:
-    """Units (an element, or a row) whose forward or VJP the float64 boxes cannot bound (an exp that
-    overflows): the exact engine's. Boxes without tangents, all units at once: cheap against the check."""
+    """Units (an element, or a row) whose forward or VJP the float64 boxes bound loosely or not at all
+    (an exp that overflows): the exact engine's. Boxes without tangents, all units at once."""
     per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
     cols = {name: [boxes.Box(u[:, j]) for j in range(u.shape[1])] for name, u in per_unit.items()}
     args = [cols[i.name][0] if op.structure == "elementwise" else cols[i.name] for i in op.inputs]
@@ -121,11 +126,22 @@ def unbounded_units(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[st
         with box_graph.recording():
             out = [boxes.box(v) for v in as_list(op.closed_form.forward(*args, **params))]
         wrt = [col for i in op.differentiable for col in cols[i.name]]
-        grads = box_graph.vjp(out, [boxes.Box(np.ones(units)) for _ in out], wrt)
+        # A cotangent like the checks' own: all ones would cancel to 0 in softmax's VJP and look loose there.
+        rng = np.random.default_rng(0)
+        grads = box_graph.vjp(out, [boxes.Box(rng.normal(size=units)) for _ in out], wrt)
+    # A kink's VJP is judged by its subgradient set, whatever its box: exempt, as the check exempts it.
+    x = per_unit[op.wrt.name]
+    kinks = np.zeros(x.shape, dtype=bool)
+    for k in op.closed_form.kinks:
+        kinks |= x == k.at
+    none = np.zeros(units, dtype=bool)
+    exempt = [none] * len(out)
+    exempt += [kinks[:, j] if i.name == op.wrt.name else none for i in op.differentiable for j in range(x.shape[1])]
     bounded = np.ones(units, dtype=bool)
-    for b in [*out, *grads]:
-        ok = np.isfinite(b.lo) & np.isfinite(b.hi)
-        bounded &= np.broadcast_to(ok, (units,)) if np.ndim(ok) else np.full(units, bool(ok))
+    for b, free in zip([*out, *grads], exempt, strict=True):
+        # A loose box (boxes.LOOSE: wide against its own value) is the exact engine's as an unbounded one is.
+        ok = np.broadcast_to(np.isfinite(b.lo) & np.isfinite(b.hi) & ~np.asarray(b.loose), (units,))
+        bounded &= ok | free
     return ~bounded
 
 

@@ -9,21 +9,46 @@ import pytest
 
 from derivations import OPS
 from derivations.model import Example
-from harness import check_cost, chosen_shapes, cli
+from harness import cases, check_cost, chosen_shapes, cli
 
 
 def _softmax(z: np.ndarray) -> Example:
     return Example({"z": z}, {}, "typical")
 
 
-def test_the_units_whose_exp_overflows_float64_are_the_exact_engines() -> None:
+def test_the_units_whose_boxes_overflow_or_underflow_are_the_exact_engines() -> None:
     z = np.zeros((4, 3))
     z[1, 2] = 800.0  # exp(800) overflows float64: the boxes cannot bound that row's softmax
-    z[3, 0] = -800.0  # exp(-800) underflows to a bounded box: the boxes settle that row
-    assert check_cost.unbounded_units(OPS["softmax"], {"z": z}, {}).tolist() == [False, True, False, False]
-    # sigmoid at -800 is 1 / (1 + exp(800)), a bounded box [0, tiny]; its VJP, exp(800) / (1 + exp(800))^2, is not.
-    found = check_cost.unbounded_units(OPS["sigmoid"], {"z": np.array([-800.0, 800.0, 0.0])}, {})
-    assert found.tolist() == [True, False, False]
+    z[3, 0] = -800.0  # exp(-800) underflows to a box [0, tiny], wide against its own value: loose, exact too
+    z[2, 1] = -30.0  # exp(-30) is a narrow box
+    assert check_cost.unbounded_units(OPS["softmax"], {"z": z}, {}).tolist() == [False, True, False, True]
+    # sigmoid's VJP at -800, exp(800) / (1 + exp(800))^2, is inf / inf on boxes; at 800 it underflows to
+    # [0, tiny], loose; at 2 every box is narrow.
+    found = check_cost.unbounded_units(OPS["sigmoid"], {"z": np.array([-800.0, 800.0, 2.0])}, {})
+    assert found.tolist() == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("sigmoid", (100,)),
+        ("tanh", (60,)),
+        ("softmax", (8, 6)),
+        ("binary_cross_entropy", (10, 4)),
+        ("softmax_cross_entropy", (8, 5)),
+        ("relu", (50,)),
+    ],
+)
+def test_the_units_counted_before_the_run_are_those_the_float32_check_gives_the_exact_engine(
+    name: str, shape: tuple[int, ...]
+) -> None:
+    """In float32 every unit the boxes do not settle goes to the exact engine: the count must be that one."""
+    op = OPS[name]
+    for ex in chosen_shapes.examples_at(op, shape, seed=0):
+        reference = cases.build(op, ex, "float32", 0).reference
+        reference.vjps  # noqa: B018 - the VJP's exact units are computed on first use
+        found = int(check_cost.unbounded_units(op, ex.arrays, ex.params).sum())
+        assert found == reference.coverage.exact, (ex.region, found, reference.coverage)
 
 
 def test_a_row_costs_its_length_squared() -> None:
@@ -41,7 +66,7 @@ def test_units_the_boxes_cannot_bound_and_floats_sample_add_exact_rows() -> None
     large = typical.copy()
     large[:, 0] = 900.0  # every row overflows
     op = OPS["softmax"]
-    one_row = check_cost.exact_row_seconds(32)
+    one_row = check_cost.exact_row_seconds(32, 32)
     f32 = [check_cost.estimate(op, [_softmax(z)], ["float32"], 1) for z in (typical, large)]
     assert f32[1].seconds - f32[0].seconds == pytest.approx(8 * one_row, rel=0.01)
     assert "exact engine" in f32[1].largest
