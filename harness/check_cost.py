@@ -80,6 +80,7 @@ def estimate(op: Op, examples: Sequence[Example], dtypes: Sequence[str], impleme
     for ex in examples:
         x = np.asarray(ex.arrays[op.inputs[0].name])
         entries = int(x.size)
+        unbounded = int(np.sum(unbounded_units(op, ex.arrays, ex.params))) if isinstance(op.engine, ClosedForm) else 0
         for dtype in dtypes:
             add("drawing and small checks", SECONDS_PER_EXAMPLE)
             add("calls into the implementations", implementations * entries * CALL_ENTRY[op.structure])
@@ -94,7 +95,6 @@ def estimate(op: Op, examples: Sequence[Example], dtypes: Sequence[str], impleme
             else:
                 add(f"the reference on boxes, rows of {n}", entries * n * ROW_ENTRY_PER_LENGTH)
                 add(f"the stated {m} x {n} Jacobian on boxes", m * n * ROW_JACOBIAN_ENTRY)
-            unbounded = int(np.sum(unbounded_units(op, ex.arrays, ex.params)))
             sampled = min(units - unbounded, SAMPLE_UNITS) if dtype in EXACT_DTYPES else 0
             per_unit = EXACT_ELEMENT if n == 1 else exact_row_seconds(n, m)
             add(_exact_words(op, n), (unbounded + sampled) * per_unit)
