@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from derivations.model import ClosedForm, Example, Op, as_list
-from harness import box_graph, boxes, exact
+from harness import box_graph, box_reference, boxes, exact
 from harness.box_reference import SAMPLE_UNITS
 
 SECONDS_PER_EXAMPLE = 0.5  # drawing directions, building the case, the small checks
@@ -120,7 +120,7 @@ def unbounded_units(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[st
     (an exp that overflows): the exact engine's. Boxes without tangents, all units at once."""
     per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
     cols = {name: [boxes.Box(u[:, j]) for j in range(u.shape[1])] for name, u in per_unit.items()}
-    args = [cols[i.name][0] if op.structure == "elementwise" else cols[i.name] for i in op.inputs]
+    args = box_reference._args(op, cols)
     units = next(iter(per_unit.values())).shape[0]
     with np.errstate(all="ignore"):
         with box_graph.recording():
@@ -131,9 +131,7 @@ def unbounded_units(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[st
         grads = box_graph.vjp(out, [boxes.Box(rng.normal(size=units)) for _ in out], wrt)
     # A kink's VJP is judged by its subgradient set, whatever its box: exempt, as the check exempts it.
     x = per_unit[op.wrt.name]
-    kinks = np.zeros(x.shape, dtype=bool)
-    for k in op.closed_form.kinks:
-        kinks |= x == k.at
+    kinks = box_reference._kink_entries(op, x)
     none = np.zeros(units, dtype=bool)
     exempt = [none] * len(out)
     exempt += [kinks[:, j] if i.name == op.wrt.name else none for i in op.differentiable for j in range(x.shape[1])]
