@@ -7,8 +7,11 @@ tolerance, in NumPy calls over all rows at once. An entry whose enclosure is nar
 SETTLED_SHARE of its tolerance is compared against the enclosure's middle, its tolerance widened by the
 radius (the exact value lies within it), so the check is as sharp as against the exact value itself.
 
-A unit (an entry of an elementwise op, a row of a row op) with an entry the enclosure does not settle
-(cancellation, overflow, a branch it cannot decide) takes its values from the exact engine (exact.py).
+A unit (an entry
+of an elementwise op, a row of a row op) that float64 leaves unbounded (exp(1000) overflows, exp(-1000)
+is no relative value) is enclosed again in long double (boxes.extended), and for inputs narrower than
+float64 so is one it leaves too wide. A unit with an entry still unsettled (cancellation, a branch the
+boxes cannot decide) takes its values from the exact engine (exact.py).
 For float16, bfloat16 and float32 inputs that is every such unit. For float64 inputs a float64
 enclosure is rarely narrow against float64's own tolerance, so the exact engine covers a stratified
 sample: every unit whose enclosure is unbounded, and SAMPLE_UNITS units drawn at random from the rest,
@@ -46,6 +49,7 @@ class Coverage:
     exact: int  # units whose reference is the exact engine's
     unsettled: int  # units the float64 enclosure did not settle
     sampled: bool  # the exact engine covered a random sample of the unsettled units, not all of them
+    extended: int = 0  # units enclosed again in extended precision, where float64 did not settle them
 
     @staticmethod
     def total(found: Sequence[Coverage]) -> Coverage:
@@ -55,6 +59,7 @@ class Coverage:
             sum(c.exact for c in found),
             sum(c.unsettled for c in found),
             any(c.sampled for c in found),
+            sum(c.extended for c in found),
         )
 
     def text(self) -> str:
@@ -62,13 +67,16 @@ class Coverage:
             return f"exact engine on all {self.units} units"
         share = f"1/{round(1 / SETTLED_SHARE)} of the tolerance"
         head = f"exact engine on {self.exact} of {self.units} units"
+        again = (
+            f"; long double enclosed again the {self.extended} units float64 did not settle" if self.extended else ""
+        )
         if not self.sampled:
-            return f"{head}, float64 enclosures narrower than {share} on the rest"
+            return f"{head}, float64 enclosures narrower than {share} on the rest{again}"
         return (
-            f"{head}: those whose float64 enclosure is unbounded and a random sample of the {self.unsettled} "
+            f"{head}: those whose enclosure is unbounded and a random sample of the {self.unsettled} "
             f"whose enclosure is wider than {share} (an error on {MISS_FRACTION:.0%} of an example's units goes "
             f"unsampled with probability <= {MISS_PROBABILITY:g}); every other unit is held to its enclosure, "
-            "the tolerance widened by its radius"
+            f"the tolerance widened by its radius{again}"
         )
 
 
@@ -85,6 +93,26 @@ class _Enclosed:
         mid, radius, mag, loose = self.mid.copy(), self.radius.copy(), self.magnitude.copy(), self.loose.copy()
         mid[at], radius[at], mag[at], loose[at] = values, 0.0, magnitude, False
         return _Enclosed(mid, radius, mag, loose)
+
+    def replaced(self, at: np.ndarray, other: _Enclosed) -> _Enclosed:
+        """These units' rows from `other` (enclosed again, on those units only)."""
+        mid, radius, mag, loose = self.mid.copy(), self.radius.copy(), self.magnitude.copy(), self.loose.copy()
+        mid[at], radius[at], mag[at], loose[at] = other.mid, other.radius, other.magnitude, other.loose
+        return _Enclosed(mid, radius, mag, loose)
+
+    def rows(self, at: np.ndarray) -> _Enclosed:
+        return _Enclosed(self.mid[at], self.radius[at], self.magnitude[at], self.loose[at])
+
+    def in_float64(self) -> _Enclosed:
+        """Extended-precision enclosures as float64 ones: the middle rounded, and the radius grown by that
+        rounding and rounded up, so that it still reaches the exact value."""
+        mid = self.mid.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            wide = self.radius + np.abs(self.mid - mid)
+            radius = wide.astype(np.float64)
+            radius = np.where(radius < wide, np.nextafter(radius, np.inf), radius)
+        loose = np.asarray(self.loose) | ~np.isfinite(mid)  # past float64's range: no float64 reference
+        return _Enclosed(mid, radius, self.magnitude.astype(np.float64), loose)
 
     def at_kinks(self, kinks: np.ndarray) -> _Enclosed:
         """Radius 0 at a kink's entries, judged by their subgradient set and not against this value."""
@@ -109,11 +137,17 @@ class FastReference:
         seed: int,
     ) -> None:
         self.op, self.wrt = op, op.wrt.name
-        self._arrays, self._params, self._cotangent, self._fmt = arrays, params, cotangent, fmt
+        self._arrays, self._params, self._fmt = arrays, params, fmt
         self._digits = reference_digits(fmt)
         self._rng = np.random.default_rng([seed, 2])
         self._out_shape = op.output_shape(arrays[self.wrt].shape)
-        forward, self._grads = _enclose(op, arrays, params, cotangent)
+        self._cotangent = cotangent
+        forward, grads = _enclose(op, arrays, params, cotangent)
+        self._tolerance = tolerance
+        self._extended = np.zeros(0, dtype=np.int64)
+        if boxes.EXTENDED is not None:
+            forward, grads = self._widened(forward, grads)
+        self._grads = grads
         tol = tolerance("out", forward.mid.reshape(self._out_shape), forward.magnitude.reshape(self._out_shape))
         self._unsettled = np.zeros(forward.mid.shape[0], dtype=bool)
         self._priority = self._rng.permutation(forward.mid.shape[0])
@@ -126,9 +160,32 @@ class FastReference:
                 self._forward_units, ref.forward.reshape(k, -1), ref.forward_sensitivity.reshape(k, -1)
             )
         self._forward = forward
-        self._tolerance = tolerance
         self._vjp_units = np.zeros(0, dtype=np.int64)
         self._jvp_units = np.zeros(0, dtype=np.int64)
+
+    def _widened(self, forward: _Enclosed, grads: dict[str, _Enclosed]) -> tuple[_Enclosed, dict[str, _Enclosed]]:
+        """The units float64 leaves unbounded (an exp past its range) enclosed again in extended precision,
+        and for inputs narrower than float64 those it leaves wide too (a few bits of cancellation short)."""
+        unbounded, wide = _unsettled(forward, self._tol("out", forward))
+        kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(grads[self.wrt].mid.shape)
+        for name, g in grads.items():
+            more_unbounded, more_wide = _unsettled(g, self._tol(name, g), kinks if name == self.wrt else None)
+            unbounded, wide = unbounded | more_unbounded, wide | more_wide
+        redo = np.flatnonzero(unbounded if self._fmt.name == "float64" else unbounded | wide)
+        if not redo.size:
+            return forward, grads
+        sub, cot = self._sub(redo)
+        with boxes.extended():
+            wide_forward, wide_grads = _enclose(self.op, sub, self._params, cot)
+        self._extended = redo
+        return forward.replaced(redo, wide_forward.in_float64()), {
+            name: g.replaced(redo, wide_grads[name].in_float64()) for name, g in grads.items()
+        }
+
+    def _tol(self, key: str, q: _Enclosed) -> np.ndarray:
+        """A quantity's tolerance on its (units, k) grid."""
+        shape = self._out_shape if key == "out" else np.shape(self._arrays[key])
+        return self._tolerance(key, q.mid.reshape(shape), q.magnitude.reshape(shape)).reshape(q.mid.shape)
 
     @property
     def forward(self) -> np.ndarray:
@@ -149,9 +206,7 @@ class FastReference:
         unbounded, wide = np.zeros(units, dtype=bool), np.zeros(units, dtype=bool)
         kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(grads[self.wrt].mid.shape)
         for name, g in grads.items():
-            shape = np.shape(self._arrays[name])
-            tol = self._tolerance(name, g.mid.reshape(shape), g.magnitude.reshape(shape)).reshape(g.mid.shape)
-            more_unbounded, more_wide = _unsettled(g, tol, kinks if name == self.wrt else None)
+            more_unbounded, more_wide = _unsettled(g, self._tol(name, g), kinks if name == self.wrt else None)
             unbounded, wide = unbounded | more_unbounded, wide | more_wide
         self._vjp_units = self._chosen(unbounded, wide)
         # At a kink the subgradient set is the reference: the box's [0, 1] derivative must not widen its tolerance.
@@ -195,13 +250,29 @@ class FastReference:
         """J u in the output's shape: value, magnitude (without the floor: `tolerance` adds it) and radius,
         from the exact engine where the enclosure does not settle."""
         ju = _enclose_jvp(self.op, self._arrays, self._params, tangents, self._forward)
-        tol = tolerance(ju.mid.reshape(self._out_shape), ju.magnitude.reshape(self._out_shape))
+
+        def tol_of(ju: _Enclosed) -> np.ndarray:
+            return tolerance(ju.mid.reshape(self._out_shape), ju.magnitude.reshape(self._out_shape)).reshape(
+                ju.mid.shape
+            )
+
         # An elementwise op's J u at a kink is judged by its set too (forward_mode.kink_sets), with one input only.
         kinks = None
         if self.op.structure == "elementwise" and len(self.op.differentiable) == 1:
             kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(ju.mid.shape)
+        unbounded, wide = _unsettled(ju, tol_of(ju), kinks)
+        redo = np.flatnonzero(unbounded if self._fmt.name == "float64" else unbounded | wide)
+        if boxes.EXTENDED is not None and redo.size:
+            sub = self._sub(redo)[0]
+            own = {name: self._rows(redo, t) for name, t in tangents.items()}
+            with boxes.extended():
+                again = _enclose_jvp(self.op, sub, self._params, own, self._forward.rows(redo))
+            ju = ju.replaced(redo, again.in_float64())
+            self._extended = np.union1d(self._extended, redo)
+            unbounded, wide = _unsettled(ju, tol_of(ju), kinks)
+        if kinks is not None:
             ju = ju.at_kinks(kinks)
-        units = self._chosen(*_unsettled(ju, tol.reshape(ju.mid.shape), kinks))
+        units = self._chosen(unbounded, wide)
         self._jvp_units = np.union1d(self._jvp_units, units)
         if units.size:
             own = {name: self._rows(units, t) for name, t in tangents.items()}
@@ -216,7 +287,9 @@ class FastReference:
     def coverage(self) -> Coverage:
         """Which units the exact engine computed; the VJP's and J u's count once they have been asked for."""
         exact_units = np.union1d(np.union1d(self._forward_units, self._vjp_units), self._jvp_units)
-        return Coverage(len(self._unsettled), len(exact_units), int(np.sum(self._unsettled)), self._sampled)
+        return Coverage(
+            len(self._unsettled), len(exact_units), int(np.sum(self._unsettled)), self._sampled, len(self._extended)
+        )
 
     def _chosen(self, unbounded: np.ndarray, wide: np.ndarray) -> np.ndarray:
         """The units the exact engine computes: every unsettled one, or for float64 inputs every one whose

@@ -2,8 +2,8 @@
 
 A `Box` holds, entry by entry, an enclosure [lo, hi] of an exact value, proved by rounding every
 endpoint outward (IEEE +, -, *, / and sqrt are correctly rounded: one ULP outward covers them;
-exp, log, log1p and tanh are widened by LIBM_ULPS, a margin over the error NumPy's float64 functions
-are measured to make, tests/meta/test_boxes.py), and `tan`, the derivatives of the value with respect to
+exp, log, log1p and tanh are widened by a margin over the error NumPy's functions are measured to
+make, tests/meta/test_boxes.py), and `tan`, the derivatives of the value with respect to
 chosen sources (every input entry of a row, every cotangent term), carried in forward mode in float64:
 the tolerance scales with sum_q |d value / d q| * |q| over those rounded quantities q, which a bound
 by the triangle inequality would overstate a thousandfold where terms cancel (tanh as a quotient of
@@ -12,6 +12,10 @@ exponentials, softmax).
 Every operation on recorded boxes keeps its operands and its partial derivatives (themselves boxes),
 so reverse mode (box_graph.vjp) runs over the recorded graph: the adjoints come out as boxes too, enclosures of
 the exact VJP with their own magnitudes. One NumPy call per operation and array, none per element.
+
+Inside `extended()` the same arithmetic runs in the platform's long double where it is wider than
+float64 (x86's 80 bits: an exponent to 10^4932, so exp(+-1000) neither overflows nor underflows), for
+the units float64 leaves unbounded.
 """
 
 from __future__ import annotations
@@ -20,26 +24,49 @@ import contextlib
 import functools
 import itertools
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-LIBM_ULPS = 4
 LOOSE = 2.0**-20  # the widest a box may be, relative to its value, for its tangent to be trusted
 _ids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The float format boxes are computed in: float64, or the platform's wider long double."""
+
+    dtype: Any
+    libm_ulps: int  # the widening of exp, log, log1p and tanh: a margin over their measured error
+    eps: float  # 2^-p for p explicit mantissa bits: |a| eps is at least the spacing of floats at a
+    smallest: Any  # the smallest subnormal
+    max: Any
+
+
+def _precision(dtype: Any, libm_ulps: int) -> Precision:
+    info = np.finfo(dtype)
+    return Precision(dtype, libm_ulps, info.eps, info.smallest_subnormal, info.max)
+
+
+FLOAT64 = _precision(np.float64, 4)
+# x86's 80-bit long double: 11 more bits and an exponent to 10^±4932, where exp(1000) and exp(-1000) are
+# normal numbers. None where long double is float64 itself (Windows, Apple silicon).
+# glibc's long double tanh errs by up to 2.4 ULPs near 0 (tests/meta/test_boxes.py): a margin of 8.
+EXTENDED = _precision(np.longdouble, 8) if np.finfo(np.longdouble).nmant > 52 else None
+_precisions = [FLOAT64]
 _recording = [False]
 # What a comparison of boxes gives: a Cond (a closed form's Piecewise), a bool array where every entry is
 # decided and Undecided otherwise (a program's branch), or an error (a bound, which must not branch).
 _comparing = ["cond"]
-_MAX = np.finfo(np.float64).max
 Tangent = np.ndarray | None  # (..., sources), None for a constant
 
 
 def _down(a: np.ndarray, ulps: int = 1) -> np.ndarray:
-    """At least `ulps` floats below `a`: a - |a| 2^-52 lies at or below the next float down of any
-    normal a (|a| 2^-52 is at least its spacing, and exact), and 2^-1074 steps off a subnormal or 0;
-    below an overflow (inf) lies the largest float."""
+    """At least `ulps` floats below `a`: a - |a| eps lies at or below the next float down of any
+    normal a (|a| eps is at least its spacing, and exact: eps is 2^-52 in float64), and the smallest
+    subnormal steps off a subnormal or 0; below an overflow (inf) lies the largest float."""
     return _step(a, ulps, -1.0)
 
 
@@ -49,16 +76,17 @@ def _up(a: np.ndarray, ulps: int = 1) -> np.ndarray:
 
 
 def _step(a: np.ndarray, ulps: int, sign: float) -> np.ndarray:
-    """`ulps` steps of a + sign (|a| 2^-52 + 2^-1074), in place on one new array (the hot path of every
+    """`ulps` steps of a + sign (|a| eps + smallest), in place on one new array (the hot path of every
     operation); an infinity stepped back toward the floats becomes the largest float."""
+    p = _precisions[-1]
     with np.errstate(invalid="ignore", over="ignore"):
-        out = np.array(a, dtype=np.float64, copy=True)
+        out = np.array(a, dtype=p.dtype, copy=True)
         for _ in range(ulps):
             step = np.abs(out)
-            step *= sign * 2.0**-52
+            step *= sign * p.eps
             out += step
-            out += sign * 2.0**-1074
-        np.copyto(out, -sign * _MAX, where=np.asarray(a) == -sign * np.inf)
+            out += sign * p.smallest
+        np.copyto(out, -sign * p.max, where=np.asarray(a) == -sign * np.inf)
     return out
 
 
@@ -117,8 +145,9 @@ class Box:
         parents: tuple[tuple[Box, Box | Link], ...] = (),
         of: Sequence[Box] = (),
     ) -> None:
-        self.lo = np.asarray(lo, dtype=np.float64)
-        self.hi = self.lo if hi is None else np.asarray(hi, dtype=np.float64)
+        dtype = _precisions[-1].dtype
+        self.lo = np.asarray(lo, dtype=dtype)
+        self.hi = self.lo if hi is None else np.asarray(hi, dtype=dtype)
         self.tan = tan
         self.parents = parents if _recording[0] else ()
         self.index = next(_ids)
@@ -351,16 +380,32 @@ def box(v: Any) -> Box:
         if not v.is_number:
             raise TypeError(f"the fast reference cannot evaluate the symbolic {v}")
         value = float(v)
-        exact = v.is_Integer and abs(value) < 2**53
-        return Box(value) if exact else Box(_down(np.float64(value)), _up(np.float64(value)))
+        if v.is_Integer and abs(value) < 2**53:
+            return Box(value)
+        # Rounded to the working format from 40 digits (correctly, as strtod and strtold do), then widened.
+        rounded = _precisions[-1].dtype(str(sp.Float(v, 40)))
+        return Box(_down(rounded), _up(rounded))
     if isinstance(v, np.ndarray) and v.ndim:
         if v.dtype.kind not in "biuf":
             raise TypeError(f"boxes take float arrays as constants, not {v.dtype}")
-        return Box(v.astype(np.float64))
+        return Box(v)
     return Box(float(v))
 
 
 ONE, MINUS_ONE = Box(1.0), Box(-1.0)
+
+
+@contextlib.contextmanager
+def extended() -> Iterator[None]:
+    """Boxes made inside are computed in EXTENDED (which must exist): where float64 overflows or
+    underflows (exp(+-1000)), or cancels a few bits short."""
+    if EXTENDED is None:
+        raise RuntimeError("this platform's long double is float64: no extended precision")
+    _precisions.append(EXTENDED)
+    try:
+        yield
+    finally:
+        _precisions.pop()
 
 
 @contextlib.contextmanager
@@ -442,7 +487,7 @@ def _monotone(
 
 def exp(b: Any) -> Box:
     b = box(b)
-    out = _monotone(b, np.exp, LIBM_ULPS, np.exp, within=(0.0, np.inf))
+    out = _monotone(b, np.exp, _precisions[-1].libm_ulps, np.exp, within=(0.0, np.inf))
     if _recording[0]:
         out.parents = ((b, _plain(out)),)
     return out
@@ -450,7 +495,7 @@ def exp(b: Any) -> Box:
 
 def log(b: Any) -> Box:
     b = box(b)
-    out = _monotone(b, np.log, LIBM_ULPS, lambda m: 1 / m, lower=np.nextafter(0.0, 1.0))
+    out = _monotone(b, np.log, _precisions[-1].libm_ulps, lambda m: 1 / m, lower=_precisions[-1].smallest)
     if _recording[0]:
         with unrecorded():
             out.parents = ((b, reciprocal(b)),)
@@ -459,7 +504,8 @@ def log(b: Any) -> Box:
 
 def log1p(b: Any) -> Box:
     b = box(b)
-    out = _monotone(b, np.log1p, LIBM_ULPS, lambda m: 1 / (1 + m), lower=np.nextafter(-1.0, 0.0))
+    p = _precisions[-1]
+    out = _monotone(b, np.log1p, p.libm_ulps, lambda m: 1 / (1 + m), lower=np.nextafter(p.dtype(-1), 0))
     if _recording[0]:
         with unrecorded():
             out.parents = ((b, reciprocal(1 + b)),)
@@ -468,7 +514,7 @@ def log1p(b: Any) -> Box:
 
 def tanh(b: Any) -> Box:
     b = box(b)
-    out = _monotone(b, np.tanh, LIBM_ULPS, lambda m: 1 - np.tanh(m) ** 2, within=(-1.0, 1.0))
+    out = _monotone(b, np.tanh, _precisions[-1].libm_ulps, lambda m: 1 - np.tanh(m) ** 2, within=(-1.0, 1.0))
     if _recording[0]:
         with unrecorded():
             out.parents = ((b, 1 - _square(out)),)

@@ -3,10 +3,11 @@
 The cost is gradproof's own reference, per example and dtype, plus the calls into each implementation.
 A closed form's reference is the float64 boxes (harness/box_reference.py): linear in the entries for an
 elementwise op; for a row op every box carries a tangent per row entry and the notes' Jacobian has m x n
-entries, so a row of n costs n^2. The exact engine then takes the units the boxes bound loosely or not
-at all (an exp that overflows float64: softmax's large-logits rows, sigmoid's saturated VJP), found
-here by running the closed form's forward and VJP on boxes without tangents, which is cheap, and in
-float64 a sample of up to SAMPLE_UNITS units; an exact row costs n^2 and more. A program's reference
+entries, so a row of n costs n^2. Units float64 bounds loosely or not at all (an exp that overflows)
+are enclosed again in long double, and the exact engine takes what that leaves loose (softmax's
+large-logits rows, whose VJP cancels to 1 - s), found here by running the closed form's forward and
+VJP on boxes without tangents, which is cheap, and in float64 a sample of up to SAMPLE_UNITS units; an
+exact row costs n^2 and more. A program's reference
 on boxes is linear in its entries.
 
 The constants are CPU seconds measured on the 2-core development machine, one backend, the first-order
@@ -44,6 +45,7 @@ EXACT_ROW_PER_LENGTH3 = 7.6e-6
 # is Python overhead and made the estimate of conv2d 1x1x64x64 and dense_layer 64x32 three times their
 # measured runs; 3e-5 brings them within 1.5x, still above.
 CALL_ENTRY = {"elementwise": 5e-6, "row": 1.8e-5, "tensor": 3e-5}
+EXTENDED_COST = 4  # a unit enclosed again in long double, against float64 (NumPy's long double loops are scalar)
 EXACT_DTYPES = ("float64",)  # dtypes whose reference samples the exact engine where the boxes bound
 
 
@@ -80,7 +82,10 @@ def estimate(op: Op, examples: Sequence[Example], dtypes: Sequence[str], impleme
     for ex in examples:
         x = np.asarray(ex.arrays[op.inputs[0].name])
         entries = int(x.size)
-        unbounded = int(np.sum(unbounded_units(op, ex.arrays, ex.params))) if isinstance(op.engine, ClosedForm) else 0
+        again, unbounded = 0, 0
+        if isinstance(op.engine, ClosedForm):
+            again, loose = box_tiers(op, ex.arrays, ex.params)
+            unbounded = int(np.sum(loose))
         for dtype in dtypes:
             add("drawing and small checks", SECONDS_PER_EXAMPLE)
             add("calls into the implementations", implementations * entries * CALL_ENTRY[op.structure])
@@ -91,9 +96,12 @@ def estimate(op: Op, examples: Sequence[Example], dtypes: Sequence[str], impleme
             units = entries // n
             m = 1 if n == 1 or op.closed_form.reduces else n  # outputs a unit
             if op.structure == "elementwise":
-                add("the reference on boxes", entries * ELEMENTWISE_ENTRY)
+                add("the reference on boxes", (entries + EXTENDED_COST * again) * ELEMENTWISE_ENTRY)
             else:
-                add(f"the reference on boxes, rows of {n}", entries * n * ROW_ENTRY_PER_LENGTH)
+                add(
+                    f"the reference on boxes, rows of {n}",
+                    (entries + EXTENDED_COST * again * n) * n * ROW_ENTRY_PER_LENGTH,
+                )
                 add(f"the stated {m} x {n} Jacobian on boxes", m * n * ROW_JACOBIAN_ENTRY)
             sampled = min(units - unbounded, SAMPLE_UNITS) if dtype in EXACT_DTYPES else 0
             per_unit = EXACT_ELEMENT if n == 1 else exact_row_seconds(n, m)
@@ -116,9 +124,25 @@ def _exact_words(op: Op, n: int) -> str:
 
 
 def unbounded_units(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, object]) -> np.ndarray:
-    """Units (an element, or a row) whose forward or VJP the float64 boxes bound loosely or not at all
-    (an exp that overflows): the exact engine's. Boxes without tangents, all units at once."""
+    """Units (an element, or a row) whose forward or VJP the boxes bound loosely or not at all, in float64
+    and again in extended precision (exp(1000) is a normal long double): the exact engine's."""
+    return box_tiers(op, arrays, params)[1]
+
+
+def box_tiers(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, object]) -> tuple[int, np.ndarray]:
+    """How many units float64 boxes bound loosely or not at all (an exp that overflows), which the reference
+    encloses again in extended precision, and the units that leaves loose or unbounded still."""
     per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
+    loose = _loose_units(op, per_unit, params)
+    again = np.flatnonzero(loose)
+    if boxes.EXTENDED is not None and again.size:
+        with boxes.extended():
+            loose[again] = _loose_units(op, {name: u[again] for name, u in per_unit.items()}, params)
+    return len(again), loose
+
+
+def _loose_units(op: Op, per_unit: Mapping[str, np.ndarray], params: Mapping[str, object]) -> np.ndarray:
+    """The pass itself: boxes without tangents, all units at once."""
     cols = {name: [boxes.Box(u[:, j]) for j in range(u.shape[1])] for name, u in per_unit.items()}
     args = box_reference._args(op, cols)
     units = next(iter(per_unit.values())).shape[0]
@@ -128,7 +152,8 @@ def unbounded_units(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[st
         wrt = [col for i in op.differentiable for col in cols[i.name]]
         # A cotangent like the checks' own: all ones would cancel to 0 in softmax's VJP and look loose there.
         rng = np.random.default_rng(0)
-        grads = box_graph.vjp(out, [boxes.Box(rng.normal(size=units)) for _ in out], wrt)
+        cot = [boxes.Box(rng.normal(size=units)) for _ in out]
+        grads = box_graph.vjp(out, cot, wrt)
     # A kink's VJP is judged by its subgradient set, whatever its box: exempt, as the check exempts it.
     x = per_unit[op.wrt.name]
     kinks = box_reference._kink_entries(op, x)
@@ -138,9 +163,12 @@ def unbounded_units(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[st
     bounded = np.ones(units, dtype=bool)
     for b, free in zip([*out, *grads], exempt, strict=True):
         # A loose box (boxes.LOOSE: wide against its own value) is the exact engine's as an unbounded one is.
-        ok = np.broadcast_to(np.isfinite(b.lo) & np.isfinite(b.hi) & ~np.asarray(b.loose), (units,))
-        bounded &= ok | free
+        bounded &= _tight(b, units) | free
     return ~bounded
+
+
+def _tight(b: boxes.Box, units: int) -> np.ndarray:
+    return np.broadcast_to(np.isfinite(b.lo) & np.isfinite(b.hi) & ~np.asarray(b.loose), (units,))
 
 
 def over_budget(found: Sequence[tuple[str, str, Estimate]], budget: float) -> str | None:

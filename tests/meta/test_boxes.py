@@ -71,17 +71,74 @@ def test_a_product_that_underflows_is_not_taken_for_zero() -> None:
     assert exact_zero.lo[0] == exact_zero.hi[0] == 0 and not bool(exact_zero.loose)
 
 
+def _exact(v: np.floating) -> mpmath.mpf:
+    """A float64 or long double exactly, mantissa and exponent apart (float() would round a long double)."""
+    mantissa, exponent = np.frexp(v)
+    return mpmath.ldexp(mpmath.mpf(int(np.ldexp(mantissa, 64))), int(exponent) - 64)
+
+
+needs_extended = pytest.mark.skipif(boxes.EXTENDED is None, reason="this platform's long double is float64")
+PRECISIONS = [np.float64, pytest.param(np.longdouble, marks=needs_extended)]
+
+
+@pytest.mark.parametrize("dtype", PRECISIONS)
 @pytest.mark.parametrize("fn", [np.exp, np.log, np.log1p, np.tanh])
-def test_numpys_float64_functions_stay_within_the_margin(fn: np.ufunc) -> None:
-    """LIBM_ULPS is a margin over what NumPy's functions are measured to make: at most half of it here."""
+def test_numpys_functions_stay_within_the_margin(fn: np.ufunc, dtype: type) -> None:
+    """libm_ulps is a margin over what NumPy's functions are measured to make: at most half of it here,
+    in float64 and in the long double the extended boxes use (its own range: exp to 10^3.3)."""
     rng = np.random.default_rng(2)
-    x = np.abs(_points(rng, 4000, -8, 2.8)) if fn in (np.log, np.log1p) else _points(rng, 4000, -8, 2.8)
+    high = 2.8 if dtype is np.float64 else 3.3
+    x = _points(rng, 4000, -8, high).astype(dtype)
+    # Long double inputs off float64's grid: a float64 draw times (1 + 2^-60) rounds to a value float64 lacks.
+    x = x * (1 + dtype(2.0) ** -60) if dtype is not np.float64 else x
+    x = np.abs(x) if fn in (np.log, np.log1p) else x
     got = fn(x)
     exact_fn = {np.exp: mpmath.exp, np.log: mpmath.log, np.log1p: mpmath.log1p, np.tanh: mpmath.tanh}[fn]
-    with mpmath.workdps(40):
-        errors = [abs(mpmath.mpf(float(g)) - exact_fn(mpmath.mpf(float(v)))) for g, v in zip(got, x, strict=True)]
-    ulps = np.array([float(e) for e in errors]) / np.spacing(np.abs(got))
-    assert ulps.max() <= boxes.LIBM_ULPS / 2
+    with mpmath.workdps(50):
+        errors = [abs(_exact(g) - exact_fn(_exact(v))) for g, v in zip(got, x, strict=True)]
+        # One ULP from the exponent: NumPy's spacing is NaN at the long double just below 1.
+        bits = np.finfo(dtype).nmant + 1
+        ulps = [float(e / mpmath.ldexp(1, int(np.frexp(g)[1]) - bits)) for e, g in zip(errors, got, strict=True)]
+    margin = (boxes.FLOAT64 if dtype is np.float64 else boxes.EXTENDED).libm_ulps  # type: ignore[union-attr]
+    assert max(ulps) <= margin / 2
+
+
+@needs_extended
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_a_long_double_box_encloses_the_exact_value_past_float64s_range(name: str) -> None:
+    fn, exact_fn, (low, high) = UNARY[name]
+    high = 3.3 if name == "exp" else high  # exp(2000) is a long double
+    x = _points(np.random.default_rng(6), 2000, low, high)
+    if name in ("log", "sqrt"):
+        x = np.abs(x)
+    if name == "log1p":
+        x = np.maximum(x, -0.99)
+    with boxes.extended():
+        out = fn(boxes.Box(x)) * boxes.Box(np.full(2000, 1e-300)) * boxes.Box(np.full(2000, 1e-300))
+    assert out.lo.dtype == np.longdouble
+    with mpmath.workdps(80):
+        values = [exact_fn(mpmath.mpf(float(v))) * mpmath.mpf(1e-300) ** 2 for v in x]
+        assert all(_exact(out.lo[i]) <= v <= _exact(out.hi[i]) for i, v in enumerate(values))
+    assert not np.any(np.asarray(out.loose)[np.abs([float(v) for v in values]) > 0])  # 1e-600 is no underflow
+
+
+@needs_extended
+def test_long_double_settles_what_overflows_float64_and_agrees_with_the_exact_engine() -> None:
+    """sigmoid at +-800: exp(800) overflows float64 and exp(-800) underflows it; both are long doubles."""
+    for dtype in ("float32", "float64"):
+        # (Ordinary inputs would go to the exact engine in float64, wide against float64's own tolerance.)
+        case = _case("sigmoid", {"z": np.array([-800.0, 800.0, -750.0, 1000.0])}, dtype)
+        ref = exact.evaluate(case.op, case.arrays, case.params, case.cotangent, digits=reference_digits(case.fmt))
+        fast = case.reference
+        for key, value, sens, got in [
+            ("out", ref.forward, ref.forward_sensitivity, fast.forward),
+            ("z", ref.vjp, ref.vjp_sensitivity, fast.vjp),
+        ]:
+            tol = compare.tolerance(value, sens, case.fmt, case.rho)
+            assert np.all(np.abs(got - value) <= 0.07 * tol), (dtype, key)
+            assert np.all(fast.radius(key) <= box_reference.SETTLED_SHARE * tol), (dtype, key)
+        assert fast.coverage.extended == 4 and fast.coverage.exact == 0, dtype
+        assert "long double" in fast.coverage.text()
 
 
 def test_reverse_and_forward_mode_enclose_the_exact_derivative() -> None:
@@ -130,8 +187,10 @@ def _case(op_name: str, arrays: dict[str, np.ndarray], dtype: str) -> cases.Case
     return cases.build(op, Example(arrays, op.param_defaults(), "typical", ()), dtype, 5)
 
 
-def test_what_float64_boxes_cannot_settle_goes_to_the_exact_engine() -> None:
-    """tanh at 576 in bfloat16: the VJP's boxes underflow and come out wide; overflowing logits: unbounded."""
+def test_what_the_boxes_cannot_settle_goes_to_the_exact_engine() -> None:
+    """tanh at 576 in bfloat16: the VJP's 1 - tanh^2 cancels to a box wide against its value, in long double
+    too. A logit of 1000: float64 overflows, and in long double the VJP's 1 - s of that entry cancels to a
+    loose box. Both go to the exact engine."""
     case = _case("tanh", {"z": np.array([576.0, 0.5])}, "bfloat16")
     ref = exact.evaluate(case.op, case.arrays, case.params, case.cotangent, digits=reference_digits(case.fmt))
     assert np.array_equal(case.reference.vjp, ref.vjp)
