@@ -7,7 +7,8 @@ tolerance, in NumPy calls over all rows at once. An entry whose enclosure is nar
 SETTLED_SHARE of its tolerance is compared against the enclosure's middle, its tolerance widened by the
 radius (the exact value lies within it), so the check is as sharp as against the exact value itself.
 
-A unit (an entry
+An elementwise op's VJP and J u are also enclosed through its derivative rewritten without the chain
+rule's cancellations (box_derivative.py), and each entry keeps the narrower enclosure. A unit (an entry
 of an elementwise op, a row of a row op) that float64 leaves unbounded (exp(1000) overflows, exp(-1000)
 is no relative value) is enclosed again in long double (boxes.extended), and for inputs narrower than
 float64 so is one it leaves too wide. A unit with an entry still unsettled (cancellation, a branch the
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from derivations.model import Op, as_list
-from harness import box_graph, boxes, exact, forward_exact
+from harness import box_derivative, box_graph, boxes, exact, forward_exact
 from harness.dtypes import Format, reference_digits
 
 SETTLED_SHARE = 1 / 16
@@ -99,6 +100,21 @@ class _Enclosed:
         mid, radius, mag, loose = self.mid.copy(), self.radius.copy(), self.magnitude.copy(), self.loose.copy()
         mid[at], radius[at], mag[at], loose[at] = other.mid, other.radius, other.magnitude, other.loose
         return _Enclosed(mid, radius, mag, loose)
+
+    def narrower(self, other: _Enclosed) -> _Enclosed:
+        """Entry by entry, whichever of two enclosures of the same values is bounded, trusted and narrower."""
+        with np.errstate(invalid="ignore"):
+            take = other.usable & (~self.usable | (other.radius < self.radius))
+        return _Enclosed(
+            np.where(take, other.mid, self.mid),
+            np.where(take, other.radius, self.radius),
+            np.where(take, other.magnitude, self.magnitude),
+            np.where(take, other.loose, self.loose),
+        )
+
+    @property
+    def usable(self) -> np.ndarray:
+        return np.isfinite(self.mid) & np.isfinite(self.radius) & np.isfinite(self.magnitude) & ~self.loose
 
     def rows(self, at: np.ndarray) -> _Enclosed:
         return _Enclosed(self.mid[at], self.radius[at], self.magnitude[at], self.loose[at])
@@ -372,11 +388,25 @@ def _enclose(
     grads = box_graph.vjp(out, cot, [col for i in op.differentiable for col in cols[i.name]])
     forward = _gathered(out, quantities)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_vjp(stated, cot_units, n))
+    derivatives = _rewritten(op, cols, params)
     found: dict[str, _Enclosed] = {}
     for k, i in enumerate(op.differentiable):
         g = _gathered(grads[k * n : (k + 1) * n], quantities)
+        if derivatives is not None:
+            g = g.narrower(_gathered([cot[0] * derivatives[i.name]], quantities))
         found[i.name] = g.plus(reuse) if k == 0 else g
     return forward, found
+
+
+def _rewritten(op: Op, cols: dict[str, list[boxes.Box]], params: dict[str, Any]) -> dict[str, boxes.Box] | None:
+    """An elementwise op's derivatives, rewritten without the chain rule's cancellations (box_derivative.py),
+    on the input columns' boxes; None for other ops."""
+    exprs = box_derivative.rewritten(op)
+    if exprs is None:
+        return None
+    named = box_derivative.symbols(op)
+    values = {named[name]: c[0] for name, c in cols.items()} | {named[k]: boxes.box(v) for k, v in params.items()}
+    return {name: box_derivative.on_boxes(e, values) for name, e in exprs.items()}
 
 
 def _enclose_jvp(
@@ -388,7 +418,12 @@ def _enclose_jvp(
     per_unit, quantities, cols, seeds, out = _recorded(op, arrays, params, np.concatenate([*own.values()], axis=1))
     ju = box_graph.jvp(out, [col for i in op.differentiable for col in cols[i.name]], seeds)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_jvp(stated, own[op.wrt.name]))
-    return _gathered(ju, quantities).plus(reuse)
+    found = _gathered(ju, quantities)
+    derivatives = _rewritten(op, cols, params)
+    if derivatives is not None:
+        terms = [u * derivatives[i.name] for u, i in zip(seeds, op.differentiable, strict=True)]
+        found = found.narrower(_gathered([functools.reduce(lambda a, b: a + b, terms)], quantities))
+    return found.plus(reuse)
 
 
 def _stated_jvp(matrix: list[Any], u: np.ndarray) -> list[boxes.Box]:

@@ -154,6 +154,11 @@ def _loose_units(op: Op, per_unit: Mapping[str, np.ndarray], params: Mapping[str
         rng = np.random.default_rng(0)
         cot = [boxes.Box(rng.normal(size=units)) for _ in out]
         grads = box_graph.vjp(out, cot, wrt)
+        # An elementwise op's rewritten derivative (box_derivative.py) settles what reverse mode cancels.
+        derivatives = box_reference._rewritten(op, cols, dict(params))
+        others = (
+            [None] * len(grads) if derivatives is None else [cot[0] * derivatives[i.name] for i in op.differentiable]
+        )
     # A kink's VJP is judged by its subgradient set, whatever its box: exempt, as the check exempts it.
     x = per_unit[op.wrt.name]
     kinks = box_reference._kink_entries(op, x)
@@ -161,9 +166,9 @@ def _loose_units(op: Op, per_unit: Mapping[str, np.ndarray], params: Mapping[str
     exempt = [none] * len(out)
     exempt += [kinks[:, j] if i.name == op.wrt.name else none for i in op.differentiable for j in range(x.shape[1])]
     bounded = np.ones(units, dtype=bool)
-    for b, free in zip([*out, *grads], exempt, strict=True):
+    for b, other, free in zip([*out, *grads], [None] * len(out) + others, exempt, strict=True):
         # A loose box (boxes.LOOSE: wide against its own value) is the exact engine's as an unbounded one is.
-        bounded &= _tight(b, units) | free
+        bounded &= _tight(b, units) | (other is not None and _tight(other, units)) | free
     return ~bounded
 
 
