@@ -18,13 +18,14 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from derivations.model import Example
 from gradproof import recording
 from gradproof.profiles import DEFAULT_EXAMPLES, PROFILES
 from gradproof.strategies import inputs as _inputs
 from gradproof.strategies import op as _op
 from gradproof.strategies import regions as _regions
+from harness import check_cost, chosen_shapes
 from harness import checks as check_kinds
-from harness import chosen_shapes
 from harness.backends.base import Target
 from harness.dtypes import FORMATS
 from harness.impl import conformance
@@ -35,6 +36,7 @@ from harness.impl.session import CONVENTIONS
 from harness.inputs import no_local_constants
 from harness.pipeline import Pipeline
 from harness.runner import RunOptions
+from harness.shape_text import shape_text
 
 DEVICES = ("cpu", "cuda")
 KINDS = (*check_kinds.KINDS, *conformance.KINDS)
@@ -169,20 +171,34 @@ class _Session:
             self.keep(self.pipeline.conformance(self.op, self.seen), self.seen[0])
 
 
+def _within(
+    d: Any, sizes: Sequence[tuple[int, ...]], drawn: Sequence[Sequence[Example]], dtypes: Sequence[str], budget: float
+) -> None:
+    """Raise ValueError when checking the examples drawn at `sizes` is estimated to take over `budget` seconds."""
+    found = [check_cost.estimate(d, examples, dtypes, implementations=1) for examples in drawn]
+    total = sum(e.seconds for e in found)
+    if total > budget:
+        worst = max(range(len(found)), key=lambda k: found[k].seconds)
+        raise ValueError(
+            f"{d.name} at shape {shape_text(sizes[worst])}: {found[worst].text()} of checking on a 2-core machine "
+            f"like gradproof's own; all shapes {check_cost.duration(total)}, over budget={budget:g} s"
+        )
+
+
 def _visit(
     session: _Session,
     d: Any,
     regions: Sequence[str],
-    sizes: Sequence[tuple[int, ...]] | None,
+    drawn: Sequence[Sequence[Example]] | None,
     *,
     seed: int | None,
     count: int,
 ) -> None:
-    """Every region's examples: `count` drawn with NumPy at each chosen size, or hypothesis' small ones."""
-    for size in sizes or ():
-        for example in chosen_shapes.examples_at(d, size, seed=seed or 0, count=count, regions=regions):
-            session.one(example)
-    if sizes is not None:
+    """Every region's examples: those drawn with NumPy at each chosen size, or hypothesis' small ones."""
+    if drawn is not None:
+        for examples in drawn:
+            for example in examples:
+                session.one(example)
         return
     run_settings = settings(
         max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -212,6 +228,7 @@ def check(
     seed: int | None = None,
     name: str | None = None,
     shapes: Sequence[Sequence[int]] | None = None,
+    budget: float | None = None,
 ) -> list[dict[str, Any]]:
     """Check `fn` against the catalog op `derivation` (any of them: `gradproof list`, or an op of
     your own from gradproof.op); raise
@@ -238,7 +255,9 @@ def check(
     0). A shape is the op's first input's (z, yhat, x): the other inputs follow the op's layout, and a
     program's other axes and parameters (conv2d's kernel, stride and padding) are drawn as usual, fitting
     it (harness/chosen_shapes.py). Each example is tagged `shape=4096x64`. A shape the op cannot take
-    raises ValueError with one line.
+    raises ValueError with one line. With `budget=SECONDS` too, a check whose estimated time (as `verify
+    --shape ... --budget` estimates it, harness/check_cost.py) is over it raises ValueError before any
+    call into `fn`, saying the estimate.
     """
     d = _op(derivation)
     if not callable(fn) or (vjp is not None and not callable(vjp)):
@@ -257,6 +276,8 @@ def check(
         raise ValueError("shapes needs one shape or more, like [(4096, 64)]")
     if sizes is not None and regions is None:  # a closed form's shape region adds nothing at a chosen shape
         chosen = tuple(r.name for r in chosen_shapes.chosen_regions(d))
+    if budget is not None and sizes is None:
+        raise ValueError("budget goes with shapes: it is checked against an estimate at those sizes")
     count = _examples_per_region(max_examples)
     if kind == "numpy" and device != "cpu":
         raise ValueError("NumPy functions run on the cpu device only")
@@ -270,9 +291,15 @@ def check(
     options = RunOptions(
         seed=0, profile="default", dtypes=dtypes, devices=(device,), kinds=kinds, fd_oracle=False, reproduce=rerun
     )
+    drawn = None
+    if sizes is not None:
+        per_region = max_examples or 1
+        drawn = [chosen_shapes.examples_at(d, s, seed=seed or 0, count=per_region, regions=chosen) for s in sizes]
+        if budget is not None:
+            _within(d, sizes, drawn, dtypes, budget)
     session = _Session(Pipeline([backend], options), d)
     try:
-        _visit(session, d, chosen, sizes, seed=seed, count=(max_examples or 1) if sizes is not None else count)
+        _visit(session, d, chosen, drawn, seed=seed, count=count)
         session.conformance()
     finally:
         recording.record(d, session.seen, list(session.merged.values()))

@@ -142,6 +142,23 @@ def test_check_at_a_shape_runs_every_region_there_and_records_the_shape() -> Non
     }
 
 
+def test_check_refuses_a_shape_over_its_budget_before_calling_the_function() -> None:
+    called = []
+
+    def counted(z: np.ndarray) -> np.ndarray:
+        called.append(z.shape)
+        return _sigmoid(z)
+
+    with pytest.raises(ValueError, match="sigmoid at shape 1000x1000") as caught:
+        gradproof.check(counted, "sigmoid", vjp=_sigmoid_vjp, shapes=[(3, 5), (1000, 1000)], budget=1.0)
+    assert "estimated" in str(caught.value) and "budget=1 s" in str(caught.value) and "\n" not in str(caught.value)
+    assert not called
+    with pytest.raises(ValueError, match="budget goes with shapes"):
+        gradproof.check(counted, "sigmoid", vjp=_sigmoid_vjp, budget=60.0)
+    records = gradproof.check(counted, "sigmoid", vjp=_sigmoid_vjp, dtypes=["float32"], shapes=[(3, 5)], budget=60.0)
+    assert called and any(r["verdict"] == "pass" for r in records)
+
+
 def test_verify_at_chosen_shapes_runs_just_those_ops_end_to_end(tmp_path: Path) -> None:
     status = cli.main(
         ["verify", "--quiet", "--report-dir", str(tmp_path), "--shape", "sigmoid=3x5", "--shape", "softmax=2,7"]
