@@ -1,4 +1,4 @@
-"""An elementwise op's derivative rewritten so that the chain rule's terms cancel in SymPy, not in
+"""A closed form's derivative rewritten so that the chain rule's terms cancel in SymPy, not in
 arithmetic, and evaluated on boxes beside reverse mode.
 
 Reverse mode over the notes' forward keeps its cancellations: tanh written as a quotient of exponentials
@@ -6,7 +6,9 @@ differentiates to 1 - tanh^2, whose box at z = 30 is a few ULPs of 1 wide around
 float32 tolerance, and every such entry went to the exact engine at hundreds of digits. SymPy's own
 derivative brought over one denominator with its numerator expanded is the same function with those
 terms gone (4 e^{2z} / (e^{2z} + 1)^2); both are enclosures of the exact value, so the reference takes,
-entry by entry, the narrower. Ops with kinks keep reverse mode alone: their derivative is piecewise.
+entry by entry, the narrower. A row op's rewrite is its m x n Jacobian (softmax's diagonal entry
+e^{z_i} sum_{k != i} e^{z_k} / (sum_k e^{z_k})^2, where reverse mode cancels 1 - s_i at a dominant
+logit), rows up to MAX_ROW long. Ops with kinks keep reverse mode alone: their derivative is piecewise.
 """
 
 from __future__ import annotations
@@ -21,28 +23,33 @@ from harness import boxes
 from harness.symbols import build
 
 _FUNCTIONS = {sp.exp: boxes.exp, sp.log: boxes.log, sp.tanh: boxes.tanh}
+MAX_ROW = 16  # a row's rewrite is m x n SymPy expressions of about n terms: about a second at 16, once per length
 
 
 @functools.cache
-def rewritten(op: Op) -> dict[str, sp.Expr] | None:
-    """d out / d input for each differentiable input of an elementwise op without kinks, over one
-    denominator with the numerator expanded; None for any other op."""
-    if op.structure != "elementwise" or op.closed_form.kinks:
+def rewritten(op: Op, n: int = 1) -> dict[str, list[sp.Expr]] | None:
+    """d out_i / d input_j (row-major, m x n entries; one for an elementwise op) for each differentiable input
+    of an op without kinks, over one denominator with the numerator expanded; None for an op with kinks, or
+    rows longer than MAX_ROW."""
+    if op.closed_form.kinks or n > MAX_ROW:
         return None
     found = {}
-    for name, (derivative,) in build(op, 1).raw_jacobians.items():
-        numerator, denominator = sp.fraction(sp.together(derivative))
-        expr = sp.expand(numerator) / denominator
-        if expr.has(sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs):
-            return None
-        found[name] = expr
+    for name, jacobian in build(op, n).raw_jacobians.items():
+        entries = []
+        for derivative in jacobian:
+            numerator, denominator = sp.fraction(sp.together(derivative))
+            expr = sp.expand(numerator) / denominator
+            if expr.has(sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs):
+                return None
+            entries.append(expr)
+        found[name] = entries
     return found
 
 
-def symbols(op: Op) -> dict[str, sp.Symbol]:
-    """The symbols `rewritten` is written in: each input's and each parameter's, by name."""
-    rs = build(op, 1)
-    return {**{name: syms[0] for name, syms in rs.inputs.items()}, **rs.params}
+def symbols(op: Op, n: int = 1) -> tuple[dict[str, list[sp.Symbol]], dict[str, sp.Symbol]]:
+    """The symbols `rewritten` is written in: each input's row, by name, and each parameter's."""
+    rs = build(op, n)
+    return rs.inputs, rs.params
 
 
 def on_boxes(expr: sp.Expr, values: Mapping[sp.Symbol, boxes.Box]) -> boxes.Box:

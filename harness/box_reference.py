@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,7 +192,7 @@ class FastReference:
             return forward, grads
         sub, cot = self._sub(redo)
         with boxes.extended():
-            wide_forward, wide_grads = _enclose(self.op, sub, self._params, cot)
+            wide_forward, wide_grads = _enclose(self.op, sub, self._params, cot, rows=True)
         self._extended = redo
         return forward.replaced(redo, wide_forward.in_float64()), {
             name: g.replaced(redo, wide_grads[name].in_float64()) for name, g in grads.items()
@@ -282,7 +282,7 @@ class FastReference:
             sub = self._sub(redo)[0]
             own = {name: self._rows(redo, t) for name, t in tangents.items()}
             with boxes.extended():
-                again = _enclose_jvp(self.op, sub, self._params, own, self._forward.rows(redo))
+                again = _enclose_jvp(self.op, sub, self._params, own, self._forward.rows(redo), rows=True)
             ju = ju.replaced(redo, again.in_float64())
             self._extended = np.union1d(self._extended, redo)
             unbounded, wide = _unsettled(ju, tol_of(ju), kinks)
@@ -378,51 +378,86 @@ def _recorded(
 
 
 def _enclose(
-    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], cotangent: np.ndarray
+    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], cotangent: np.ndarray, *, rows: bool = False
 ) -> tuple[_Enclosed, dict[str, _Enclosed]]:
     """The forward and every differentiable input's VJP as enclosures on the (units, k) grid, with the
-    magnitudes sum_q |d value / d q| * |q| over every input entry and cotangent term q of the unit."""
+    magnitudes sum_q |d value / d q| * |q| over every input entry and cotangent term q of the unit. An
+    elementwise op's VJP is enclosed through its rewritten derivative too; a row op's with `rows` (n^2
+    expressions a row: only for the units enclosed again)."""
     units, n = exact.units(op, np.asarray(arrays[op.wrt.name])).shape
     cot_units = np.asarray(cotangent, dtype=np.float64).reshape(units, -1)
     per_unit, quantities, cols, cot, out = _recorded(op, arrays, params, cot_units)
     grads = box_graph.vjp(out, cot, [col for i in op.differentiable for col in cols[i.name]])
     forward = _gathered(out, quantities)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_vjp(stated, cot_units, n))
-    derivatives = _rewritten(op, cols, params)
+    again = rewritten_vjp(op, cols, params, cot, rows=rows)
     found: dict[str, _Enclosed] = {}
     for k, i in enumerate(op.differentiable):
         g = _gathered(grads[k * n : (k + 1) * n], quantities)
-        if derivatives is not None:
-            g = g.narrower(_gathered([cot[0] * derivatives[i.name]], quantities))
+        if again is not None:
+            g = g.narrower(_gathered(again[k * n : (k + 1) * n], quantities))
         found[i.name] = g.plus(reuse) if k == 0 else g
     return forward, found
 
 
-def _rewritten(op: Op, cols: dict[str, list[boxes.Box]], params: dict[str, Any]) -> dict[str, boxes.Box] | None:
-    """An elementwise op's derivatives, rewritten without the chain rule's cancellations (box_derivative.py),
-    on the input columns' boxes; None for other ops."""
-    exprs = box_derivative.rewritten(op)
+def _rewritten(
+    op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str, Any]
+) -> dict[str, list[boxes.Box]] | None:
+    """The op's Jacobians (m x n, row-major), rewritten without the chain rule's cancellations
+    (box_derivative.py), on the input columns' boxes; None where the op has no rewrite."""
+    n = len(cols[op.wrt.name])
+    exprs = box_derivative.rewritten(op, n)
     if exprs is None:
         return None
-    named = box_derivative.symbols(op)
-    values = {named[name]: c[0] for name, c in cols.items()} | {named[k]: boxes.box(v) for k, v in params.items()}
-    return {name: box_derivative.on_boxes(e, values) for name, e in exprs.items()}
+    inputs, named = box_derivative.symbols(op, n)
+    values = {s: b for name, c in cols.items() for s, b in zip(inputs[name], c, strict=True)}
+    values |= {named[k]: boxes.box(v) for k, v in params.items()}
+    return {name: [box_derivative.on_boxes(e, values) for e in entries] for name, entries in exprs.items()}
+
+
+def rewritten_vjp(
+    op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str, Any], cot: list[boxes.Box], *, rows: bool
+) -> list[boxes.Box] | None:
+    """sum_i c_i d out_i / d x_j through the rewritten Jacobians, for every differentiable input's entries
+    in turn (box_graph.vjp's order); None where there is none (a row op without `rows`)."""
+    derivatives = _rewritten(op, cols, params) if rows or op.structure == "elementwise" else None
+    if derivatives is None:
+        return None
+    n = len(cols[op.wrt.name])
+    return [
+        _total([c * derivatives[i.name][r * n + j] for r, c in enumerate(cot)])
+        for i in op.differentiable
+        for j in range(n)
+    ]
+
+
+def _total(terms: list[boxes.Box]) -> boxes.Box:
+    return functools.reduce(lambda a, b: a + b, terms)
 
 
 def _enclose_jvp(
-    op: Op, arrays: dict[str, np.ndarray], params: dict[str, Any], tangents: dict[str, np.ndarray], forward: _Enclosed
+    op: Op,
+    arrays: dict[str, np.ndarray],
+    params: dict[str, Any],
+    tangents: dict[str, np.ndarray],
+    forward: _Enclosed,
+    *,
+    rows: bool = False,
 ) -> _Enclosed:
     """J u as enclosures on the (units, m) grid, with magnitudes over every input and tangent entry, and
-    the stated derivative's reuse of the outputs it is written in."""
+    the stated derivative's reuse of the outputs it is written in; through the rewritten derivative too,
+    as `_enclose`."""
     own = {i.name: exact.units(op, np.asarray(tangents[i.name], dtype=np.float64)) for i in op.differentiable}
     per_unit, quantities, cols, seeds, out = _recorded(op, arrays, params, np.concatenate([*own.values()], axis=1))
     ju = box_graph.jvp(out, [col for i in op.differentiable for col in cols[i.name]], seeds)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_jvp(stated, own[op.wrt.name]))
     found = _gathered(ju, quantities)
-    derivatives = _rewritten(op, cols, params)
+    derivatives = _rewritten(op, cols, params) if rows or op.structure == "elementwise" else None
     if derivatives is not None:
-        terms = [u * derivatives[i.name] for u, i in zip(seeds, op.differentiable, strict=True)]
-        found = found.narrower(_gathered([functools.reduce(lambda a, b: a + b, terms)], quantities))
+        n, m = len(cols[op.wrt.name]), len(out)
+        by_input = [(derivatives[i.name], seeds[k * n : (k + 1) * n]) for k, i in enumerate(op.differentiable)]
+        terms = [[jac[r * n + j] * u[j] for jac, u in by_input for j in range(n)] for r in range(m)]
+        found = found.narrower(_gathered([_total(t) for t in terms], quantities))
     return found.plus(reuse)
 
 

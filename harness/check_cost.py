@@ -137,12 +137,15 @@ def box_tiers(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, obj
     again = np.flatnonzero(loose)
     if boxes.EXTENDED is not None and again.size:
         with boxes.extended():
-            loose[again] = _loose_units(op, {name: u[again] for name, u in per_unit.items()}, params)
+            loose[again] = _loose_units(op, {name: u[again] for name, u in per_unit.items()}, params, rows=True)
     return len(again), loose
 
 
-def _loose_units(op: Op, per_unit: Mapping[str, np.ndarray], params: Mapping[str, object]) -> np.ndarray:
-    """The pass itself: boxes without tangents, all units at once."""
+def _loose_units(
+    op: Op, per_unit: Mapping[str, np.ndarray], params: Mapping[str, object], *, rows: bool = False
+) -> np.ndarray:
+    """The pass itself: boxes without tangents, all units at once; a row op's rewritten derivative with
+    `rows`, as the reference encloses the units it encloses again."""
     cols = {name: [boxes.Box(u[:, j]) for j in range(u.shape[1])] for name, u in per_unit.items()}
     args = box_reference._args(op, cols)
     units = next(iter(per_unit.values())).shape[0]
@@ -154,11 +157,9 @@ def _loose_units(op: Op, per_unit: Mapping[str, np.ndarray], params: Mapping[str
         rng = np.random.default_rng(0)
         cot = [boxes.Box(rng.normal(size=units)) for _ in out]
         grads = box_graph.vjp(out, cot, wrt)
-        # An elementwise op's rewritten derivative (box_derivative.py) settles what reverse mode cancels.
-        derivatives = box_reference._rewritten(op, cols, dict(params))
-        others = (
-            [None] * len(grads) if derivatives is None else [cot[0] * derivatives[i.name] for i in op.differentiable]
-        )
+        # The rewritten derivative (box_derivative.py) settles what reverse mode cancels, as in the reference.
+        again = box_reference.rewritten_vjp(op, cols, params, cot, rows=rows)
+        others = [None] * len(grads) if again is None else again
     # A kink's VJP is judged by its subgradient set, whatever its box: exempt, as the check exempts it.
     x = per_unit[op.wrt.name]
     kinks = box_reference._kink_entries(op, x)
@@ -166,7 +167,7 @@ def _loose_units(op: Op, per_unit: Mapping[str, np.ndarray], params: Mapping[str
     exempt = [none] * len(out)
     exempt += [kinks[:, j] if i.name == op.wrt.name else none for i in op.differentiable for j in range(x.shape[1])]
     bounded = np.ones(units, dtype=bool)
-    for b, other, free in zip([*out, *grads], [None] * len(out) + others, exempt, strict=True):
+    for b, other, free in zip([*out, *grads], [None] * len(out) + list(others), exempt, strict=True):
         # A loose box (boxes.LOOSE: wide against its own value) is the exact engine's as an unbounded one is.
         bounded &= _tight(b, units) | (other is not None and _tight(other, units)) | free
     return ~bounded

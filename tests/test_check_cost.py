@@ -9,7 +9,7 @@ import pytest
 
 from derivations import OPS
 from derivations.model import Example
-from harness import cases, check_cost, chosen_shapes, cli
+from harness import box_derivative, cases, check_cost, chosen_shapes, cli
 
 
 def _softmax(z: np.ndarray) -> Example:
@@ -18,11 +18,17 @@ def _softmax(z: np.ndarray) -> Example:
 
 def test_the_units_whose_boxes_overflow_or_underflow_go_to_long_double_and_what_cancels_to_the_exact_engine() -> None:
     z = np.zeros((4, 3))
-    z[1, 2] = 800.0  # exp(800) overflows float64; in long double the VJP's 1 - s of that entry cancels to a loose box
+    z[1, 2] = 800.0  # exp(800) overflows float64; in long double the rewritten Jacobian settles that row's VJP
     z[3, 0] = -800.0  # exp(-800) underflows float64 to a box [0, tiny], loose; in long double a normal number
     z[2, 1] = -30.0  # exp(-30) is a narrow box
     again, loose = check_cost.box_tiers(OPS["softmax"], {"z": z}, {})
-    assert again == 2 and loose.tolist() == [False, True, False, False]
+    assert again == 2 and not loose.any()
+    # A row longer than box_derivative.MAX_ROW has no rewritten Jacobian: reverse mode's 1 - s at the
+    # logit of 800 cancels to a loose box in long double too, and that row is the exact engine's.
+    long = np.zeros((2, box_derivative.MAX_ROW + 1))
+    long[0, 3] = 800.0
+    again, loose = check_cost.box_tiers(OPS["softmax"], {"z": long}, {})
+    assert again == 1 and loose.tolist() == [True, False]
     # sigmoid's VJP at -800, exp(800) / (1 + exp(800))^2, is inf / inf on float64 boxes; at 800 it underflows
     # to [0, tiny], loose; long double encloses both narrowly. At 2 every float64 box is narrow.
     again, loose = check_cost.box_tiers(OPS["sigmoid"], {"z": np.array([-800.0, 800.0, 2.0])}, {})
