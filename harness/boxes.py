@@ -465,7 +465,8 @@ def _square(b: Box) -> Box:
         straddles = (b.lo < 0) & (b.hi > 0)
         lo = np.where(straddles, 0.0, _down(np.minimum(lo2, hi2)))
         hi = _up(np.maximum(lo2, hi2))
-    out = Box(np.maximum(lo, 0.0), hi, _times(b.tan, 2 * b.mid), of=(b,))
+        slope = 2 * b.mid  # past half the largest float: an unbounded tangent, the unit's next tier
+    out = Box(np.maximum(lo, 0.0), hi, _times(b.tan, slope), of=(b,))
     if _recording[0]:
         with unrecorded():
             out.parents = ((b, 2 * b),)
