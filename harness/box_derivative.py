@@ -39,7 +39,9 @@ def rewritten(op: Op, n: int = 1) -> dict[str, list[sp.Expr]] | None:
         for derivative in jacobian:
             numerator, denominator = sp.fraction(sp.together(derivative))
             expr = sp.expand(numerator) / denominator
-            if expr.has(sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs):
+            # Only what the boxes evaluate: a derivative with sign(z), erf or any other function keeps reverse mode.
+            unknown = any(f.func not in _FUNCTIONS for f in expr.atoms(sp.Function))
+            if unknown or expr.has(sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs):
                 return None
             entries.append(expr)
         found[name] = entries

@@ -3,6 +3,8 @@ magnitudes, and whatever they cannot settle goes to the exact engine."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import mpmath
 import numpy as np
 import pytest
@@ -288,6 +290,13 @@ def test_a_rewritten_derivative_is_the_derivative(name: str, n: int) -> None:
 def test_an_op_with_kinks_or_a_long_row_keeps_reverse_mode_alone() -> None:
     assert box_derivative.rewritten(OPS["relu"]) is None
     assert box_derivative.rewritten(OPS["softmax"], box_derivative.MAX_ROW + 1) is None
+    # |z| declared without a kink: its derivative sign(z) has no box version, so no rewrite (not an error).
+    undeclared = dataclasses.replace(
+        OPS["sigmoid"],
+        name="abs_sigmoid",
+        engine=dataclasses.replace(OPS["sigmoid"].closed_form, forward=lambda z: abs(z)),
+    )
+    assert box_derivative.rewritten(undeclared) is None
 
 
 @needs_extended
