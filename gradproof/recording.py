@@ -7,6 +7,7 @@ own tests and the controller absorbs every worker's Recorder into its own (gradp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,9 @@ if TYPE_CHECKING:  # the plugin imports this module in every session: keep it li
 
 def merge(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
     """One record per check id over many hypothesis examples: the worst verdict, and within
-    it the example that used most of its tolerance; examples are summed."""
+    it the example that used most of its tolerance; examples are summed. A tie (the same verdict and
+    usage, or none: a conformance check) keeps the record that sorts first, so that the result does not
+    depend on the order records arrive in (pytest-xdist's workers end in any order)."""
     if old is None:
         return dict(new)
     usage_old, usage_new = old.get("tolerance_usage"), new.get("tolerance_usage")
@@ -30,10 +33,17 @@ def merge(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, An
         and isinstance(usage_new, (int, float))
         and (not isinstance(usage_old, (int, float)) or usage_new > usage_old)
     )
+    if new["verdict"] == old["verdict"] and usage_new == usage_old:
+        worse = _order(new) < _order(old)
     kept = dict(new if worse else old)
     kept["examples"] = int(old.get("examples", 0)) + int(new.get("examples", 0))
     kept["seconds"] = round(float(old.get("seconds", 0)) + float(new.get("seconds", 0)), 4)
     return kept
+
+
+def _order(record: Mapping[str, Any]) -> str:
+    kept = {k: v for k, v in record.items() if k not in ("examples", "seconds")}
+    return json.dumps(kept, sort_keys=True, default=str)
 
 
 def merge_entries(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:

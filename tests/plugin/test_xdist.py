@@ -87,3 +87,32 @@ def test_two_workers_write_the_report_one_process_writes(pytester: pytest.Pytest
     got, want = _comparable(parallel), _comparable(serial)
     assert [d["name"] for d in got["derivations"]] == ["residual_linear", "sigmoid", "swish", "tanh"]
     assert got == want
+
+
+def test_merging_records_does_not_depend_on_their_order() -> None:
+    """Workers end in any order: ties (a conformance check with no usage, or equal usage) keep the same
+    record whichever arrives first, and the worse record wins either way."""
+    from gradproof import recording
+
+    def record(test: str, verdict: str = "pass", usage: float | None = None) -> dict[str, Any]:
+        return {
+            "id": "sigmoid-impl:mine-cpu-float64-cotangent",
+            "verdict": verdict,
+            "tolerance_usage": usage,
+            "reproduce": f"pytest test_suite.py::{test}",
+            "examples": 2,
+            "seconds": 0.1,
+        }
+
+    for a, b in [
+        (record("test_sigmoid_a"), record("test_sigmoid_b")),
+        (record("test_sigmoid_a", usage=0.0), record("test_sigmoid_b", usage=0.0)),
+        (record("test_sigmoid_b", usage=0.5), record("test_sigmoid_a", usage=0.25)),
+        (record("test_sigmoid_b", "fail", 2.0), record("test_sigmoid_a", usage=0.9)),
+    ]:
+        assert recording.merge(a, b) == recording.merge(b, a)
+        assert recording.merge(a, b)["examples"] == 4
+    assert (
+        recording.merge(record("test_sigmoid_b", usage=0.5), record("test_sigmoid_a", usage=0.25))["tolerance_usage"]
+        == 0.5
+    )
