@@ -50,7 +50,7 @@ class Coverage:
 
     units: int
     exact: int  # units whose reference is the exact engine's
-    unsettled: int  # units the float64 enclosure did not settle
+    unsettled: int  # units the enclosures (float64, then long double) did not settle
     sampled: bool  # the exact engine covered a random sample of the unsettled units, not all of them
     extended: int = 0  # units enclosed again in extended precision, where float64 did not settle them
 
@@ -93,12 +93,11 @@ class _Enclosed:
     loose: np.ndarray  # entries whose magnitude was formed from a box too wide to trust (boxes.LOOSE)
 
     def spliced(self, at: np.ndarray, values: np.ndarray, magnitude: np.ndarray) -> _Enclosed:
-        mid, radius, mag, loose = self.mid.copy(), self.radius.copy(), self.magnitude.copy(), self.loose.copy()
-        mid[at], radius[at], mag[at], loose[at] = values, 0.0, magnitude, False
-        return _Enclosed(mid, radius, mag, loose)
+        """These units' exact values: radius 0."""
+        return self.replaced(at, _Enclosed(values, np.zeros_like(values), magnitude, np.zeros(values.shape, bool)))
 
     def replaced(self, at: np.ndarray, other: _Enclosed) -> _Enclosed:
-        """These units' rows from `other` (enclosed again, on those units only)."""
+        """These units' rows from `other` (enclosed again, or exact, on those units only)."""
         mid, radius, mag, loose = self.mid.copy(), self.radius.copy(), self.magnitude.copy(), self.loose.copy()
         mid[at], radius[at], mag[at], loose[at] = other.mid, other.radius, other.magnitude, other.loose
         return _Enclosed(mid, radius, mag, loose)
@@ -185,11 +184,8 @@ class FastReference:
         """The units float64 leaves unbounded (an exp past its range) or too wide (a few bits short: float64
         inputs' own tolerance is a few ULPs) enclosed again in extended precision."""
         unbounded, wide = _unsettled(forward, self._tol("out", forward))
-        kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(grads[self.wrt].mid.shape)
-        for name, g in grads.items():
-            more_unbounded, more_wide = _unsettled(g, self._tol(name, g), kinks if name == self.wrt else None)
-            unbounded, wide = unbounded | more_unbounded, wide | more_wide
-        redo = np.flatnonzero(unbounded | wide)
+        more_unbounded, more_wide = self._unsettled_grads(grads)
+        redo = np.flatnonzero(unbounded | wide | more_unbounded | more_wide)
         if not redo.size:
             return forward, grads
         sub, cot = self._sub(redo)
@@ -199,6 +195,18 @@ class FastReference:
         return forward.replaced(redo, wide_forward.in_float64()), {
             name: g.replaced(redo, wide_grads[name].in_float64()) for name, g in grads.items()
         }
+
+    def _unsettled_grads(self, grads: dict[str, _Enclosed]) -> tuple[np.ndarray, np.ndarray]:
+        """Units with a VJP entry unbounded, and units with one too wide (`_unsettled`); kinks exempt."""
+        units = grads[self.wrt].mid.shape[0]
+        unbounded, wide = np.zeros(units, dtype=bool), np.zeros(units, dtype=bool)
+        for name, g in grads.items():
+            more_unbounded, more_wide = _unsettled(g, self._tol(name, g), self._kinks(g) if name == self.wrt else None)
+            unbounded, wide = unbounded | more_unbounded, wide | more_wide
+        return unbounded, wide
+
+    def _kinks(self, q: _Enclosed) -> np.ndarray:
+        return _kink_entries(self.op, self._arrays[self.wrt]).reshape(q.mid.shape)
 
     def _tol(self, key: str, q: _Enclosed) -> np.ndarray:
         """A quantity's tolerance on its (units, k) grid."""
@@ -220,15 +228,9 @@ class FastReference:
     @functools.cached_property
     def _vjp(self) -> dict[str, _Enclosed]:
         grads = self._grads
-        units = grads[self.wrt].mid.shape[0]
-        unbounded, wide = np.zeros(units, dtype=bool), np.zeros(units, dtype=bool)
-        kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(grads[self.wrt].mid.shape)
-        for name, g in grads.items():
-            more_unbounded, more_wide = _unsettled(g, self._tol(name, g), kinks if name == self.wrt else None)
-            unbounded, wide = unbounded | more_unbounded, wide | more_wide
-        self._vjp_units = self._chosen(unbounded, wide)
+        self._vjp_units = self._chosen(*self._unsettled_grads(grads))
         # At a kink the subgradient set is the reference: the box's [0, 1] derivative must not widen its tolerance.
-        grads = {**grads, self.wrt: grads[self.wrt].at_kinks(kinks)}
+        grads = {**grads, self.wrt: grads[self.wrt].at_kinks(self._kinks(grads[self.wrt]))}
         if not self._vjp_units.size:
             return grads
         ref = self._exact(self._vjp_units)
@@ -277,7 +279,7 @@ class FastReference:
         # An elementwise op's J u at a kink is judged by its set too (forward_mode.kink_sets), with one input only.
         kinks = None
         if self.op.structure == "elementwise" and len(self.op.differentiable) == 1:
-            kinks = _kink_entries(self.op, self._arrays[self.wrt]).reshape(ju.mid.shape)
+            kinks = self._kinks(ju)
         unbounded, wide = _unsettled(ju, tol_of(ju), kinks)
         redo = np.flatnonzero(unbounded | wide)
         if boxes.EXTENDED is not None and redo.size:
