@@ -175,14 +175,13 @@ def _within(
     d: Any, sizes: Sequence[tuple[int, ...]], drawn: Sequence[Sequence[Example]], dtypes: Sequence[str], budget: float
 ) -> None:
     """Raise ValueError when checking the examples drawn at `sizes` is estimated to take over `budget` seconds."""
-    found = [check_cost.estimate(d, examples, dtypes, implementations=1) for examples in drawn]
-    total = sum(e.seconds for e in found)
-    if total > budget:
-        worst = max(range(len(found)), key=lambda k: found[k].seconds)
-        raise ValueError(
-            f"{d.name} at shape {shape_text(sizes[worst])}: {found[worst].text()} of checking on a 2-core machine "
-            f"like gradproof's own; all shapes {check_cost.duration(total)}, over budget={budget:g} s"
-        )
+    found = [
+        (f"{d.name} at shape {shape_text(size)}", check_cost.estimate(d, examples, dtypes, implementations=1))
+        for size, examples in zip(sizes, drawn, strict=True)
+    ]
+    problem = check_cost.over_budget(found, budget, f"budget={budget:g} s")
+    if problem:
+        raise ValueError(problem)
 
 
 def _visit(

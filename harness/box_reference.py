@@ -154,13 +154,12 @@ class FastReference:
         seed: int,
     ) -> None:
         self.op, self.wrt = op, op.wrt.name
-        self._arrays, self._params, self._fmt = arrays, params, fmt
+        self._arrays, self._params, self._cotangent, self._fmt = arrays, params, cotangent, fmt
         self._digits = reference_digits(fmt)
         self._rng = np.random.default_rng([seed, 2])
         self._out_shape = op.output_shape(arrays[self.wrt].shape)
-        self._cotangent = cotangent
-        forward, grads = _enclose(op, arrays, params, cotangent)
         self._tolerance = tolerance
+        forward, grads = _enclose(op, arrays, params, cotangent)
         self._extended = np.zeros(0, dtype=np.int64)
         if boxes.EXTENDED is not None:
             forward, grads = self._widened(forward, grads)
@@ -405,10 +404,13 @@ def _enclose(
 
 
 def _rewritten(
-    op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str, Any]
+    op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str, Any], *, rows: bool
 ) -> dict[str, list[boxes.Box]] | None:
     """The op's Jacobians (m x n, row-major), rewritten without the chain rule's cancellations
-    (box_derivative.py), on the input columns' boxes; None where the op has no rewrite."""
+    (box_derivative.py), on the input columns' boxes; None where the op has no rewrite, and for a row op
+    without `rows` (n^2 expressions a row: only for the units enclosed again)."""
+    if not rows and op.structure != "elementwise":
+        return None
     n = len(cols[op.wrt.name])
     exprs = box_derivative.rewritten(op, n)
     if exprs is None:
@@ -424,7 +426,7 @@ def rewritten_vjp(
 ) -> list[boxes.Box] | None:
     """sum_i c_i d out_i / d x_j through the rewritten Jacobians, for every differentiable input's entries
     in turn (box_graph.vjp's order); None where there is none (a row op without `rows`)."""
-    derivatives = _rewritten(op, cols, params) if rows or op.structure == "elementwise" else None
+    derivatives = _rewritten(op, cols, params, rows=rows)
     if derivatives is None:
         return None
     n = len(cols[op.wrt.name])
@@ -456,7 +458,7 @@ def _enclose_jvp(
     ju = box_graph.jvp(out, [col for i in op.differentiable for col in cols[i.name]], seeds)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_jvp(stated, own[op.wrt.name]))
     found = _gathered(ju, quantities)
-    derivatives = _rewritten(op, cols, params) if rows or op.structure == "elementwise" else None
+    derivatives = _rewritten(op, cols, params, rows=rows)
     if derivatives is not None:
         n, m = len(cols[op.wrt.name]), len(out)
         by_input = [(derivatives[i.name], seeds[k * n : (k + 1) * n]) for k, i in enumerate(op.differentiable)]

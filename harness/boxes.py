@@ -15,7 +15,7 @@ the exact VJP with their own magnitudes. One NumPy call per operation and array,
 
 Inside `extended()` the same arithmetic runs in the platform's long double where it is wider than
 float64 (x86's 80 bits: an exponent to 10^4932, so exp(+-1000) neither overflows nor underflows), for
-the units float64 leaves unbounded.
+the units float64 leaves unbounded or too wide.
 """
 
 from __future__ import annotations

@@ -123,15 +123,10 @@ def _exact_words(op: Op, n: int) -> str:
     return f"the exact engine on {what} the boxes do not bound, and float64's sample"
 
 
-def unbounded_units(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, object]) -> np.ndarray:
-    """Units (an element, or a row) whose forward or VJP the boxes bound loosely or not at all, in float64
-    and again in extended precision (exp(1000) is a normal long double): the exact engine's."""
-    return box_tiers(op, arrays, params)[1]
-
-
 def box_tiers(op: Op, arrays: Mapping[str, np.ndarray], params: Mapping[str, object]) -> tuple[int, np.ndarray]:
-    """How many units float64 boxes bound loosely or not at all (an exp that overflows), which the reference
-    encloses again in extended precision, and the units that leaves loose or unbounded still."""
+    """How many units (an element, or a row) float64 boxes bound loosely or not at all (an exp that
+    overflows), which the reference encloses again in extended precision, and the units that leaves
+    loose or unbounded still: the exact engine's."""
     per_unit = {i.name: exact.units(op, np.asarray(arrays[i.name], dtype=np.float64)) for i in op.inputs}
     loose = _loose_units(op, per_unit, params)
     again = np.flatnonzero(loose)
@@ -158,8 +153,8 @@ def _loose_units(
         cot = [boxes.Box(rng.normal(size=units)) for _ in out]
         grads = box_graph.vjp(out, cot, wrt)
         # The rewritten derivative (box_derivative.py) settles what reverse mode cancels, as in the reference.
-        again = box_reference.rewritten_vjp(op, cols, params, cot, rows=rows)
-        others = [None] * len(grads) if again is None else again
+        rewritten = box_reference.rewritten_vjp(op, cols, params, cot, rows=rows)
+        again: list[boxes.Box | None] = [None] * len(grads) if rewritten is None else list(rewritten)
     # A kink's VJP is judged by its subgradient set, whatever its box: exempt, as the check exempts it.
     x = per_unit[op.wrt.name]
     kinks = box_reference._kink_entries(op, x)
@@ -167,7 +162,7 @@ def _loose_units(
     exempt = [none] * len(out)
     exempt += [kinks[:, j] if i.name == op.wrt.name else none for i in op.differentiable for j in range(x.shape[1])]
     bounded = np.ones(units, dtype=bool)
-    for b, other, free in zip([*out, *grads], [None] * len(out) + list(others), exempt, strict=True):
+    for b, other, free in zip([*out, *grads], [None] * len(out) + again, exempt, strict=True):
         # A loose box (boxes.LOOSE: wide against its own value) is the exact engine's as an unbounded one is.
         bounded &= _tight(b, units) | (other is not None and _tight(other, units)) | free
     return ~bounded
@@ -177,14 +172,14 @@ def _tight(b: boxes.Box, units: int) -> np.ndarray:
     return np.broadcast_to(np.isfinite(b.lo) & np.isfinite(b.hi) & ~np.asarray(b.loose), (units,))
 
 
-def over_budget(found: Sequence[tuple[str, str, Estimate]], budget: float) -> str | None:
-    """The one line refusing a run whose estimates (op, "SHAPE: K examples", estimate) add up to more than `budget`
-    seconds, or None."""
-    total = sum(e.seconds for _, _, e in found)
+def over_budget(found: Sequence[tuple[str, Estimate]], budget: float, limit: str) -> str | None:
+    """The one line refusing a run whose estimates (what is checked, its estimate) add up to more than
+    `budget` seconds, `limit` saying the budget as it was given; or None."""
+    total = sum(e.seconds for _, e in found)
     if total <= budget:
         return None
-    name, what, worst = max(found, key=lambda t: t[2].seconds)
+    what, worst = max(found, key=lambda t: t[1].seconds)
     return (
-        f"--shape {name}={what}, {worst.text()} of checking on a 2-core machine like gradproof's own; "
-        f"the run's {duration(total)} is over --budget {budget:g} s"
+        f"{what}, {worst.text()} of checking on a 2-core machine like gradproof's own; "
+        f"the run's {duration(total)} is over {limit}"
     )

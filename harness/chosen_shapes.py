@@ -292,7 +292,10 @@ def draw_chosen(
             drawn.setdefault(name, []).extend(found)
             cost = check_cost.estimate(ops[name], found, dtypes, implementations)
             estimates.append((name, f"{shape_text(shape)}: {len(found)} examples", cost))
-    problem = check_cost.over_budget(estimates, budget) if budget is not None else None
+    problem = None
+    if budget is not None:
+        labelled = [(f"--shape {name}={what}", cost) for name, what, cost in estimates]
+        problem = check_cost.over_budget(labelled, budget, f"--budget {budget:g} s")
     if problem:
         raise ShapeError(problem)
     for name, what, cost in estimates:
