@@ -12,64 +12,65 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from harness import report
 
-# What each item of the plan costs, in seconds of one default-profile process: an op's, its check records in
-# a serial run's report (2026-12-01, after the closed forms' fast reference); a claim's, time.process_time
-# (2026-11-30; for the claim that trains in a child process, that child's time). Wall seconds
-# of a loaded machine vary 2-4x between runs; CPU time does not. Only the ratios matter: they deal the plan
-# out so that the shards end together. Every N-th item of the plan gave one of two shards 65 % of the work.
+# What each item of the plan costs, in seconds of one default-profile process (2026-12-02, an idle serial
+# run of the catalog): an op's, as its progress line gives it (drawing its inputs, deciding its stated
+# derivative, every check); a claim's, the seconds its record gives, claims under 0.1 s left to
+# CLAIM_COST. Only the ratios matter: they deal the plan out so that the shards end together. Every N-th item
+# of the plan gave one of two shards 65 % of the work.
 COSTS: dict[str, float] = {
-    "sigmoid": 0.9,
-    "tanh": 3.3,
-    "relu": 0.4,
-    "leaky_relu": 0.9,
-    "softmax": 5.3,
-    "mse": 2.3,
-    "softmax_cross_entropy": 5.8,
-    "binary_cross_entropy": 2.5,
-    "conv2d": 5.7,
-    "inception_block": 3.6,
-    "dense_layer": 2.1,
-    "backprop_chain_L1": 1.5,
-    "backprop_chain_L2": 3.1,
-    "backprop_chain_L3": 4.3,
-    "backprop_chain_L4": 3.7,
-    "perceptron_single": 2,
-    "perceptron_multi": 1.4,
-    "max_pool2d": 2,
-    "avg_pool2d": 2.4,
-    "residual_linear": 1.8,
-    "residual_block": 9.2,
-    "max_dim": 1.6,
-    "min_dim": 2.2,
-    "kthvalue": 1.9,
-    "topk": 1.7,
-    "sum_dim": 0.9,
-    "mean_dim": 0.9,
-    "norm1_dim": 0.6,
-    "norm2_dim": 2.7,
-    "momentum_step": 2.2,
-    "adagrad_step": 4.9,
-    "clip_by_value": 2.2,
-    "clip_by_norm": 4.8,
-    "sigmoid_derivative_range": 0.3,
-    "tanh_range_zero_centred": 0.4,
-    "tanh_shifted_sigmoid": 0.6,
-    "softmax_sum_from_1": 0.3,
-    "approximates_any_function": 0.7,
-    "approximates_continuous_on_interval": 0.6,
-    "kl_decomposition": 0.4,
-    "logistic_ce_convex": 0.5,
-    "logistic_ce_single_extremum": 0.8,
-    "zero_init_symmetry": 0.3,
-    "sgd_program_runs_as_printed": 4,
+    "sigmoid": 0.7,
+    "tanh": 0.4,
+    "relu": 0.1,
+    "leaky_relu": 0.3,
+    "softmax": 3.2,
+    "mse": 1.1,
+    "softmax_cross_entropy": 4.5,
+    "binary_cross_entropy": 0.7,
+    "conv2d": 1.1,
+    "inception_block": 0.8,
+    "dense_layer": 0.6,
+    "backprop_chain_L1": 0.6,
+    "backprop_chain_L2": 1,
+    "backprop_chain_L3": 1.5,
+    "backprop_chain_L4": 1.3,
+    "perceptron_single": 1.2,
+    "perceptron_multi": 0.5,
+    "max_pool2d": 0.7,
+    "avg_pool2d": 0.7,
+    "residual_linear": 0.6,
+    "residual_block": 1.3,
+    "max_dim": 0.5,
+    "min_dim": 0.6,
+    "kthvalue": 0.7,
+    "topk": 0.4,
+    "sum_dim": 0.3,
+    "mean_dim": 0.3,
+    "norm1_dim": 0.2,
+    "norm2_dim": 0.7,
+    "momentum_step": 0.6,
+    "adagrad_step": 1.2,
+    "clip_by_value": 0.5,
+    "clip_by_norm": 1,
+    "sigmoid_monotone": 0.23,
+    "sigmoid_derivative_range": 0.16,
+    "tanh_range_zero_centred": 0.12,
+    "tanh_shifted_sigmoid": 0.23,
+    "softmax_sum_from_1": 0.12,
+    "approximates_any_function": 0.46,
+    "approximates_continuous_on_interval": 0.19,
+    "square_loss_convex": 0.14,
+    "kl_decomposition": 0.2,
+    "logistic_ce_convex": 0.28,
+    "logistic_ce_single_extremum": 0.27,
+    "sgd_program_runs_as_printed": 1.14,
 }
-OP_COST, CLAIM_COST = 2.9, 0.05  # about the medians, for ops (the user's own) and claims not listed
+OP_COST, CLAIM_COST = 0.7, 0.05  # about the medians, for ops (the user's own) and claims not listed
 # A shard's progress line, `[3/17] conv2d: ...` or `[claim 3/60] name: ...`, numbered within its shard.
 _PROGRESS = re.compile(r"^\[(claim )?\d+/\d+\] (.*)$")
 
@@ -85,8 +86,27 @@ def jobs_for(asked: int | None, items: int, *, splittable: bool) -> int:
         return max(1, min(asked, items))
     if not splittable:
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, items // ITEMS_PER_PROCESS))
+    return max(1, min(_cores(), items // ITEMS_PER_PROCESS))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# NumPy's BLAS thread pools, OpenBLAS's or MKL's: each shard process gets its share of the cores. (torch runs
+# on one thread unless OMP_NUM_THREADS says otherwise: verify_command._small_tensor_threads.)
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# Set for the shard processes of -j: once its report is written, such a process ends without tearing down the
+# interpreter (harness/__main__.py), which took a second of every run's end (torch, SymPy, the records).
+EXIT_AT_ONCE = "GRADPROOF_SHARD_EXIT_AT_ONCE"
+
+
+def shard_environment(jobs: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of one of `jobs` shard processes: the cores shared among their thread pools (unless the
+    user set a thread count), and EXIT_AT_ONCE. On two cores, two shards with a BLAS pool of two threads each
+    took 54 s of CPU for the catalog, 46 s with one thread each (a pool's threads spin while they wait)."""
+    threads = str(max(1, _cores() // jobs))
+    return {**environ, **{name: threads for name in THREAD_VARIABLES if name not in environ}, EXIT_AT_ONCE: "1"}
 
 
 def parse(text: str) -> tuple[int, int]:
@@ -245,7 +265,13 @@ def _start(argv: Sequence[str], k: int, jobs: int, out: Path) -> tuple[Path, sub
     shard = ["--shard", f"{k}/{jobs}", "--report-dir", str(out), "-j", "1", "--json-only"]
     cmd = [sys.executable, "-m", "harness", *argv, *shard]
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        env=shard_environment(jobs, os.environ),
     )
     return out, proc
 

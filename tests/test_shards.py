@@ -131,6 +131,26 @@ def test_jobs_default_to_the_usable_cores_for_a_plan_that_pays_for_them() -> Non
     assert shards.jobs_for(4, 2, splittable=True) == 2  # what -j asks, one process per item at most
 
 
+def test_each_shard_process_gets_its_share_of_the_cores_and_the_users_thread_counts_stand() -> None:
+    cores = len(os.sched_getaffinity(0))
+    env = shards.shard_environment(2, {"PATH": "/bin", "MKL_NUM_THREADS": "3"})
+    assert env["OPENBLAS_NUM_THREADS"] == str(max(1, cores // 2))
+    assert env["MKL_NUM_THREADS"] == "3" and env["PATH"] == "/bin"
+    assert env[shards.EXIT_AT_ONCE] == "1"
+    assert shards.shard_environment(4 * cores, {})["OPENBLAS_NUM_THREADS"] == "1"
+
+
+def test_a_shard_process_that_exits_at_once_keeps_its_status_its_lines_and_its_report(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "harness", *RUN, "--only", "relu", "--shard", "1/1", "--json-only"]
+    env = {**os.environ, shards.EXIT_AT_ONCE: "1"}
+    done = subprocess.run([*command, "--report-dir", str(tmp_path)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "passed" in done.stdout + done.stderr
+    assert json.loads((tmp_path / "report.json").read_text())["summary"]["pass"] > 0
+    bad = subprocess.run([*command, "--seed", "x"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "error" in bad.stderr
+
+
 def test_a_stopped_parallel_run_keeps_what_its_shards_gathered(tmp_path: Path) -> None:
     only = "--only", "sigmoid,relu,softmax,mse,max_pool2d,sum_dim,residual_linear,tanh"
     loud = [a for a in RUN if a != "--quiet"]
