@@ -17,12 +17,13 @@ import functools
 from collections.abc import Mapping
 
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from derivations.model import Op
 from harness import boxes
 from harness.symbols import build
 
-_FUNCTIONS = {sp.exp: boxes.exp, sp.log: boxes.log, sp.tanh: boxes.tanh}
+_FUNCTIONS = {sp.exp: boxes.exp, sp.log: boxes.log, log1p: boxes.log1p, sp.tanh: boxes.tanh}
 MAX_ROW = 16  # a row's rewrite is m x n SymPy expressions of about n terms: about a second at 16, once per length
 
 
@@ -38,7 +39,7 @@ def rewritten(op: Op, n: int = 1) -> dict[str, list[sp.Expr]] | None:
         entries = []
         for derivative in jacobian:
             numerator, denominator = sp.fraction(sp.together(derivative))
-            expr = sp.expand(numerator) / denominator
+            expr = _shifted_log_sums(sp.expand(numerator) / denominator)
             # Only what the boxes evaluate: a derivative with sign(z), erf or any other function keeps reverse mode.
             unknown = any(f.func not in _FUNCTIONS for f in expr.atoms(sp.Function))
             if unknown or expr.has(sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs):
@@ -46,6 +47,30 @@ def rewritten(op: Op, n: int = 1) -> dict[str, list[sp.Expr]] | None:
             entries.append(expr)
         found[name] = entries
     return found
+
+
+def _shifted_log_sums(expr: sp.Expr) -> sp.Expr:
+    """Every log(sum_j e^{b_j}) - b_i written log1p(sum_{j != i} e^{b_j - b_i}). SymPy writes softmax cross
+    entropy's derivative in its targets, -log s_i, as that difference, and at a dominant logit its two terms
+    agree to every digit long double has (log(1 - 1e-120)); the log1p form has no difference to cancel."""
+    if expr.is_Atom:
+        return expr
+    expr = expr.func(*(_shifted_log_sums(a) for a in expr.args))
+    if not expr.is_Add:
+        return expr
+    terms = list(expr.args)
+    for term in terms:
+        inside = term.args[0] if isinstance(term, sp.log) else None
+        if inside is None or not inside.is_Add or not all(isinstance(e, sp.exp) for e in inside.args):
+            continue
+        powers = [e.args[0] for e in inside.args]
+        for i, b in enumerate(powers):
+            if -b in terms:
+                rest = [t for t in terms if t is not term]
+                rest.remove(-b)
+                others = sp.Add(*(sp.exp(c - b) for j, c in enumerate(powers) if j != i))
+                return sp.Add(*rest) + log1p(others)  # type: ignore[no-any-return]
+    return expr
 
 
 def symbols(op: Op, n: int = 1) -> tuple[dict[str, list[sp.Symbol]], dict[str, sp.Symbol]]:

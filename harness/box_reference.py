@@ -131,6 +131,11 @@ class _Enclosed:
         loose = np.asarray(self.loose) | ~np.isfinite(mid)  # past float64's range: no float64 reference
         return _Enclosed(mid, radius, self.magnitude.astype(np.float64), loose)
 
+    def trusting(self, magnitude: np.ndarray, loose: np.ndarray) -> _Enclosed:
+        """Where this magnitude is loose and another one of the same sum is not, that one."""
+        take = self.loose & ~loose
+        return _Enclosed(self.mid, self.radius, np.where(take, magnitude, self.magnitude), self.loose & ~take)
+
     def at_kinks(self, kinks: np.ndarray) -> _Enclosed:
         """Radius 0 at a kink's entries, judged by their subgradient set and not against this value."""
         return _Enclosed(self.mid, np.where(kinks, 0.0, self.radius), self.magnitude, self.loose)
@@ -205,7 +210,7 @@ class FastReference:
         return unbounded, wide
 
     def _kinks(self, q: _Enclosed) -> np.ndarray:
-        return _kink_entries(self.op, self._arrays[self.wrt]).reshape(q.mid.shape)
+        return kink_entries(self.op, self._arrays[self.wrt]).reshape(q.mid.shape)
 
     def _tol(self, key: str, q: _Enclosed) -> np.ndarray:
         """A quantity's tolerance on its (units, k) grid."""
@@ -351,7 +356,7 @@ def _unsettled(q: _Enclosed, tol: np.ndarray, exempt: np.ndarray | None = None) 
     return unbounded, ~unbounded & ~np.all(narrow, axis=1)
 
 
-def _kink_entries(op: Op, x: np.ndarray) -> np.ndarray:
+def kink_entries(op: Op, x: np.ndarray) -> np.ndarray:
     """Entries exactly at a kink: judged by the subgradient set, whatever the reference's value there."""
     at = np.zeros(np.shape(x), dtype=bool)
     for k in op.closed_form.kinks:
@@ -375,7 +380,7 @@ def _recorded(
 
     cols = {name: [column(k * n + j) for j in range(n)] for k, name in enumerate(per_unit)}
     with box_graph.recording():
-        out = [boxes.box(v) for v in as_list(op.closed_form.forward(*_args(op, cols), **params))]
+        out = [boxes.box(v) for v in as_list(op.closed_form.forward(*forward_args(op, cols), **params))]
     start = len(per_unit) * n
     return per_unit, quantities, cols, [column(start + k) for k in range(extra.shape[1])], out
 
@@ -391,9 +396,12 @@ def _enclose(
     cot_units = np.asarray(cotangent, dtype=np.float64).reshape(units, -1)
     per_unit, quantities, cols, cot, out = _recorded(op, arrays, params, cot_units)
     grads = box_graph.vjp(out, cot, [col for i in op.differentiable for col in cols[i.name]])
+    derivatives = rewritten_jacobians(op, cols, params, rows=rows)
     forward = _gathered(out, quantities)
+    if derivatives is not None and len(op.differentiable) == len(op.inputs):  # every input's terms in the sum
+        forward = forward.trusting(*jacobian_magnitude(derivatives, per_unit, len(out)))
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_vjp(stated, cot_units, n))
-    again = rewritten_vjp(op, cols, params, cot, rows=rows)
+    again = None if derivatives is None else vjp_through(op, derivatives, cot, n)
     found: dict[str, _Enclosed] = {}
     for k, i in enumerate(op.differentiable):
         g = _gathered(grads[k * n : (k + 1) * n], quantities)
@@ -403,7 +411,7 @@ def _enclose(
     return forward, found
 
 
-def _rewritten(
+def rewritten_jacobians(
     op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str, Any], *, rows: bool
 ) -> dict[str, list[boxes.Box]] | None:
     """The op's Jacobians (m x n, row-major), rewritten without the chain rule's cancellations
@@ -426,15 +434,35 @@ def rewritten_vjp(
 ) -> list[boxes.Box] | None:
     """sum_i c_i d out_i / d x_j through the rewritten Jacobians, for every differentiable input's entries
     in turn (box_graph.vjp's order); None where there is none (a row op without `rows`)."""
-    derivatives = _rewritten(op, cols, params, rows=rows)
-    if derivatives is None:
-        return None
-    n = len(cols[op.wrt.name])
+    derivatives = rewritten_jacobians(op, cols, params, rows=rows)
+    return None if derivatives is None else vjp_through(op, derivatives, cot, len(cols[op.wrt.name]))
+
+
+def vjp_through(op: Op, derivatives: dict[str, list[boxes.Box]], cot: list[boxes.Box], n: int) -> list[boxes.Box]:
     return [
         _total([c * derivatives[i.name][r * n + j] for r, c in enumerate(cot)])
         for i in op.differentiable
         for j in range(n)
     ]
+
+
+def jacobian_magnitude(
+    derivatives: dict[str, list[boxes.Box]], per_unit: Mapping[str, np.ndarray], m: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The forward's magnitudes sum_q |d out / d q| |q| through the rewritten Jacobians (every input
+    differentiable), on the (units, m) grid, and where they are not to be trusted (an entry loose or
+    unbounded). Reverse mode's tangents pass through every box on the way, and one loose box makes the sum
+    loose: softmax cross entropy's log s_i at a dominant logit, whose term in the loss is negligible."""
+    units, n = next(iter(per_unit.values())).shape
+    magnitude, loose = np.zeros((units, m)), np.zeros((units, m), dtype=bool)
+    for name, jacobian in derivatives.items():
+        q = np.abs(per_unit[name])
+        for r in range(m):
+            for j in range(n):
+                d = jacobian[r * n + j]
+                magnitude[:, r] = magnitude[:, r] + np.abs(d.mid) * q[:, j]
+                loose[:, r] |= np.asarray(d.loose) | ~np.isfinite(d.mid)
+    return magnitude, loose
 
 
 def _total(terms: list[boxes.Box]) -> boxes.Box:
@@ -458,7 +486,7 @@ def _enclose_jvp(
     ju = box_graph.jvp(out, [col for i in op.differentiable for col in cols[i.name]], seeds)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_jvp(stated, own[op.wrt.name]))
     found = _gathered(ju, quantities)
-    derivatives = _rewritten(op, cols, params, rows=rows)
+    derivatives = rewritten_jacobians(op, cols, params, rows=rows)
     if derivatives is not None:
         n, m = len(cols[op.wrt.name]), len(out)
         by_input = [(derivatives[i.name], seeds[k * n : (k + 1) * n]) for k, i in enumerate(op.differentiable)]
@@ -497,7 +525,7 @@ def _gathered(values: list[boxes.Box], quantities: np.ndarray) -> _Enclosed:
     )
 
 
-def _args(op: Op, cols: dict[str, list[boxes.Box]]) -> list[Any]:
+def forward_args(op: Op, cols: dict[str, list[boxes.Box]]) -> list[Any]:
     """The forward's arguments as symbols.declare gives them: a scalar per input for an elementwise op,
     a row (list) per input otherwise."""
     if op.structure == "elementwise":
@@ -527,7 +555,7 @@ def _stated_magnitude(
     outs = [boxes.Box(forward.mid[:, i], tan=np.broadcast_to(eye[i], (units, m))) for i in range(m)]
     out_arg: Any = outs[0] if (op.structure == "elementwise" or cf.reduces) else outs
     with box_graph.sympy_on_boxes():
-        stated = cf.stated(*_args(op, cols), out_arg, **params)
+        stated = cf.stated(*forward_args(op, cols), out_arg, **params)
     rows = stated if isinstance(stated, list) else [stated]
     matrix = [e for row in rows for e in (row if isinstance(row, list) else [row])]
     found = _magnitudes(combine(matrix), np.abs(forward.mid))

@@ -142,7 +142,7 @@ def _loose_units(
     """The pass itself: boxes without tangents, all units at once; a row op's rewritten derivative with
     `rows`, as the reference encloses the units it encloses again."""
     cols = {name: [boxes.Box(u[:, j]) for j in range(u.shape[1])] for name, u in per_unit.items()}
-    args = box_reference._args(op, cols)
+    args = box_reference.forward_args(op, cols)
     units = next(iter(per_unit.values())).shape[0]
     with np.errstate(all="ignore"):
         with box_graph.recording():
@@ -152,24 +152,32 @@ def _loose_units(
         rng = np.random.default_rng(0)
         cot = [boxes.Box(rng.normal(size=units)) for _ in out]
         grads = box_graph.vjp(out, cot, wrt)
-        # The rewritten derivative (box_derivative.py) settles what reverse mode cancels, as in the reference.
-        rewritten = box_reference.rewritten_vjp(op, cols, params, cot, rows=rows)
-        again: list[boxes.Box | None] = [None] * len(grads) if rewritten is None else list(rewritten)
+        # The rewritten derivative (box_derivative.py) settles what reverse mode cancels, as in the reference,
+        # and gives the forward's magnitude where reverse mode's is loose.
+        derivatives = box_reference.rewritten_jacobians(op, cols, params, rows=rows)
+        again: list[boxes.Box | None] = [None] * len(grads)
+        trusted = np.zeros((units, len(out)), dtype=bool)
+        if derivatives is not None:
+            again = list(box_reference.vjp_through(op, derivatives, cot, per_unit[op.wrt.name].shape[1]))
+            if len(op.differentiable) == len(op.inputs):
+                trusted = ~box_reference.jacobian_magnitude(derivatives, per_unit, len(out))[1]
     # A kink's VJP is judged by its subgradient set, whatever its box: exempt, as the check exempts it.
     x = per_unit[op.wrt.name]
-    kinks = box_reference._kink_entries(op, x)
+    kinks = box_reference.kink_entries(op, x)
     none = np.zeros(units, dtype=bool)
-    exempt = [none] * len(out)
-    exempt += [kinks[:, j] if i.name == op.wrt.name else none for i in op.differentiable for j in range(x.shape[1])]
+    exempt = [kinks[:, j] if i.name == op.wrt.name else none for i in op.differentiable for j in range(x.shape[1])]
     bounded = np.ones(units, dtype=bool)
-    for b, other, free in zip([*out, *grads], [None] * len(out) + again, exempt, strict=True):
+    for r, b in enumerate(out):
+        bounded &= _tight(b, units, trusted[:, r])
+    for b, other, free in zip(grads, again, exempt, strict=True):
         # A loose box (boxes.LOOSE: wide against its own value) is the exact engine's as an unbounded one is.
         bounded &= _tight(b, units) | (other is not None and _tight(other, units)) | free
     return ~bounded
 
 
-def _tight(b: boxes.Box, units: int) -> np.ndarray:
-    return np.broadcast_to(np.isfinite(b.lo) & np.isfinite(b.hi) & ~np.asarray(b.loose), (units,))
+def _tight(b: boxes.Box, units: int, trusted: np.ndarray | bool = False) -> np.ndarray:
+    """Bounded, and not loose unless its magnitude is `trusted` (found apart from its own tangents)."""
+    return np.broadcast_to(np.isfinite(b.lo) & np.isfinite(b.hi) & (~np.asarray(b.loose) | trusted), (units,))
 
 
 def over_budget(found: Sequence[tuple[str, Estimate]], budget: float, limit: str) -> str | None:

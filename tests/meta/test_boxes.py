@@ -205,6 +205,24 @@ def test_what_the_boxes_cannot_settle_goes_to_the_exact_engine() -> None:
     assert case.reference.coverage.exact == 1
 
 
+def test_cross_entropy_at_a_dominant_logit_settles_on_boxes() -> None:
+    """-log s_k at a logit 300 above the others is about e^-290: the log of a box around 1 - e^-290 cannot
+    give it, log1p of the other terms can; and the loss's magnitude comes through the rewritten Jacobian,
+    where reverse mode's tangents pass through that loose box. Nothing goes to the exact engine."""
+    z = np.array([[0.0, 300.0, -50.0, 10.0], [0.3, -0.2, 0.1, 0.0]])
+    y = np.array([[0.1, 0.6, 0.2, 0.1], [0.25, 0.25, 0.4, 0.1]])
+    case = _case("softmax_cross_entropy", {"z": z, "y": y}, "float32")
+    ref = exact.evaluate(case.op, case.arrays, case.params, case.cotangent, digits=reference_digits(case.fmt))
+    fast = case.reference
+    quantities = [("out", ref.forward, ref.forward_sensitivity, fast.forward)]
+    quantities += [(k, ref.vjps[k], ref.vjp_sensitivities[k], fast.vjps[k]) for k in ("z", "y")]
+    for key, value, sens, got in quantities:
+        tol = compare.tolerance(value, sens + cases.floor(case.op, key, case.cotangent), case.fmt, case.rho)
+        assert np.all(np.abs(got - value) <= 0.07 * tol), key
+    assert abs(ref.vjps["y"][0, 1]) < 1e-120  # the entry that cancelled
+    assert fast.coverage.exact == 0 and fast.coverage.extended == 1
+
+
 def test_float64_samples_the_exact_engine_and_still_catches_a_sparse_error() -> None:
     """Long double leaves a few per cent of float64's units wide against float64's own tolerance: of
     100,000, more than SAMPLE_UNITS, so the exact engine takes a sample of them."""
