@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from derivations.ties import floor
+
 Grads = Mapping[str, np.ndarray]
 
 
@@ -60,10 +62,12 @@ def judge_kinks(
     values = _flat(got, names)
     kinked = [(k, np.argwhere(y == 0)) for k, (y, _) in enumerate(layers)]
     kinked = [(k, idx) for k, idx in kinked if len(idx)]
+    tiny = floor(rtol, values)
 
     def matches(slopes: list[np.ndarray]) -> bool:
         rebuilt = _flat(backprop(slopes), names)
-        return not np.any(np.abs(values - rebuilt) > rtol * (_flat(magnitude, names) + np.abs(values)) + 1e-300)
+        # The core's absolute floor too (ties.floor): below float32's smallest number a gradient is 0.
+        return not np.any(np.abs(values - rebuilt) > rtol * (_flat(magnitude, names) + np.abs(values)) + tiny)
 
     def convention(slopes: list[np.ndarray]) -> str:
         found = sorted({round(float(slopes[k][tuple(i)]), 12) for k, idx in kinked for i in idx})

@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from derivations.elementary import FLOAT
 from derivations.kinks import in_box
 from derivations.model import Arrays, Condition, Elementary, Example, Input, Op, Params, Program, Source, named
+from derivations.ties import floor
 
 ALPHA = 0.1  # the leaky slope the notes' plots use
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -120,7 +121,9 @@ def layer_subgradient_ok(
     magnitude = np.concatenate([(widest @ np.abs(w)).ravel(), (widest.T @ np.abs(x)).ravel(), widest.sum(axis=0)])
 
     def matches(s: np.ndarray) -> bool:
-        return not np.any(np.abs(got - base - kink_grads @ s) > rtol * (magnitude + np.abs(got)) + 1e-300)
+        # The core's absolute floor too: a float32 gradient of 6e-46 is 0, correctly rounded.
+        tol = rtol * (magnitude + np.abs(got)) + floor(rtol, got, x, w, b, c)
+        return not np.any(np.abs(got - base - kink_grads @ s) > tol)
 
     # One slope at every kink (torch's convention) is the common case and needs no solving. Kinks whose
     # gradients overlap leave s underdetermined, and the minimum-norm solution, clipped to the set, can

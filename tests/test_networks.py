@@ -252,6 +252,31 @@ def test_hidden_kinks_accept_any_subgradient_and_reject_others() -> None:
     assert rule(arrays, {"g": "relu"}, c, _kinked_backprop(arrays, c, 1.5), 1e-14) is None
 
 
+def test_hidden_kinks_take_the_cores_floor_where_float32_gradients_are_subnormal() -> None:
+    """A cotangent of 1e-46 on the second output makes b2's gradient there 3e-46, which float32 rounds to 0:
+    no relative accuracy is left below its smallest number, and the core's absolute floor (ties.floor)
+    applies; a slope outside the set is still refused."""
+    op = TENSOR_OPS["backprop_chain_L2"]
+    arrays = {
+        "x": np.array([[1.0, -1.0], [0.5, 2.0]]),
+        "w1": np.array([[1.0, 1.0], [2.0, -1.0]]),
+        "b1": np.array([0.0, 1.0]),
+        "w2": np.array([[1.5, -0.5], [1.0, 2.0], [0.0, 0.0]]),
+        "b2": np.array([0.5, -1.0, 0.0]),
+    }
+    c = np.array([[1.0, 1e-46, 0.5], [3.0, 2e-46, -1.0]])
+    rule = op.program.subgradient_ok
+    assert rule is not None
+
+    def in_float32(grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: v.astype(np.float32).astype(np.float64) for k, v in grads.items()}
+
+    rtol = 300 * 2.0**-24
+    assert in_float32(_kinked_backprop(arrays, c, 0.0))["b2"][1] == 0.0 != _kinked_backprop(arrays, c, 0.0)["b2"][1]
+    assert rule(arrays, {"g": "relu"}, c, in_float32(_kinked_backprop(arrays, c, 0.0)), rtol) == "relu'(0) = 0"
+    assert rule(arrays, {"g": "relu"}, c, in_float32(_kinked_backprop(arrays, c, 3.0)), rtol) is None
+
+
 def _kinked_backprop(arrays: dict[str, np.ndarray], c: np.ndarray, s: float) -> dict[str, np.ndarray]:
     """Back-propagation with relu'(0) = s everywhere (a hand-written two-layer loop)."""
     y1 = arrays["x"] @ arrays["w1"].T + arrays["b1"]

@@ -125,6 +125,33 @@ def test_kinks_accept_any_subgradient_and_record_it() -> None:
     assert rule(arrays, {"g": "relu"}, c, grads, 1e-15) is None
 
 
+def test_at_a_kink_a_float32_gradient_that_underflows_to_0_is_in_the_set() -> None:
+    """verify --shape dense_layer=256x16: a weight of 3e-30 times a cotangent of 2e-16 is 6e-46, below
+    float32's smallest number; torch's 0 there is that value correctly rounded (the core's tolerance has
+    the same floor). A wrong slope is still refused."""
+    f32 = np.float32
+    arrays = {"x": np.array([[0.0, 1.0], [2.0, 0.0]]), "w": np.array([[0.0, -1.0], [2.9566321672899257e-30, 2.0]])}
+    arrays = {k: v.astype(f32).astype(np.float64) for k, v in arrays.items()} | {"b": np.array([1.0, 0.0])}
+    c = np.array([[1.0, -2.0], [1.0, 2.0e-16]]).astype(f32).astype(np.float64)  # y = [[0, 2], [1, 6e-30]]
+    y = arrays["x"] @ arrays["w"].T + arrays["b"]
+    assert (y == 0).sum() == 1
+    rule = LAYER.program.subgradient_ok
+    assert rule is not None
+    rtol = 300 * 2.0**-24
+    dy = c * np.where(y > 0, 1.0, 0.0)
+    grads = {"x": dy @ arrays["w"], "w": dy.T @ arrays["x"], "b": dy.sum(axis=0)}
+    assert 0 < abs(grads["x"][1, 0]) < 1e-45
+    rounded = {k: v.astype(f32).astype(np.float64) for k, v in grads.items()}
+    assert rounded["x"][1, 0] == 0.0
+    assert rule(arrays, {"g": "relu"}, c, rounded, rtol) == "relu'(0) = 0"
+    dy = c * np.where(y >= 0, np.where(y == 0, 2.0, 1.0), 0.0)
+    wrong = {
+        k: v.astype(f32).astype(np.float64)
+        for k, v in {"x": dy @ arrays["w"], "w": dy.T @ arrays["x"], "b": dy.sum(axis=0)}.items()
+    }
+    assert rule(arrays, {"g": "relu"}, c, wrong, rtol) is None
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_kinks_that_the_gradients_cannot_tell_apart_accept_every_subgradient(seed: int) -> None:
     # verify --seed 8's saturated example: a weight row of 0 and a bias of 0 put the whole second column at
