@@ -49,6 +49,30 @@ def rewritten(op: Op, n: int = 1) -> dict[str, list[sp.Expr]] | None:
     return found
 
 
+@functools.cache
+def rewritten_forward(op: Op, n: int = 1) -> list[sp.Expr] | None:
+    """The forward with each log's argument over one denominator, logs of products split and log(1 + t)
+    written log1p(t); None where that changes nothing or the op has kinks. Binary cross entropy's
+    log(1 - sigma(z)) takes the log of a box from 0 at z = 400 (1 - sigma is 1e-174 there, and float64
+    rounds 1 - sigma to 0); rewritten it is log1p(e^z) less z, which a box holds within a few ULPs."""
+    if op.closed_form.kinks or n > MAX_ROW:
+        return None
+    forward = build(op, n).forward
+    found = []
+    for expr in forward:
+        expr = expr.replace(lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.together(e.args[0])))
+        expr = sp.expand_log(expr, force=True)
+        expr = expr.replace(_log_of_one_plus, lambda e: log1p(e.args[0] - 1))
+        if any(f.func not in _FUNCTIONS for f in expr.atoms(sp.Function)):
+            return None
+        found.append(_shifted_log_sums(expr))
+    return None if found == list(forward) else found
+
+
+def _log_of_one_plus(e: sp.Expr) -> bool:
+    return isinstance(e, sp.log) and e.args[0].is_Add and any(a == 1 for a in e.args[0].args)
+
+
 def _shifted_log_sums(expr: sp.Expr) -> sp.Expr:
     """Every log(sum_j e^{b_j}) - b_i written log1p(sum_{j != i} e^{b_j - b_i}). SymPy writes softmax cross
     entropy's derivative in its targets, -log s_i, as that difference, and at a dominant logit its two terms

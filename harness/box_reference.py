@@ -131,6 +131,16 @@ class _Enclosed:
         loose = np.asarray(self.loose) | ~np.isfinite(mid)  # past float64's range: no float64 reference
         return _Enclosed(mid, radius, self.magnitude.astype(np.float64), loose)
 
+    def narrower_values(self, other: _Enclosed) -> _Enclosed:
+        """Entry by entry the narrower of two enclosures of the same values (a bounded one before an
+        unbounded one); the magnitudes stay this one's."""
+        with np.errstate(invalid="ignore"):
+            bounded = np.isfinite(other.mid) & np.isfinite(other.radius)
+            take = bounded & ~(other.radius >= self.radius)
+        return _Enclosed(
+            np.where(take, other.mid, self.mid), np.where(take, other.radius, self.radius), self.magnitude, self.loose
+        )
+
     def trusting(self, magnitude: np.ndarray, loose: np.ndarray) -> _Enclosed:
         """Where this magnitude is loose and another one of the same sum is not, that one."""
         take = self.loose & ~loose
@@ -398,6 +408,9 @@ def _enclose(
     grads = box_graph.vjp(out, cot, [col for i in op.differentiable for col in cols[i.name]])
     derivatives = rewritten_jacobians(op, cols, params, rows=rows)
     forward = _gathered(out, quantities)
+    values = rewritten_values(op, cols, params, rows=rows)
+    if values is not None:
+        forward = forward.narrower_values(_gathered(values, quantities))
     if derivatives is not None and len(op.differentiable) == len(op.inputs):  # every input's terms in the sum
         forward = forward.trusting(*jacobian_magnitude(derivatives, per_unit, len(out)))
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_vjp(stated, cot_units, n))
@@ -427,6 +440,23 @@ def rewritten_jacobians(
     values = {s: b for name, c in cols.items() for s, b in zip(inputs[name], c, strict=True)}
     values |= {named[k]: boxes.box(v) for k, v in params.items()}
     return {name: [box_derivative.on_boxes(e, values) for e in entries] for name, entries in exprs.items()}
+
+
+def rewritten_values(
+    op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str, Any], *, rows: bool
+) -> list[boxes.Box] | None:
+    """The forward rewritten (box_derivative.rewritten_forward) on the input columns' boxes; None where
+    there is none, and for a row op without `rows`, as rewritten_jacobians."""
+    if not rows and op.structure != "elementwise":
+        return None
+    n = len(cols[op.wrt.name])
+    exprs = box_derivative.rewritten_forward(op, n)
+    if exprs is None:
+        return None
+    inputs, named = box_derivative.symbols(op, n)
+    values = {s: b for name, c in cols.items() for s, b in zip(inputs[name], c, strict=True)}
+    values |= {named[k]: boxes.box(v) for k, v in params.items()}
+    return [box_derivative.on_boxes(e, values) for e in exprs]
 
 
 def rewritten_vjp(

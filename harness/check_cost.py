@@ -155,6 +155,8 @@ def _loose_units(
         # The rewritten derivative (box_derivative.py) settles what reverse mode cancels, as in the reference,
         # and gives the forward's magnitude where reverse mode's is loose.
         derivatives = box_reference.rewritten_jacobians(op, cols, params, rows=rows)
+        rewritten = box_reference.rewritten_values(op, cols, params, rows=rows)
+        values: list[boxes.Box | None] = [None] * len(out) if rewritten is None else list(rewritten)
         again: list[boxes.Box | None] = [None] * len(grads)
         trusted = np.zeros((units, len(out)), dtype=bool)
         if derivatives is not None:
@@ -167,17 +169,22 @@ def _loose_units(
     none = np.zeros(units, dtype=bool)
     exempt = [kinks[:, j] if i.name == op.wrt.name else none for i in op.differentiable for j in range(x.shape[1])]
     bounded = np.ones(units, dtype=bool)
-    for r, b in enumerate(out):
-        bounded &= _tight(b, units, trusted[:, r])
+    for r, (b, other_form) in enumerate(zip(out, values, strict=True)):
+        # The value from either form of the forward; the magnitude from its tangents, or through the Jacobian.
+        value = _bounded(b) | (other_form is not None and _bounded(other_form))
+        bounded &= np.broadcast_to(value & (~np.asarray(b.loose) | trusted[:, r]), (units,))
     for b, other, free in zip(grads, again, exempt, strict=True):
         # A loose box (boxes.LOOSE: wide against its own value) is the exact engine's as an unbounded one is.
         bounded &= _tight(b, units) | (other is not None and _tight(other, units)) | free
     return ~bounded
 
 
-def _tight(b: boxes.Box, units: int, trusted: np.ndarray | bool = False) -> np.ndarray:
-    """Bounded, and not loose unless its magnitude is `trusted` (found apart from its own tangents)."""
-    return np.broadcast_to(np.isfinite(b.lo) & np.isfinite(b.hi) & (~np.asarray(b.loose) | trusted), (units,))
+def _tight(b: boxes.Box, units: int) -> np.ndarray:
+    return np.broadcast_to(_bounded(b) & ~np.asarray(b.loose), (units,))
+
+
+def _bounded(b: boxes.Box) -> np.ndarray:
+    return np.isfinite(b.lo) & np.isfinite(b.hi)  # type: ignore[no-any-return]
 
 
 def over_budget(found: Sequence[tuple[str, Estimate]], budget: float, limit: str) -> str | None:
