@@ -430,15 +430,10 @@ def rewritten_jacobians(
     """The op's Jacobians (m x n, row-major), rewritten without the chain rule's cancellations
     (box_derivative.py), on the input columns' boxes; None where the op has no rewrite, and for a row op
     without `rows` (n^2 expressions a row: only for the units enclosed again)."""
-    if not rows and op.structure != "elementwise":
-        return None
-    n = len(cols[op.wrt.name])
-    exprs = box_derivative.rewritten(op, n)
+    exprs = box_derivative.rewritten(op, len(cols[op.wrt.name])) if rows or op.structure == "elementwise" else None
     if exprs is None:
         return None
-    inputs, named = box_derivative.symbols(op, n)
-    values = {s: b for name, c in cols.items() for s, b in zip(inputs[name], c, strict=True)}
-    values |= {named[k]: boxes.box(v) for k, v in params.items()}
+    values = _symbol_boxes(op, cols, params)
     return {name: [box_derivative.on_boxes(e, values) for e in entries] for name, entries in exprs.items()}
 
 
@@ -447,16 +442,19 @@ def rewritten_values(
 ) -> list[boxes.Box] | None:
     """The forward rewritten (box_derivative.rewritten_forward) on the input columns' boxes; None where
     there is none, and for a row op without `rows`, as rewritten_jacobians."""
-    if not rows and op.structure != "elementwise":
-        return None
     n = len(cols[op.wrt.name])
-    exprs = box_derivative.rewritten_forward(op, n)
+    exprs = box_derivative.rewritten_forward(op, n) if rows or op.structure == "elementwise" else None
     if exprs is None:
         return None
-    inputs, named = box_derivative.symbols(op, n)
-    values = {s: b for name, c in cols.items() for s, b in zip(inputs[name], c, strict=True)}
-    values |= {named[k]: boxes.box(v) for k, v in params.items()}
+    values = _symbol_boxes(op, cols, params)
     return [box_derivative.on_boxes(e, values) for e in exprs]
+
+
+def _symbol_boxes(op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str, Any]) -> dict[Any, boxes.Box]:
+    """box_derivative's symbols, each with its box: the input columns' and the parameters'."""
+    inputs, named = box_derivative.symbols(op, len(cols[op.wrt.name]))
+    values = {s: b for name, c in cols.items() for s, b in zip(inputs[name], c, strict=True)}
+    return values | {named[k]: boxes.box(v) for k, v in params.items()}
 
 
 def rewritten_vjp(
