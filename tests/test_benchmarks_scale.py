@@ -132,3 +132,22 @@ def test_the_command_line_prints_the_table_at_the_smallest_size() -> None:
     assert done.stdout.count("| sigmoid | 16 | 16 |") == 2  # the CPU and the wall table
     assert "REJECTED" not in done.stdout
     assert "sigmoid: bare f32" in done.stdout  # its growth line
+
+
+def test_bench_growth_has_a_shape_for_every_op_of_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_growth
+
+    from harness import chosen_shapes, pipeline
+
+    for name, op in pipeline.OPS.items():
+        shape = bench_growth.shape_at(op, 64)
+        assert chosen_shapes.examples_at(op, shape, seed=0), name  # fits the op: no ShapeError
+
+
+def test_bench_growth_prints_a_row_with_its_growth_exponents() -> None:
+    cmd = [sys.executable, str(BENCHMARKS / "bench_growth.py"), "--ops", "relu,sum_dim", "--base", "16", "--steps", "2"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| relu |", "| sum_dim |"))]
+    assert len(rows) == 2 and all(row.endswith("| - |") for row in rows), done.stdout
