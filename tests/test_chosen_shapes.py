@@ -171,3 +171,16 @@ def test_verify_at_chosen_shapes_runs_just_those_ops_end_to_end(tmp_path: Path) 
     assert report["summary"]["pass"] > 0 and report["summary"]["fail"] == report["summary"]["error"] == 0
     # Each record's reproduce line repeats the sizes, so that it draws the same examples.
     assert all("--shape sigmoid=3x5" in c["reproduce"] for c in report["checks"])
+
+
+def test_values_like_a_region_are_not_its_repeated_draws() -> None:
+    """A pool where hypothesis drew one non-whole value many times: at the new size its magnitudes are
+    spread over the pool's range, not that value repeated (sums of products of a few repeated values
+    canceled to within rounding of 0 at --shape dense_layer=256x16 --seed 2, and no float implementation can
+    tell the branch there). The range, the signs and the share of zeros stay the pool's."""
+    pool = np.array([2.1489360332489014] * 12 + [-1.0694535970687866, 0.0, 0.0, 3.0])
+    got = chosen_shapes._like(pool, (4000,), np.random.default_rng(0))
+    nonzero = got[got != 0]
+    assert np.unique(nonzero).size > 3000
+    assert 1.0694535970687866 <= np.abs(nonzero).min() and np.abs(nonzero).max() <= 3.0
+    assert abs(np.mean(got == 0) - 2 / 16) < 0.03 and abs(np.mean(nonzero > 0) - 13 / 14) < 0.03
