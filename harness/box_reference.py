@@ -457,16 +457,9 @@ def _symbol_boxes(op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str,
     return values | {named[k]: boxes.box(v) for k, v in params.items()}
 
 
-def rewritten_vjp(
-    op: Op, cols: dict[str, list[boxes.Box]], params: Mapping[str, Any], cot: list[boxes.Box], *, rows: bool
-) -> list[boxes.Box] | None:
-    """sum_i c_i d out_i / d x_j through the rewritten Jacobians, for every differentiable input's entries
-    in turn (box_graph.vjp's order); None where there is none (a row op without `rows`)."""
-    derivatives = rewritten_jacobians(op, cols, params, rows=rows)
-    return None if derivatives is None else vjp_through(op, derivatives, cot, len(cols[op.wrt.name]))
-
-
 def vjp_through(op: Op, derivatives: dict[str, list[boxes.Box]], cot: list[boxes.Box], n: int) -> list[boxes.Box]:
+    """sum_i c_i d out_i / d x_j through the rewritten Jacobians, for every differentiable input's entries
+    in turn (box_graph.vjp's order)."""
     return [
         _total([c * derivatives[i.name][r * n + j] for r, c in enumerate(cot)])
         for i in op.differentiable
