@@ -79,3 +79,20 @@ def test_the_reported_error_size_is_missed_no_more_often_than_stated(
     # Binomial upper tail: more than this many misses has a chance below 1e-4 (p = 0.0023).
     limit = 3 if trials <= 150 else 9
     assert missed <= limit, f"{missed} misses in {trials}; stated {p:.4%}"
+
+
+def test_a_step_that_disagrees_with_the_smaller_ones_is_not_the_most_accurate_on_its_own_word() -> None:
+    """backprop_chain_L2 at 256x16, seed 3, saturated tanh, float32: the four steps' estimates of one direction
+    were -59.5, -221, -1806 and -2612, the gradients' -2645; the largest step's own error, 415, made it the
+    pick, 6x off. Its error is now at least its distance to each smaller step beyond that step's own error."""
+    lhs = np.array([-59.50714226, -220.64351795, -1805.5227011, -2612.23432244])[:, None].repeat(4, axis=1)
+    err = np.array([414.81126785, 561.95603425, 1182.15848538, 1426.93652459])[:, None].repeat(4, axis=1)
+    valid = np.ones((4, 4), dtype=bool)
+    d = projection._most_accurate(["x"], np.zeros((4, 1)), lhs.copy(), err.copy(), valid)
+    assert np.all(np.abs(d.lhs - -2645.0) <= checks.FD_SAFETY * d.error)
+    assert np.all(d.error >= 1125)
+    # Steps that agree within their errors keep the smallest error, not inflated.
+    calm = np.array([1.0, 1.0 + 1e-6, 1.0 - 1e-6, 1.0 + 2e-6])[:, None].repeat(4, axis=1)
+    small = np.array([1e-3, 1e-4, 1e-3, 1e-2])[:, None].repeat(4, axis=1)
+    d = projection._most_accurate(["x"], np.zeros((4, 1)), calm.copy(), small.copy(), valid)
+    assert np.allclose(d.error, 1e-4) and np.allclose(d.lhs, 1.0 + 1e-6)
