@@ -40,9 +40,7 @@ def rewritten(op: Op, n: int = 1) -> dict[str, list[sp.Expr]] | None:
         for derivative in jacobian:
             numerator, denominator = sp.fraction(sp.together(derivative))
             expr = _shifted_log_sums(sp.expand(numerator) / denominator)
-            # Only what the boxes evaluate: a derivative with sign(z), erf or any other function keeps reverse mode.
-            unknown = any(f.func not in _FUNCTIONS for f in expr.atoms(sp.Function))
-            if unknown or expr.has(sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs):
+            if not _on_boxes_only(expr):  # a derivative with sign(z), erf, ... keeps reverse mode
                 return None
             entries.append(expr)
         found[name] = entries
@@ -63,10 +61,16 @@ def rewritten_forward(op: Op, n: int = 1) -> list[sp.Expr] | None:
         expr = expr.replace(lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.together(e.args[0])))
         expr = sp.expand_log(expr, force=True)
         expr = expr.replace(_log_of_one_plus, lambda e: log1p(e.args[0] - 1))
-        if any(f.func not in _FUNCTIONS for f in expr.atoms(sp.Function)):
+        if not _on_boxes_only(expr):
             return None
         found.append(_shifted_log_sums(expr))
     return None if found == list(forward) else found
+
+
+def _on_boxes_only(expr: sp.Expr) -> bool:
+    """Whether on_boxes evaluates `expr`: its functions all have box versions, and no branch or max."""
+    known = all(f.func in _FUNCTIONS for f in expr.atoms(sp.Function))
+    return known and not expr.has(sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs)
 
 
 def _log_of_one_plus(e: sp.Expr) -> bool:

@@ -411,8 +411,9 @@ def _enclose(
     values = rewritten_values(op, cols, params, rows=rows)
     if values is not None:
         forward = forward.narrower_values(_gathered(values, quantities))
-    if derivatives is not None and len(op.differentiable) == len(op.inputs):  # every input's terms in the sum
-        forward = forward.trusting(*jacobian_magnitude(derivatives, per_unit, len(out)))
+    through = None if derivatives is None or not forward.loose.any() else jacobian_magnitude(op, derivatives, per_unit)
+    if through is not None:
+        forward = forward.trusting(*through)
     reuse = _stated_magnitude(op, per_unit, forward, params, lambda stated: _stated_vjp(stated, cot_units, n))
     again = None if derivatives is None else vjp_through(op, derivatives, cot, n)
     found: dict[str, _Enclosed] = {}
@@ -468,13 +469,17 @@ def vjp_through(op: Op, derivatives: dict[str, list[boxes.Box]], cot: list[boxes
 
 
 def jacobian_magnitude(
-    derivatives: dict[str, list[boxes.Box]], per_unit: Mapping[str, np.ndarray], m: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The forward's magnitudes sum_q |d out / d q| |q| through the rewritten Jacobians (every input
-    differentiable), on the (units, m) grid, and where they are not to be trusted (an entry loose or
-    unbounded). Reverse mode's tangents pass through every box on the way, and one loose box makes the sum
-    loose: softmax cross entropy's log s_i at a dominant logit, whose term in the loss is negligible."""
+    op: Op, derivatives: dict[str, list[boxes.Box]], per_unit: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The forward's magnitudes sum_q |d out / d q| |q| through the rewritten Jacobians, on the (units, m)
+    grid, and where they are not to be trusted (an entry loose or unbounded); None unless every input is
+    differentiable (the sum runs over every input's terms). Reverse mode's tangents pass through every box
+    on the way, and one loose box makes the sum loose: softmax cross entropy's log s_i at a dominant
+    logit, whose term in the loss is negligible."""
+    if len(op.differentiable) != len(op.inputs):
+        return None
     units, n = next(iter(per_unit.values())).shape
+    m = len(derivatives[op.wrt.name]) // n
     magnitude, loose = np.zeros((units, m)), np.zeros((units, m), dtype=bool)
     for name, jacobian in derivatives.items():
         q = np.abs(per_unit[name])

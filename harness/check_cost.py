@@ -161,8 +161,8 @@ def _loose_units(
         trusted = np.zeros((units, len(out)), dtype=bool)
         if derivatives is not None:
             again = list(box_reference.vjp_through(op, derivatives, cot, per_unit[op.wrt.name].shape[1]))
-            if len(op.differentiable) == len(op.inputs):
-                trusted = ~box_reference.jacobian_magnitude(derivatives, per_unit, len(out))[1]
+            through = box_reference.jacobian_magnitude(op, derivatives, per_unit)
+            trusted = trusted if through is None else ~through[1]
     # A kink's VJP is judged by its subgradient set, whatever its box: exempt, as the check exempts it.
     x = per_unit[op.wrt.name]
     kinks = box_reference.kink_entries(op, x)
